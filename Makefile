@@ -1,0 +1,39 @@
+# The two commands of the README:
+#   make run   - set up, build the demo city if there is no database, start the dashboard
+#   make test  - set up (including Debian's chromium and CJK fonts) and run the whole test suite
+PY ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+PORT ?= 8501
+
+.PHONY: run test setup setup-dev browser-deps demo bench clean
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(VPY) || $(PY) -m venv $(VENV)
+	$(VPY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
+	$(VPY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.runtime
+setup-dev: $(VENV)/.dev
+
+demo: setup
+	$(VPY) -m sitrep demo --if-missing
+
+run: demo
+	$(VPY) -m streamlit run dashboard.py --server.port $(PORT)
+
+browser-deps:
+	bash scripts/install_browser_deps.sh
+
+test: setup-dev browser-deps
+	$(VPY) -m pytest
+
+bench: setup-dev
+	$(VPY) -m sitrep bench import demo pages
+
+clean:
+	rm -rf $(VENV) data/*.duckdb data/demo_exports artifacts

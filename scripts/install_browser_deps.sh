@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Debian's Chromium (for the browser tests and image export) and CJK fonts (without them
+# every Chinese character renders as a box). Installs only what is missing.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+if [ ${#need[@]} -eq 0 ]; then exit 0; fi
+echo "installing ${need[*]} (apt-get)"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" fontconfig >/dev/null

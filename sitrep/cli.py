@@ -1,0 +1,107 @@
+"""The command line: `python -m sitrep COMMAND ...`.
+
+Each command parses its arguments here and hands over to the module that does the work
+(imported lazily, so `--help` stays fast). Exit status: 0 done, 1 rejected for its
+content, 2 wrong usage (argparse's own convention).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+class UsageError(Exception):
+    """Wrong usage: exit status 2."""
+
+
+def _add_db(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", help="database file (default: $SITREP_DB, else data/sitrep.duckdb)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sitrep", description="sitrep: epidemic prevention situation dashboard")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="write the demo city's export files and build the database by importing them")
+    _add_db(p)
+    p.add_argument("--scale", type=float, default=1, help="multiply people and records (default 1)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--out", help="folder for the export files (default: data/demo_exports)")
+    p.add_argument("--if-missing", action="store_true", help="do nothing when the database already exists")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+    p = sub.add_parser("import", help="import export files (CSV, XLSX, GeoJSON) into the database")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    _add_db(p)
+    p.add_argument("--table", help="target table (default: inferred from the headers)")
+    p.add_argument("--sheet", help="XLSX sheet name (default: the first sheet)")
+    p.add_argument("--skip-invalid", action="store_true", help="load the valid rows, write the rejected ones to --rejects")
+    p.add_argument("--rejects", help="file for rejected rows with reasons (CSV); needed with --skip-invalid")
+    p.add_argument("--user", help="who imports (recorded in the import log; default: $USER)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the report")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+    p = sub.add_parser("query", help="run queries/NAME.sql with bound parameters and print the result")
+    p.add_argument("name")
+    _add_db(p)
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
+
+    p = sub.add_parser("bench", help="print benchmark figures (import throughput, memory, page times)")
+    p.add_argument("what", nargs="*", default=["import"], help="which benchmarks: import, demo, pages")
+    p.add_argument("--scale", type=float, action="append", help="demo scale(s) to benchmark")
+    p.add_argument("--rows", type=int, default=1_000_000, help="rows of the synthetic returnee CSV")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            from sitrep.demo import cli_demo
+
+            return cli_demo(args)
+        if args.command == "import":
+            from sitrep.ingest import cli_import
+
+            return cli_import(args)
+        if args.command == "query":
+            return cli_query(args)
+        if args.command == "bench":
+            from sitrep.bench import cli_bench
+
+            return cli_bench(args)
+    except UsageError as e:
+        print(f"{parser.prog} {args.command}: error: {e}", file=sys.stderr)
+        return 2
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+def cli_query(args) -> int:
+    from sitrep import db as dbm
+
+    params = {}
+    for kv in args.param:
+        if "=" not in kv:
+            raise UsageError(f"--param takes KEY=VALUE, got {kv!r}")
+        k, v = kv.split("=", 1)
+        params[k.strip()] = v
+    try:
+        q = dbm.load_query(args.name)
+        bound = q.bind(params)
+    except dbm.QueryError as e:
+        raise UsageError(str(e)) from None
+    database = dbm.Database(args.db)
+    if not database.exists():
+        raise UsageError(f"no database at {database.path}")
+    df = database.sql(q.sql, bound)
+    if args.format == "json":
+        sys.stdout.write(df.to_json(orient="records", date_format="iso", force_ascii=False))
+        sys.stdout.write("\n")
+    else:
+        df.to_csv(sys.stdout, index=False)
+    return 0

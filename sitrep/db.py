@@ -1,0 +1,266 @@
+"""Owns DuckDB: opening the database, running named queries with bound parameters, and
+writing through a copy that replaces the served file atomically.
+
+Nothing else in the project imports ``duckdb``.
+
+Why the copy: a DuckDB file open for writing in one process cannot be opened by any
+other process, not even read-only. The dashboard therefore only ever reads, and every
+write (an import from the command line or from the Data page) goes into a copy that is
+``os.replace``-d over the served file when it is complete. Open readers keep their old
+snapshot; the next read sees the new file, so no page ever sees half an import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import shutil
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from sitrep import contract
+
+ROOT = Path(__file__).resolve().parent.parent
+QUERY_DIR = ROOT / "queries"
+DEFAULT_DB = ROOT / "data" / "sitrep.duckdb"
+
+# Extensions cannot be downloaded here: fail at once instead of after a download attempt.
+CONNECT_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+Error = duckdb.Error
+
+
+def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
+    """--db, else $SITREP_DB, else data/sitrep.duckdb."""
+    if path:
+        return Path(path)
+    env = os.environ.get("SITREP_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+# ---------------------------------------------------------------- named queries
+
+PARAM_TYPES = ("date", "timestamp", "str", "int", "float", "bool")
+_PARAM_RE = re.compile(r"^--\s*param\s+(\w+)\s+(\w+)(\s+optional)?\s*(?::\s*(.*))?$")
+
+
+class QueryError(ValueError):
+    """A named query that does not exist, or parameters that do not fit it."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    optional: bool
+    doc: str
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    name: str
+    sql: str
+    params: tuple[Param, ...]
+    doc: str
+
+    def bind(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Check names against the declared parameters and convert string values."""
+        declared = {p.name: p for p in self.params}
+        unknown = sorted(set(values) - set(declared))
+        if unknown:
+            raise QueryError(
+                f"query {self.name}: unknown parameter(s) {', '.join(unknown)}; "
+                f"it takes {', '.join(declared) or 'none'}"
+            )
+        bound = {}
+        for p in self.params:
+            v = values.get(p.name)
+            if v is None or v == "":
+                if not p.optional:
+                    raise QueryError(f"query {self.name}: missing parameter {p.name} ({p.type})")
+                bound[p.name] = None
+            else:
+                bound[p.name] = convert_param(self.name, p, v)
+        return bound
+
+
+def convert_param(query: str, p: Param, v: Any) -> Any:
+    if not isinstance(v, str):
+        return v
+    try:
+        if p.type == "date":
+            return date.fromisoformat(v)
+        if p.type == "timestamp":
+            return datetime.fromisoformat(v)
+        if p.type == "int":
+            return int(v)
+        if p.type == "float":
+            return float(v)
+        if p.type == "bool":
+            if v.lower() in ("1", "true", "yes", "y"):
+                return True
+            if v.lower() in ("0", "false", "no", "n"):
+                return False
+            raise ValueError(v)
+    except ValueError:
+        raise QueryError(f"query {query}: parameter {p.name}={v!r} is not a valid {p.type}") from None
+    return v
+
+
+def query_names() -> list[str]:
+    return sorted(p.stem for p in QUERY_DIR.glob("*.sql"))
+
+
+def load_query(name: str) -> NamedQuery:
+    """Read queries/NAME.sql and its declared parameters (``-- param NAME TYPE [optional]: doc``)."""
+    if not re.fullmatch(r"[a-z0-9_]+", name or "") or not (QUERY_DIR / f"{name}.sql").is_file():
+        raise QueryError(f"unknown query {name!r}; known: {', '.join(query_names())}")
+    return _load_query_cached(name, (QUERY_DIR / f"{name}.sql").stat().st_mtime_ns)
+
+
+_query_cache: dict[tuple[str, int], NamedQuery] = {}
+
+
+def _load_query_cached(name: str, mtime: int) -> NamedQuery:
+    key = (name, mtime)
+    if key not in _query_cache:
+        sql = (QUERY_DIR / f"{name}.sql").read_text(encoding="utf-8")
+        params, doc = [], []
+        for line in sql.splitlines():
+            if not line.startswith("--"):
+                break
+            m = _PARAM_RE.match(line)
+            if m:
+                if m.group(2) not in PARAM_TYPES:
+                    raise QueryError(f"query {name}: parameter {m.group(1)} has unknown type {m.group(2)}")
+                params.append(Param(m.group(1), m.group(2), bool(m.group(3)), m.group(4) or ""))
+            else:
+                doc.append(line.lstrip("- ").rstrip())
+        _query_cache[key] = NamedQuery(name, sql, tuple(params), "\n".join(d for d in doc if d))
+    return _query_cache[key]
+
+
+# ---------------------------------------------------------------- the database
+
+
+class Database:
+    """One DuckDB file. Reads go through a read-only connection that follows the file
+    when it is replaced; writes go through :meth:`writer`.
+
+    Safe to share between Streamlit sessions: each call takes its own cursor.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = resolve_db_path(path)
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._stamp: tuple | None = None
+        self._lock = threading.Lock()
+
+    # -- reading
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def version(self) -> tuple | None:
+        """Changes whenever the file is replaced: part of every cache key."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            stamp = self.version()
+            if stamp is None:
+                raise FileNotFoundError(f"no database at {self.path}; run `python -m sitrep demo` or import files")
+            if self._con is None or stamp != self._stamp:
+                old = self._con
+                self._con = duckdb.connect(str(self.path), read_only=True, config=CONNECT_CONFIG)
+                self._stamp = stamp
+                if old is not None:
+                    with contextlib.suppress(Exception):
+                        old.close()
+            return self._con.cursor()
+
+    def sql(self, sql: str, params: dict[str, Any] | None = None):
+        """Run SQL with bound parameters; return a pandas DataFrame."""
+        cur = self._cursor()
+        try:
+            return cur.execute(sql, params or {}).df()
+        finally:
+            cur.close()
+
+    def rows(self, sql: str, params: dict[str, Any] | None = None) -> list[tuple]:
+        cur = self._cursor()
+        try:
+            return cur.execute(sql, params or {}).fetchall()
+        finally:
+            cur.close()
+
+    def query(self, name: str, **params: Any):
+        """Run queries/NAME.sql with the given parameters (strings are converted to the
+        declared types; undeclared or missing ones raise QueryError)."""
+        q = load_query(name)
+        return self.sql(q.sql, q.bind(params))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None
+
+    # -- writing
+
+    @contextlib.contextmanager
+    def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection on a copy of the database, serialised by a file lock.
+
+        When the block ends normally the copy is checkpointed and replaces the served
+        file in one rename; when it raises, the copy is thrown away and the served file
+        is untouched.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        with open(lock_path, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                _remove(tmp)
+                if self.path.exists():
+                    shutil.copyfile(self.path, tmp)
+                con = duckdb.connect(str(tmp), config=CONNECT_CONFIG)
+                try:
+                    ensure_schema(con)
+                    yield con
+                    con.execute("CHECKPOINT")
+                finally:
+                    con.close()
+                os.replace(tmp, self.path)
+            finally:
+                _remove(tmp)
+                _remove(Path(str(tmp) + ".wal"))
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _remove(p: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        p.unlink()
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every contract table (and the importer's own tables) that is missing."""
+    for ddl in contract.all_ddl():
+        con.execute(ddl)
+
+
+def connect_memory() -> duckdb.DuckDBPyConnection:
+    """An in-memory connection for work on data that is not the database (e.g. staging)."""
+    return duckdb.connect(config=CONNECT_CONFIG)
