@@ -255,10 +255,27 @@ def _remove(p: Path) -> None:
         p.unlink()
 
 
+# Macros stored in the database so every query says "in scope" the same way.
+# A region is in scope when its code starts with the scope's code less its trailing
+# "000" groups (city 451481000000 -> 451481, township 451481001000 -> 451481001); the
+# city scope (or NULL) also takes rows with no region at all.
+MACROS = (
+    "CREATE OR REPLACE MACRO scope_prefix(scope) AS regexp_replace(scope, '(000)+$', '')",
+    """CREATE OR REPLACE MACRO in_scope(code, scope) AS (
+        scope IS NULL OR length(scope_prefix(scope)) <= 6
+        OR starts_with(coalesce(code, ''), scope_prefix(scope)))""",
+    "CREATE OR REPLACE MACRO township_code(code) AS left(code, 9) || '000'",
+    "CREATE OR REPLACE MACRO village_code(code) AS left(code, 12)",
+)
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every contract table (and the importer's own tables) that is missing."""
+    """Create every contract table (and the importer's own tables) that is missing, and
+    the shared macros."""
     for ddl in contract.all_ddl():
         con.execute(ddl)
+    for macro in MACROS:
+        con.execute(macro)
 
 
 def connect_memory() -> duckdb.DuckDBPyConnection:
