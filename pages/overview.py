@@ -1,0 +1,45 @@
+"""Overview: the city on one screen for leaders - KPIs of the five pillars, a township map,
+what needs a decision, and the epidemic curve."""
+
+import streamlit as st
+
+from sitrep import catalogue, ui
+from sitrep.figures.cases import epi_curve
+from sitrep.ui import kpi as kpis
+from sitrep.ui import widgets as w
+
+view = ui.view()
+w.header(view, "overview.title")
+
+now, before = w.kpi_values(view)
+for pillar in catalogue.PILLARS:
+    st.markdown(f"**{view.t(f'overview.pillar_{pillar}')}**")
+    w.kpi_cards(view, [k.key for k in catalogue.for_pillar(pillar)], now, before)
+
+cat = catalogue.by_key()
+left, right = st.columns([3, 2])
+with left:
+    st.subheader(view.t("overview.map_title"))
+    map_kpi = st.selectbox(view.t("overview.map_kpi"), list(cat), key="overview_map_kpi",
+                           format_func=lambda k: cat[k].name(view.lang))
+    by_region = kpis.kpis_by_region(view)
+    values = by_region[by_region["kpi"] == map_kpi][["region_code", "value"]]
+    kpi = cat[map_kpi]
+    w.region_map(view, values, level=kpis.child_level(view), key="overview",
+                 value_label=kpi.name(view.lang), fmt=lambda v: kpi.format(v, view.lang),
+                 palette="greens" if kpi.up_is_good else "oranges")
+with right:
+    st.subheader(view.t("overview.needs_decision"))
+    decisions = kpis.needs_decision(view, now)
+    if decisions.empty:
+        st.success(view.t("overview.nothing_red"))
+    else:
+        w.table(view, decisions, name=f"needs_decision_{view.as_of}", key="decisions",
+                column_labels={"phone": view.t("overview.col_phone")})
+    st.subheader(view.t("overview.epi_curve"))
+    curve = ui.query("cases_daily_by_source", **view.params)
+    w.chart(epi_curve(curve, source_labels=view.enums("cases", "source"), start=view.min_date, end=view.as_of),
+            key="overview_curve")
+
+with st.expander(view.t("common.records_of")):
+    w.records_explorer(view, list(cat), key="overview")

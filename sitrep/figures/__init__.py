@@ -1,0 +1,113 @@
+"""Plotly figure builders: plain functions that take DataFrames and return go.Figure.
+
+One theme for every chart (CJK fonts, sizes readable when projected, a colour-blind-safe
+palette). Page-specific builders live in the modules beside this one; the common shapes
+(bars, lines, funnel, gauge) are here.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import plotly.io as pio
+
+FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000", "#999999"]
+STATUS_COLOURS = {"ok": "#009E73", "amber": "#E69F00", "red": "#D55E00", "none": "#999999"}
+STATUS_ICONS = {"ok": "✓", "amber": "▲", "red": "■", "none": "·"}
+
+_TEMPLATE = go.layout.Template(
+    layout=go.Layout(
+        font=dict(family=FONT, size=14, color="#222"),
+        title=dict(font=dict(size=18), x=0, xanchor="left"),
+        colorway=PALETTE,
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        margin=dict(l=10, r=10, t=40, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        xaxis=dict(gridcolor="#e5e5e5", zeroline=False),
+        yaxis=dict(gridcolor="#e5e5e5", zeroline=False),
+        hoverlabel=dict(font=dict(family=FONT)),
+    )
+)
+pio.templates["sitrep"] = _TEMPLATE
+# A dark variant for the meeting-room projector: larger text, high contrast.
+pio.templates["sitrep_dark"] = go.layout.Template(
+    layout=go.Layout(
+        font=dict(family=FONT, size=20, color="#f0f0f0"),
+        title=dict(font=dict(size=26), x=0, xanchor="left"),
+        colorway=["#56B4E9", "#E69F00", "#009E73", "#F0E442", "#CC79A7", "#D55E00", "#FFFFFF"],
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        margin=dict(l=10, r=10, t=50, b=10),
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0, font=dict(size=18)),
+        xaxis=dict(gridcolor="#444", zeroline=False, tickfont=dict(size=18)),
+        yaxis=dict(gridcolor="#444", zeroline=False, tickfont=dict(size=18)),
+    )
+)
+
+
+def template(dark: bool = False) -> str:
+    return "sitrep_dark" if dark else "sitrep"
+
+
+def _finish(fig: go.Figure, title: str | None, height: int, dark: bool) -> go.Figure:
+    fig.update_layout(template=template(dark), title=title, height=height)
+    return fig
+
+
+def bar(df, x: str, y: str, *, color: str | None = None, title: str | None = None, horizontal: bool = False,
+        labels: dict | None = None, stacked: bool = True, height: int = 360, dark: bool = False,
+        color_order: list | None = None) -> go.Figure:
+    """Bars of y by x, one trace per value of color (stacked), in color_order when given."""
+    fig = go.Figure()
+    groups = [(None, df)] if color is None else [(k, df[df[color] == k]) for k in (color_order or df[color].unique())]
+    for name, part in groups:
+        xs, ys = (part[y], part[x]) if horizontal else (part[x], part[y])
+        fig.add_bar(x=xs, y=ys, name=None if name is None else (labels or {}).get(name, name),
+                    orientation="h" if horizontal else "v")
+    fig.update_layout(barmode="stack" if stacked else "group", showlegend=color is not None)
+    if horizontal:
+        fig.update_yaxes(autorange="reversed")
+    return _finish(fig, title, height, dark)
+
+
+def lines(df, x: str, y: str, *, color: str | None = None, title: str | None = None, labels: dict | None = None,
+          height: int = 360, dark: bool = False, mode: str = "lines") -> go.Figure:
+    """One line of y over x per value of color."""
+    fig = go.Figure()
+    groups = [(None, df)] if color is None else [(k, df[df[color] == k]) for k in df[color].unique()]
+    for name, part in groups:
+        fig.add_scatter(x=part[x], y=part[y], mode=mode,
+                        name=None if name is None else (labels or {}).get(name, name))
+    fig.update_layout(showlegend=color is not None)
+    return _finish(fig, title, height, dark)
+
+
+def funnel(stages: list[str], values: list[float], *, title: str | None = None, height: int = 360,
+           dark: bool = False) -> go.Figure:
+    """A funnel of stages (in order) with counts and the share of the first stage."""
+    fig = go.Figure(go.Funnel(y=stages, x=values, textinfo="value+percent initial",
+                              marker=dict(color=PALETTE[: len(stages)])))
+    return _finish(fig, title, height, dark)
+
+
+def gauge(value: float | None, *, title: str, maximum: float, target: float | None = None,
+          status: str = "none", suffix: str = "", height: int = 240, dark: bool = False,
+          steps: list[tuple[float, float, str]] | None = None) -> go.Figure:
+    """A gauge from 0 to maximum; the bar coloured by status, a line at target."""
+    fig = go.Figure(go.Indicator(
+        mode="gauge+number",
+        value=value if value is not None else 0,
+        number=dict(suffix=suffix, font=dict(size=34 if not dark else 48)),
+        title=dict(text=title, font=dict(size=16 if not dark else 24)),
+        gauge=dict(
+            axis=dict(range=[0, maximum]),
+            bar=dict(color=STATUS_COLOURS.get(status, PALETTE[0])),
+            threshold=None if target is None else dict(line=dict(color="#222" if not dark else "#fff", width=4),
+                                                      thickness=0.9, value=target),
+            steps=[dict(range=[a, b], color=c) for a, b, c in (steps or [])],
+        ),
+    ))
+    fig.update_layout(margin=dict(l=20, r=20, t=50, b=10))
+    return _finish(fig, None, height, dark)

@@ -1,0 +1,84 @@
+"""User-facing strings in Chinese (default) and English.
+
+Strings live in ``sitrep/strings/<area>.zh.toml`` and ``<area>.en.toml``: one table per
+language, split by area so that each page's strings sit together. A key is
+``<area>.<name>`` (nested TOML tables add more dots). Both languages must have the same
+keys and the same ``{placeholders}`` (a test checks). Enumeration labels come from the
+contract (Chinese) and ``strings/enums_en.toml`` (English).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+from sitrep import contract
+
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+STRINGS_DIR = Path(__file__).resolve().parent / "strings"
+
+
+def _flatten(prefix: str, node: dict, out: dict[str, str]) -> None:
+    for k, v in node.items():
+        key = f"{prefix}.{k}" if prefix else k
+        if isinstance(v, dict):
+            _flatten(key, v, out)
+        else:
+            out[key] = str(v)
+
+
+@lru_cache(maxsize=None)
+def table(lang: str) -> dict[str, str]:
+    """Every string of one language, keyed ``area.name``."""
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}")
+    out: dict[str, str] = {}
+    for path in sorted(STRINGS_DIR.glob(f"*.{lang}.toml")):
+        area = path.name[: -len(f".{lang}.toml")]
+        with open(path, "rb") as f:
+            _flatten(area, tomllib.load(f), out)
+    return out
+
+
+def t(key: str, lang: str = DEFAULT_LANG, /, **values) -> str:
+    """The string for key in lang, with {placeholders} filled. A missing key shows as
+    the key itself (and fails the string tests) rather than breaking a briefing."""
+    text = table(lang).get(key)
+    if text is None:
+        return key
+    return text.format(**values) if values else text
+
+
+@lru_cache(maxsize=None)
+def _enums_en() -> dict[str, dict[str, str]]:
+    with open(STRINGS_DIR / "enums_en.toml", "rb") as f:
+        raw = tomllib.load(f)
+    return {f"{tbl}.{col}": labels for tbl, cols in raw.items() for col, labels in cols.items()}
+
+
+def enum_label(table_name: str, column: str, code, lang: str = DEFAULT_LANG) -> str:
+    """Label of an enumeration code: the contract's Chinese label or the English one."""
+    if code is None or code != code:  # None or NaN
+        return ""
+    if lang == "zh":
+        return contract.TABLES_BY_NAME[table_name].column(column).enum_label(code, "zh")
+    return _enums_en().get(f"{table_name}.{column}", {}).get(code, str(code))
+
+
+def enum_labels(table_name: str, column: str, lang: str = DEFAULT_LANG) -> dict[str, str]:
+    """code -> label for every code of one enumeration, in the contract's order."""
+    col = contract.TABLES_BY_NAME[table_name].column(column)
+    return {e[0]: enum_label(table_name, column, e[0], lang) for e in col.enum}
+
+
+def table_label(table_name: str, lang: str = DEFAULT_LANG) -> str:
+    tbl = contract.TABLES_BY_NAME[table_name]
+    return tbl.zh if lang == "zh" else tbl.en
+
+
+def column_label(table_name: str, column: str, lang: str = DEFAULT_LANG) -> str:
+    """Header of a contract column: its Chinese name, or the canonical name in English."""
+    col = contract.TABLES_BY_NAME[table_name].column(column)
+    return col.zh if lang == "zh" else column.replace("_", " ")

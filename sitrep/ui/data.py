@@ -1,0 +1,33 @@
+"""Cached data functions for the pages: named queries, cached per database version.
+
+The cache key includes the database file's version, so a finished import (which
+replaces the file) shows on the next rerun without a restart.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from sitrep.db import Database
+
+
+@st.cache_resource
+def get_db() -> Database:
+    """The served database ($SITREP_DB, else data/sitrep.duckdb), shared by all sessions."""
+    return Database()
+
+
+def db_version() -> tuple | None:
+    return get_db().version()
+
+
+@st.cache_data(max_entries=2000, show_spinner=False)
+def _run(name: str, version: tuple | None, params: tuple) -> pd.DataFrame:
+    return get_db().query(name, **dict(params))
+
+
+def query(name: str, **params) -> pd.DataFrame:
+    """Run queries/NAME.sql with bound parameters; cached until the database changes.
+    (st.cache_data hands out a fresh copy each time, so a page may change it.)"""
+    return _run(name, db_version(), tuple(sorted(params.items())))

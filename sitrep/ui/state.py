@@ -1,0 +1,165 @@
+"""The global view every page shares: as-of date, scope and language, kept in the URL.
+
+`dashboard.py` calls :func:`controls` once per run, before the page runs; pages call
+:func:`view` to read it. The state lives in the query parameters (``as_of``, ``scope``,
+``lang``), so a link opens the same view.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import streamlit as st
+
+from sitrep import i18n
+from sitrep.ui.data import query, db_version
+
+_CODE_RE = re.compile(r"\d{12}")
+
+
+@dataclass(frozen=True)
+class View:
+    as_of: date
+    scope: str | None  # None = the whole city
+    lang: str
+    min_date: date
+    max_date: date
+
+    @property
+    def previous(self) -> date:
+        return self.as_of - timedelta(days=1)
+
+    def t(self, key: str, **values) -> str:
+        return i18n.t(key, self.lang, **values)
+
+    def enum(self, table: str, column: str, code) -> str:
+        return i18n.enum_label(table, column, code, self.lang)
+
+    def enums(self, table: str, column: str) -> dict[str, str]:
+        return i18n.enum_labels(table, column, self.lang)
+
+    def date_text(self, d: date) -> str:
+        return f"{d.year}年{d.month}月{d.day}日" if self.lang == "zh" else d.strftime("%d %b %Y")
+
+    @property
+    def as_of_text(self) -> str:
+        """'截至2022年3月31日24时' / 'as of the end of 31 Mar 2022'."""
+        return self.t("common.as_of", date=self.date_text(self.as_of))
+
+    @property
+    def params(self) -> dict:
+        """The parameters every scoped query takes."""
+        return {"as_of": self.as_of, "region_code": self.scope}
+
+
+def current_lang() -> str:
+    """Language before the widgets are drawn (navigation titles need it first)."""
+    lang = st.session_state.get("w_lang") or st.query_params.get("lang") or i18n.DEFAULT_LANG
+    return lang if lang in i18n.LANGS else i18n.DEFAULT_LANG
+
+
+def _parse_date(text) -> date | None:
+    try:
+        return date.fromisoformat(str(text))
+    except (TypeError, ValueError):
+        return None
+
+
+def regions_index() -> dict[str, dict]:
+    """region_code -> {name, level, parent_code} for cities, townships and villages."""
+    df = query("regions_list")
+    return {r.region_code: {"name": r.name, "level": r.level, "parent_code": r.parent_code}
+            for r in df.itertuples(index=False)}
+
+
+def controls() -> View:
+    """Draw the global controls in the sidebar and return the view. Reads the URL once
+    per session, then keeps the URL in step with the widgets."""
+    ss = st.session_state
+    qp = st.query_params
+    bounds = query("data_date_range")
+    min_date = bounds["min_date"].iloc[0]
+    max_date = bounds["max_date"].iloc[0]
+    min_date = min_date.date() if hasattr(min_date, "date") else min_date
+    max_date = max_date.date() if hasattr(max_date, "date") else max_date
+    regions = regions_index()
+
+    if ss.get("_url_read") != db_version():
+        # first run of the session (or a new database): the URL decides
+        lang = qp.get("lang")
+        ss.w_lang = lang if lang in i18n.LANGS else ss.get("w_lang", i18n.DEFAULT_LANG)
+        as_of = _parse_date(qp.get("as_of"))
+        ss.w_as_of = as_of if as_of and min_date <= as_of <= max_date else ss.get("w_as_of", max_date)
+        scope = qp.get("scope")
+        ss.sitrep_scope = scope if scope in regions and regions[scope]["level"] != "city" else None
+        ss._url_read = db_version()
+
+    lang = ss.w_lang
+    with st.sidebar:
+        st.radio("语言 / Language", i18n.LANGS, key="w_lang", horizontal=True,
+                 format_func=lambda x: {"zh": "中文", "en": "English"}[x])
+        lang = ss.w_lang
+        st.date_input(i18n.t("common.as_of_label", lang), key="w_as_of",
+                      min_value=min_date, max_value=max_date)
+        _scope_picker(regions, lang)
+
+    as_of = ss.w_as_of or max_date
+    scope = ss.get("sitrep_scope")
+    wanted = {"lang": lang, "as_of": as_of.isoformat()}
+    if scope:
+        wanted["scope"] = scope
+    if dict(qp) != wanted:
+        qp.from_dict(wanted)
+    return View(as_of=as_of, scope=scope, lang=lang, min_date=min_date, max_date=max_date)
+
+
+def set_scope(code: str | None) -> None:
+    """Drill down (or up) to a region; None is the whole city."""
+    st.session_state.sitrep_scope = code
+    st.session_state.pop("w_township", None)
+    st.session_state.pop("w_village", None)
+
+
+def _scope_picker(regions: dict[str, dict], lang: str) -> None:
+    ss = st.session_state
+    scope = ss.get("sitrep_scope")
+    townships = sorted(c for c, r in regions.items() if r["level"] == "township")
+    city_label = i18n.t("common.whole_city", lang)
+    current_township = None
+    current_village = None
+    if scope in regions:
+        if regions[scope]["level"] == "village":
+            current_village = scope
+            current_township = regions[scope]["parent_code"]
+        elif regions[scope]["level"] == "township":
+            current_township = scope
+
+    ss.w_township = current_township
+    st.selectbox(i18n.t("common.township", lang), [None, *townships], key="w_township",
+                 format_func=lambda c: city_label if c is None else regions[c]["name"],
+                 on_change=lambda: set_scope(ss.w_township))
+    if current_township:
+        villages = sorted(c for c, r in regions.items()
+                          if r["level"] == "village" and r["parent_code"] == current_township)
+        ss.w_village = current_village
+        st.selectbox(i18n.t("common.village", lang), [None, *villages], key="w_village",
+                     format_func=lambda c: i18n.t("common.all_villages", lang) if c is None else regions[c]["name"],
+                     on_change=lambda: set_scope(ss.w_village or current_township))
+
+
+def scope_name(view: View) -> str:
+    if view.scope is None:
+        return view.t("common.whole_city")
+    regions = regions_index()
+    return regions.get(view.scope, {}).get("name", view.scope)
+
+
+def parent_scope(code: str | None) -> str | None:
+    """The scope one level up (village -> township -> city)."""
+    if code is None:
+        return None
+    parent = regions_index().get(code, {}).get("parent_code")
+    level = regions_index().get(parent, {}).get("level")
+    return None if level in (None, "city") else parent

@@ -1,0 +1,121 @@
+"""Streamlit building blocks the pages share: page header, KPI cards, tables with
+downloads, maps with drill-down, legends."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import streamlit as st
+
+from sitrep import catalogue, export, maps, privacy
+from sitrep.figures import STATUS_ICONS
+from sitrep.ui.data import query
+from sitrep.ui.state import View, parent_scope, scope_name, set_scope
+
+STATUS_MD = {"ok": "green", "amber": "orange", "red": "red", "none": "gray"}
+
+
+def header(view: View, title_key: str) -> None:
+    """Page title with the scope and the as-of time (every number on the page is as of it)."""
+    st.title(view.t(title_key))
+    latest = query("import_latest")
+    imported = latest["imported_at"].iloc[0] if not latest.empty else None
+    parts = [f"**{scope_name(view)}**", view.as_of_text]
+    if imported is not None and not pd.isna(imported):
+        parts.append(view.t("common.imported_at", when=pd.Timestamp(imported).strftime("%Y-%m-%d %H:%M")))
+    cols = st.columns([6, 1])
+    cols[0].markdown(" · ".join(parts))
+    if view.scope is not None and cols[1].button(view.t("common.scope_up"), key="scope_up"):
+        set_scope(parent_scope(view.scope))
+        st.rerun()
+
+
+def kpi_values(view: View) -> tuple[dict, dict]:
+    """KPI values on the as-of day and the day before, as {kpi: value}."""
+    now = query("kpis", **view.params)
+    before = query("kpis", as_of=view.previous, region_code=view.scope)
+    return _as_dict(now), _as_dict(before)
+
+
+def _as_dict(df: pd.DataFrame) -> dict:
+    return {k: (None if pd.isna(v) else float(v)) for k, v in zip(df["kpi"], df["value"])}
+
+
+def kpi_cards(view: View, keys: list[str], now: dict, before: dict, columns: int = 6) -> None:
+    """One st.metric per KPI: status icon and colour from the catalogue, change vs the day before."""
+    cat = catalogue.by_key()
+    cols = st.columns(columns)
+    for i, key in enumerate(keys):
+        kpi = cat[key]
+        value, prev = now.get(key), before.get(key)
+        status = kpi.status(value)
+        delta = None
+        if value is not None and prev is not None and not math.isclose(value, prev):
+            delta = f"{value - prev:+,.{kpi.decimals}f}"
+        icon = f":{STATUS_MD[status]}[{STATUS_ICONS[status]}]" if status != "none" else ""
+        cols[i % columns].metric(
+            f"{icon} {kpi.name(view.lang)}".strip(),
+            kpi.format(value, view.lang),
+            delta=delta,
+            delta_color="normal" if kpi.up_is_good else "inverse",
+            help=f"{kpi.definition(view.lang)}。{view.as_of_text}" if view.lang == "zh"
+            else f"{kpi.definition(view.lang)}. {view.as_of_text}.",
+        )
+
+
+def records_explorer(view: View, keys: list[str], key: str) -> None:
+    """The records behind a headline number: pick a KPI, see its rows, download them."""
+    cat = catalogue.by_key()
+    choice = st.selectbox(view.t("common.records_of"), keys, key=f"records_{key}",
+                          format_func=lambda k: cat[k].name(view.lang))
+    kpi = cat[choice]
+    df = query(kpi.records, **view.params)
+    st.caption(view.t("common.records_caption", n=len(df), kpi=kpi.name(view.lang)) + " · " + view.as_of_text)
+    table(view, df, name=f"{choice}_{view.as_of.isoformat()}", key=f"rec_{key}")
+
+
+def table(view: View, df: pd.DataFrame, *, name: str, key: str, height: int | None = None,
+          column_labels: dict[str, str] | None = None) -> None:
+    """A table with CSV and XLSX downloads of exactly what is shown (personal data masked)."""
+    shown = privacy.mask_frame(df)
+    if column_labels:
+        shown = shown.rename(columns=column_labels)
+    st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto")
+    c1, c2, _ = st.columns([1, 1, 4])
+    c1.download_button(view.t("common.download_csv"), export.to_csv_bytes(shown), file_name=f"{name}.csv",
+                       mime="text/csv", key=f"csv_{key}", on_click="ignore")
+    c2.download_button(view.t("common.download_xlsx"), export.to_xlsx_bytes(shown), file_name=f"{name}.xlsx",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       key=f"xlsx_{key}", on_click="ignore")
+
+
+def region_map(view: View, values: pd.DataFrame, *, level: str, value_label: str, key: str,
+               fmt=lambda v: f"{v:,.0f}", palette: str = "blues", reverse: bool = False,
+               highlight: set[str] | None = None, highlight_label: str = "", points: pd.DataFrame | None = None,
+               height: int = 520, drill: bool = True) -> None:
+    """Regions of `level` in scope coloured by values (region_code, value); clicking a region
+    drills the whole dashboard down to it."""
+    polys = maps.polygons(query("boundaries_by_level", level=level, region_code=view.scope))
+    outline = None
+    if level == "village":
+        outline = maps.polygons(query("boundaries_by_level", level="township", region_code=view.scope))
+    deck, legend = maps.choropleth(
+        polys, values, value_label=value_label, fmt=fmt, palette=palette, reverse=reverse,
+        highlight=highlight, highlight_label=highlight_label, outline=outline, points=points,
+        no_data_label=view.t("common.no_data"), layer_id=f"map-{key}",
+    )
+    event = st.pydeck_chart(deck, height=height, key=f"map_{key}",
+                            on_select="rerun" if drill else "ignore", selection_mode="single-object")
+    st.markdown(maps.legend_html(legend, value_label), unsafe_allow_html=True)
+    if drill and event and event.selection and event.selection.get("objects"):
+        picked = event.selection["objects"].get(f"map-{key}") or []
+        if picked:
+            code = picked[0].get("region_code")
+            if code and code != view.scope:
+                set_scope(code)
+                st.rerun()
+
+
+def chart(fig, key: str) -> None:
+    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
