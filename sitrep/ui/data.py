@@ -9,13 +9,17 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from sitrep.db import Database
+from sitrep.db import Database, resolve_db_path
 
 
 @st.cache_resource
+def _database(path: str) -> Database:
+    return Database(path)
+
+
 def get_db() -> Database:
     """The served database ($SITREP_DB, else data/sitrep.duckdb), shared by all sessions."""
-    return Database()
+    return _database(str(resolve_db_path()))
 
 
 def db_version() -> tuple | None:
@@ -23,11 +27,12 @@ def db_version() -> tuple | None:
 
 
 @st.cache_data(max_entries=2000, show_spinner=False)
-def _run(name: str, version: tuple | None, params: tuple) -> pd.DataFrame:
-    return get_db().query(name, **dict(params))
+def _run(name: str, path: str, version: tuple | None, params: tuple) -> pd.DataFrame:
+    return _database(path).query(name, **dict(params))
 
 
 def query(name: str, **params) -> pd.DataFrame:
     """Run queries/NAME.sql with bound parameters; cached until the database changes.
     (st.cache_data hands out a fresh copy each time, so a page may change it.)"""
-    return _run(name, db_version(), tuple(sorted(params.items())))
+    db = get_db()
+    return _run(name, str(db.path), db.version(), tuple(sorted(params.items())))

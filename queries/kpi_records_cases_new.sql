@@ -1,0 +1,14 @@
+-- kpi_records_cases_new: the cases behind KPI cases_new (confirmed or asymptomatic, reported on D).
+-- param as_of date: the as-of day D
+-- param region_code str optional: scope region; empty = the whole city
+-- Row: one case.
+with
+
+final as (
+    select case_id, report_date, onset_date, category, source, found_by, severity, status, region_code, cluster_id
+    from cases
+    where category in ('confirmed', 'asymptomatic') and report_date = $as_of and in_scope(region_code, $region_code)
+    order by report_date, case_id
+)
+
+select * from final
