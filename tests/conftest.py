@@ -1,0 +1,160 @@
+"""Shared fixtures: the demo database (built once per run through the production import
+path), a Streamlit server on it, and one headless Chromium for every browser test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+# A small demo keeps the suite fast; every designed feature is present at this scale.
+TEST_SCALE = float(os.environ.get("SITREP_TEST_SCALE", "0.1"))
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-quic",
+    "--disable-default-apps", "--disable-extensions", "--metrics-recording-only",
+]
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """The demo city at TEST_SCALE, built once per test run (or SITREP_TEST_DB if given)."""
+    given = os.environ.get("SITREP_TEST_DB")
+    if given:
+        return Path(given)
+    from sitrep import demo
+
+    folder = tmp_path_factory.mktemp("demo")
+    path = folder / "demo.duckdb"
+    demo.build(path, seed=42, scale=TEST_SCALE, out_dir=folder / "exports")
+    return path
+
+
+@pytest.fixture
+def demo_env(demo_db, monkeypatch) -> Path:
+    """SITREP_DB pointing at the demo database, for code that finds the database itself."""
+    monkeypatch.setenv("SITREP_DB", str(demo_db))
+    return demo_db
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server(demo_db):
+    """`streamlit run dashboard.py` on the demo database, on a free local port."""
+    port = _free_port()
+    env = dict(os.environ, SITREP_DB=str(demo_db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = open(ARTIFACTS / "streamlit.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        raise RuntimeError("streamlit did not start; see artifacts/streamlit.log")
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Debian's) for the whole run."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run `make test` (it installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+class PageWatch:
+    """A browser page that records requests to non-local hosts and console errors."""
+
+    def __init__(self, page):
+        self.page = page
+        self.external: list[str] = []
+        self.console_errors: list[str] = []
+        page.on("request", self._on_request)
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda exc: self.console_errors.append(f"pageerror: {exc}"))
+
+    def _on_request(self, request):
+        host = urlparse(request.url).hostname or ""
+        if request.url.startswith(("data:", "blob:", "about:")):
+            return
+        if host not in LOCAL_HOSTS:
+            self.external.append(request.url)
+
+    def _on_console(self, msg):
+        if msg.type == "error":
+            self.console_errors.append(msg.text)
+
+    def assert_clean(self):
+        assert not self.external, f"requests to non-local hosts: {self.external[:5]}"
+        assert not self.console_errors, f"console errors: {self.console_errors[:5]}"
+
+
+@pytest.fixture
+def watched_page(browser):
+    """A fresh 1920x1080 page; fails the test on any request to a non-local host."""
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    page = context.new_page()
+    watch = PageWatch(page)
+    yield watch
+    context.close()
+
+
+def wait_for_app(page, timeout: float = 30_000) -> None:
+    """Wait until Streamlit has finished running the script and drawn its elements."""
+    page.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    page.wait_for_function(
+        """() => {
+            const app = document.querySelector('[data-testid="stApp"]');
+            const running = document.querySelector('[data-testid="stStatusWidget"]');
+            return app && !running && document.querySelectorAll('[data-testid="stMarkdown"], [data-testid="stMetric"]').length > 0;
+        }""",
+        timeout=timeout,
+    )
+    page.wait_for_timeout(1500)  # charts and maps draw after the script finishes
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return path
