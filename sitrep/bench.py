@@ -1,0 +1,171 @@
+"""Benchmarks that print figures: import throughput and peak memory, demo build time,
+and each page's server-side run time (cold and warm).
+
+`python -m sitrep bench import demo pages [--scale 1 --scale 20] [--rows 1000000]`.
+Each measured step runs in a child process so its peak memory (ru_maxrss) is its own.
+Targets (issue 2 and 3): scale-1 demo in < 60 s; a 1,000,000-row GB18030 returnee CSV
+imported at >= 200,000 rows/s with < 2 GB peak memory; every page < 300 ms warm at
+scale 1 and < 1 s warm at scale 20.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sitrep import contract
+from sitrep.db import ROOT, Database
+
+ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
+CHECK_CHARS = np.array(list("10X98765432"))
+
+
+def _child(args: list[str], env: dict | None = None) -> tuple[float, float, str]:
+    """Run `python -m sitrep ARGS` in a child; return (seconds, peak RSS in MB, stderr tail)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    code = ("import resource, runpy, sys; sys.argv = ['sitrep'] + sys.argv[1:];\n"
+            "try:\n    runpy.run_module('sitrep', run_name='__main__')\n"
+            "finally:\n    print('PEAK_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True,
+                          env=dict(os.environ, **(env or {})))
+    seconds = time.perf_counter() - start
+    peak_kb = max([int(line.split()[1]) for line in proc.stderr.splitlines() if line.startswith("PEAK_KB")]
+                  or [resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss - before])
+    if proc.returncode != 0:
+        raise RuntimeError(f"`sitrep {' '.join(args)}` failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return seconds, peak_kb / 1024, proc.stderr[-500:]
+
+
+def write_returnee_csv(path: Path, rows: int, village_codes: list[str], seed: int = 7) -> None:
+    """A returnee export of `rows` valid rows with Chinese headers, in GB18030, written in chunks."""
+    rng = np.random.default_rng(seed)
+    table = contract.TABLES_BY_NAME["returnees"]
+    cols = ["person_id", "name", "id_number", "phone", "origin_category", "origin_risk", "arrival_date",
+            "region_code", "measure", "measure_start", "status"]
+    labels = {c: {e[0]: e[1] for e in table.column(c).enum} for c in ("origin_category", "origin_risk", "measure", "status")}
+    surnames = np.array(list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"))
+    given = np.array(list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂"))
+    villages = np.array(village_codes)
+    with open(path, "w", encoding="gb18030", newline="") as f:
+        f.write(",".join(table.column(c).zh for c in cols) + "\n")
+        chunk = 200_000
+        for start in range(0, rows, chunk):
+            n = min(chunk, rows - start)
+            idx = np.arange(start, start + n)
+            birth = np.datetime64("1950-01-01") + rng.integers(0, 365 * 60, n).astype("timedelta64[D]")
+            body = np.char.add(np.char.add("451481", np.datetime_as_string(birth).astype("U10")), "")
+            body = np.char.replace(body, "-", "")
+            seq = np.char.zfill(rng.integers(0, 1000, n).astype("U3"), 3)
+            first17 = np.char.add(body, seq)
+            digits = np.array([list(s) for s in first17], dtype=np.int64)
+            check = CHECK_CHARS[(digits * ID_WEIGHTS).sum(axis=1) % 11]
+            ids = np.char.add(first17, check)
+            names = np.char.add(np.char.add(surnames[rng.integers(0, len(surnames), n)],
+                                            given[rng.integers(0, len(given), n)]),
+                                given[rng.integers(0, len(given), n)])
+            phones = np.char.add("13", np.char.zfill(rng.integers(0, 10**9, n).astype("U9"), 9))
+            arrival = np.datetime64("2022-01-01") + rng.integers(0, 45, n).astype("timedelta64[D]")
+            arrival_text = np.char.replace(np.datetime_as_string(arrival).astype("U10"), "-", "/")
+            cat = np.array(list(labels["origin_category"].values()))[rng.integers(0, 4, n)]
+            risk = np.array(list(labels["origin_risk"].values()))[rng.integers(0, 5, n)]
+            measure = np.array(list(labels["measure"].values()))[rng.integers(0, 4, n)]
+            status = np.array(list(labels["status"].values()))[rng.integers(0, 2, n)]
+            region = villages[rng.integers(0, len(villages), n)]
+            pid = np.char.add("R", np.char.zfill(idx.astype("U9"), 9))
+            lines = [pid, names, ids, phones, cat, risk, arrival_text, region, measure, arrival_text, status]
+            out = lines[0]
+            for part in lines[1:]:
+                out = np.char.add(np.char.add(out, ","), part)
+            f.write("\n".join(out.tolist()))
+            f.write("\n")
+
+
+def bench_import(rows: int, work: Path) -> dict:
+    """Import a `rows`-row GB18030 returnee CSV into a database that has the demo's regions."""
+    base = work / "import_base.duckdb"
+    if not base.exists():
+        _child(["demo", "--scale", "0.02", "--db", str(base), "--out", str(work / "base_exports"), "--quiet"])
+    villages = [r[0] for r in Database(base).rows("select region_code from regions where level = 'village'")]
+    csv = work / f"returnees_{rows}.csv"
+    t0 = time.perf_counter()
+    write_returnee_csv(csv, rows, villages)
+    gen_s = time.perf_counter() - t0
+    target = work / "import_target.duckdb"
+    target.write_bytes(base.read_bytes())
+    seconds, peak_mb, _ = _child(["import", str(csv), "--db", str(target), "--quiet", "--user", "bench"])
+    loaded = Database(target).rows("select count(*) from returnees where _import_id = (select max(import_id) from import_log)")[0][0]
+    return {"rows": rows, "csv_mb": round(csv.stat().st_size / 2**20, 1), "csv_written_s": round(gen_s, 1),
+            "import_s": round(seconds, 2), "rows_per_s": round(rows / seconds), "peak_mb": round(peak_mb),
+            "rows_loaded": loaded}
+
+
+def bench_demo(scale: float, work: Path) -> dict:
+    db = work / f"demo_{scale:g}.duckdb"
+    seconds, peak_mb, _ = _child(["demo", "--scale", str(scale), "--db", str(db), "--out",
+                                  str(work / f"demo_{scale:g}_exports"), "--quiet"])
+    counts = {t.name: Database(db).rows(f"select count(*) from {t.name}")[0][0] for t in contract.TABLES}
+    return {"scale": scale, "build_s": round(seconds, 1), "peak_mb": round(peak_mb),
+            "db_mb": round(db.stat().st_size / 2**20, 1), "rows": sum(counts.values()),
+            "returnees": counts["returnees"], "tests": counts["tests"]}
+
+
+PAGES = ["overview", "cases", "command", "monitoring", "screening", "publicity", "preparedness", "data"]
+
+
+def bench_pages(db: Path, repeats: int = 3) -> list[dict]:
+    """Server-side run time of each page under AppTest: cold (caches cleared) and warm."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["SITREP_DB"] = str(db)
+    results = []
+    for page in PAGES:
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        times = []
+        for i in range(repeats + 1):
+            at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=300)
+            at.run()  # the overview (default page) - warms the shared queries
+            if page != "overview":
+                at.switch_page(f"pages/{page}.py")
+            t0 = time.perf_counter()
+            at.run()
+            times.append(time.perf_counter() - t0)
+            if at.exception:
+                raise RuntimeError(f"{page}: {at.exception[0].message}")
+        results.append({"page": page, "cold_ms": round(times[0] * 1000), "warm_ms": round(min(times[1:]) * 1000)})
+    return results
+
+
+def cli_bench(args) -> int:
+    work = Path(os.environ.get("SITREP_BENCH_DIR") or tempfile.mkdtemp(prefix="sitrep_bench_"))
+    work.mkdir(parents=True, exist_ok=True)
+    scales = args.scale or [1.0]
+    report: dict = {"work_dir": str(work)}
+    if "import" in args.what:
+        r = bench_import(args.rows, work)
+        report["import"] = r
+        print(f"import: {r['rows']:,} GB18030 returnee rows ({r['csv_mb']} MB) in {r['import_s']} s = "
+              f"{r['rows_per_s']:,} rows/s, peak memory {r['peak_mb']} MB (target >= 200,000 rows/s, < 2048 MB)")
+    for scale in scales:
+        if "demo" in args.what or "pages" in args.what:
+            r = bench_demo(scale, work)
+            report.setdefault("demo", []).append(r)
+            print(f"demo scale {scale:g}: built in {r['build_s']} s, peak {r['peak_mb']} MB, database "
+                  f"{r['db_mb']} MB, {r['rows']:,} rows ({r['returnees']:,} returnees, {r['tests']:,} tests)")
+        if "pages" in args.what:
+            rows = bench_pages(work / f"demo_{scale:g}.duckdb")
+            report.setdefault("pages", {})[f"{scale:g}"] = rows
+            for r in rows:
+                print(f"page {r['page']:<13} scale {scale:g}: cold {r['cold_ms']:>6} ms, warm {r['warm_ms']:>6} ms")
+    print(json.dumps(report, ensure_ascii=False), file=sys.stderr)
+    return 0
