@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
 
+    p = sub.add_parser("docs", help="print the data contract as Markdown (--write: into README.md)")
+    p.add_argument("--write", action="store_true")
+
     p = sub.add_parser("bench", help="print benchmark figures (import throughput, memory, page times)")
     p.add_argument("what", nargs="*", default=["import"], help="which benchmarks: import, demo, pages")
     p.add_argument("--scale", type=float, action="append", help="demo scale(s) to benchmark")
@@ -70,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             return cli_import(args)
         if args.command == "query":
             return cli_query(args)
+        if args.command == "docs":
+            from sitrep.docs import cli_docs
+
+            return cli_docs(args)
         if args.command == "bench":
             from sitrep.bench import cli_bench
 
