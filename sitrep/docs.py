@@ -30,7 +30,7 @@ def contract_markdown() -> str:
         lines.append("| column | 中文表头 | type | required | also accepted | values |")
         lines.append("|---|---|---|---|---|---|")
         for c in t.columns:
-            values = " ".join(f"`{e[0]}` {'/'.join(e[1:])}" for e in c.enum)
+            values = "; ".join(f"`{e[0]}` {'、'.join(e[1:])}" for e in c.enum)
             if c.checks:
                 values = (values + " " if values else "") + "checks: " + ", ".join(c.checks)
             if c.default is not None:
