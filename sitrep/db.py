@@ -47,7 +47,9 @@ def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
 
 # ---------------------------------------------------------------- named queries
 
-PARAM_TYPES = ("date", "timestamp", "str", "int", "float", "bool")
+# "rules": quarantine rules (sitrep.rules), bound as a list of structs; when not given, the
+# default rules file. A rules object, a rules file path or as_param() rows are accepted.
+PARAM_TYPES = ("date", "timestamp", "str", "int", "float", "bool", "rules")
 _PARAM_RE = re.compile(r"^--\s*param\s+(\w+)\s+(\w+)(\s+optional)?\s*(?::\s*(.*))?$")
 
 
@@ -82,13 +84,33 @@ class NamedQuery:
         bound = {}
         for p in self.params:
             v = values.get(p.name)
-            if v is None or v == "":
+            if p.type == "rules":
+                bound[p.name] = rules_param(self.name, p, v)
+            elif v is None or v == "":
                 if not p.optional:
                     raise QueryError(f"query {self.name}: missing parameter {p.name} ({p.type})")
                 bound[p.name] = None
             else:
                 bound[p.name] = convert_param(self.name, p, v)
         return bound
+
+
+def rules_param(query: str, p: Param, v: Any) -> list[dict[str, Any]]:
+    """The value bound for a ``rules`` parameter: the default rules file when not given."""
+    from sitrep import rules
+
+    try:
+        if v is None or v == "":
+            return rules.load_rules().as_param()
+        if isinstance(v, rules.Rules):
+            return v.as_param()
+        if isinstance(v, (str, os.PathLike)):
+            return rules.load_rules(v).as_param()
+    except rules.RulesError as e:
+        raise QueryError(f"query {query}: parameter {p.name}: {e}") from None
+    if isinstance(v, list):
+        return v
+    raise QueryError(f"query {query}: parameter {p.name} takes quarantine rules, got {type(v).__name__}")
 
 
 def convert_param(query: str, p: Param, v: Any) -> Any:
@@ -276,6 +298,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(ddl)
     for macro in MACROS:
         con.execute(macro)
+    # Table macros shared by several named queries (queries/macros/*.sql, one file of statements each).
+    for path in sorted((QUERY_DIR / "macros").glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
 
 
 def connect_memory() -> duckdb.DuckDBPyConnection:
