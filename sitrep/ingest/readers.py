@@ -1,0 +1,374 @@
+"""Turning an export file into rows of text: file kind, encoding, title rows, header row.
+
+Everything leaves here as a :class:`RawTable`: the header cells as written, an Arrow
+table with one string column per file column (``c0``, ``c1``, ...) plus ``_row``, the
+row number the user sees in Excel. Nothing here knows the contract's types; values are
+checked later in SQL.
+
+CSV is the bulk path (a million-row export must take seconds): the bytes are parsed by
+pyarrow's multi-threaded CSV reader, which also transcodes GB18030 in blocks. Only a
+file with ragged rows (a record with more or fewer fields than the header) goes through
+Python's ``csv`` module, which can say exactly which row is wrong.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Callable
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+# How many rows from the top may hold titles before the header row.
+HEADER_SEARCH_ROWS = 20
+# Bytes looked at to tell the encoding and find the header.
+PREFIX_BYTES = 1 << 16
+
+
+class ReadError(Exception):
+    """The file cannot be read as a table: a file-level problem with a reason code."""
+
+    def __init__(self, reason: str, **detail):
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class RawTable:
+    headers: list[str]  # header cells as written, one per column
+    data: pa.Table  # c0..c{n-1} (string) + _row (int64, Excel row number)
+    header_row: int  # Excel row number of the header
+    encoding: str | None = None
+    sheet: str | None = None
+    # (excel row, number of surplus values) for ragged CSV records
+    extra_values: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass
+class Features:
+    """A GeoJSON file: one entry per feature."""
+
+    properties: list[dict]
+    geometries: list[dict | None]
+
+
+def column_names(n: int) -> list[str]:
+    return [f"c{i}" for i in range(n)]
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def file_kind(path: Path) -> str:
+    """'csv', 'xlsx' or 'geojson', from the first bytes first and the extension second
+    (a workbook renamed .csv is still a workbook)."""
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    ext = path.suffix.lower()
+    if ext in (".xlsx", ".xlsm"):
+        return "xlsx"
+    if ext in (".geojson", ".json"):
+        return "geojson"
+    if ext == ".xls":
+        return "xls"
+    return "csv"
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def detect_encoding(prefix: bytes, complete: bool) -> str:
+    """'utf8' (with or without BOM) or 'gb18030', from the first bytes of the file.
+
+    NUL or other control bytes near the start, or bytes that are neither UTF-8 nor
+    GB18030, mean the file is not text at all.
+    """
+    head = prefix[:1024]
+    if b"\x00" in head or any(b < 0x20 and b not in (9, 10, 12, 13, 26) for b in head):
+        raise ReadError("not_text")
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(enc)("strict").decode(prefix, final=complete)
+            return "utf8" if enc == "utf-8-sig" else "gb18030"
+        except UnicodeDecodeError:
+            continue
+    raise ReadError("not_text")
+
+
+def decode_prefix(prefix: bytes, encoding: str, complete: bool) -> str:
+    enc = "utf-8-sig" if encoding == "utf8" else encoding
+    return codecs.getincrementaldecoder(enc)("replace").decode(prefix, final=complete)
+
+
+def find_header_row(rows: list[list[str]], score: Callable[[list[str]], int]) -> int:
+    """Index of the header among the first rows: the row matching the most known headers
+    (at least 2; the first such row on a tie). Title rows above it are skipped. With no
+    such row, the first non-blank row is taken as the header (and mapping will say
+    what is missing)."""
+    best, best_score = None, 1
+    for i, cells in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        s = score(cells)
+        if s > best_score:
+            best, best_score = i, s
+    if best is not None:
+        return best
+    for i, cells in enumerate(rows):
+        if any(str(c).strip() for c in cells):
+            return i
+    raise ReadError("empty")
+
+
+def peek_csv(path: Path, score: Callable[[list[str]], int]) -> tuple[list[str], int, str]:
+    """Header cells, header record index (0-based) and encoding, from the first bytes."""
+    with open(path, "rb") as f:
+        prefix = f.read(PREFIX_BYTES + 1)
+    complete = len(prefix) <= PREFIX_BYTES
+    prefix = prefix[:PREFIX_BYTES]
+    if not prefix.strip() or not prefix.lstrip(b"\xef\xbb\xbf").strip():
+        raise ReadError("empty")
+    encoding = detect_encoding(prefix, complete)
+    text = decode_prefix(prefix, encoding, complete)
+    if not complete:  # drop the last, possibly cut, line
+        text = text[: text.rfind("\n") + 1] or text
+    rows = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for cells in reader:
+            rows.append(cells)
+            if len(rows) >= HEADER_SEARCH_ROWS:
+                break
+    except csv.Error:
+        raise ReadError("not_text") from None
+    if not rows:
+        raise ReadError("empty")
+    k = find_header_row(rows, score)
+    return rows[k], k, encoding
+
+
+def read_csv(path: Path, score: Callable[[list[str]], int]) -> RawTable:
+    headers, k, encoding = peek_csv(path, score)
+    n = max(len(headers), 1)
+    headers = headers + [""] * (n - len(headers))
+    header_row = k + 1
+    try:
+        data = _read_csv_arrow(path, n, k + 1, encoding)
+        extra: list[tuple[int, int]] = []
+    except _RaggedRows:
+        data, headers, extra = _read_csv_python(path, headers, k + 1, encoding)
+    except UnicodeDecodeError:
+        if encoding != "utf8":
+            raise ReadError("not_text") from None
+        encoding = "gb18030"  # the first 64 KB were UTF-8 but later bytes are not: GBK after all
+        try:
+            data = _read_csv_arrow(path, n, k + 1, encoding)
+            extra = []
+        except _RaggedRows:
+            data, headers, extra = _read_csv_python(path, headers, k + 1, encoding)
+        except UnicodeDecodeError:
+            raise ReadError("not_text") from None
+    rows = pa.array(range(header_row + 1, header_row + 1 + data.num_rows), type=pa.int64())
+    data = data.append_column("_row", rows)
+    return RawTable(headers, data, header_row, encoding=encoding, extra_values=extra)
+
+
+class _RaggedRows(Exception):
+    pass
+
+
+def _read_csv_arrow(path: Path, n: int, skip: int, encoding: str) -> pa.Table:
+    names = column_names(n)
+
+    def on_invalid(row):
+        # A short trailing field list that is all empty is harmless; anything else needs
+        # the exact path so row numbers stay right.
+        raise _RaggedRows()
+
+    try:
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, encoding=encoding, block_size=1 << 22),
+            parse_options=pacsv.ParseOptions(ignore_empty_lines=False, newlines_in_values=True,
+                                             invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as e:
+        msg = str(e)
+        if "UTF8" in msg or "utf8" in msg.lower() and "invalid" in msg.lower():
+            raise UnicodeDecodeError("utf-8", b"", 0, 1, msg) from None
+        if "Expected" in msg and "columns" in msg:
+            raise _RaggedRows() from None
+        if "_RaggedRows" in msg:
+            raise _RaggedRows() from None
+        raise ReadError("not_text") from None
+
+
+def _read_csv_python(path: Path, headers: list[str], skip: int, encoding: str):
+    """The exact path: every record numbered, short records padded, surplus values reported."""
+    enc = "utf-8-sig" if encoding == "utf8" else encoding
+    text = path.read_bytes().decode(enc)  # raises UnicodeDecodeError for the caller
+    reader = csv.reader(io.StringIO(text, newline=""))
+    n = len(headers)
+    cols: list[list[str]] = [[] for _ in range(n)]
+    extra: list[tuple[int, int]] = []
+    record = 0
+    try:
+        for cells in reader:
+            record += 1
+            if record <= skip:
+                continue
+            if len(cells) > n:
+                surplus = [c for c in cells[n:] if c.strip()]
+                if surplus:
+                    extra.append((record, len(cells) - n))
+            for i in range(n):
+                cols[i].append(cells[i] if i < len(cells) else "")
+    except csv.Error:
+        raise ReadError("not_text") from None
+    data = pa.table({name: pa.array(col, type=pa.string()) for name, col in zip(column_names(n), cols)})
+    return data, headers, extra
+
+
+# ---------------------------------------------------------------- XLSX
+
+
+def cell_text(v) -> str:
+    """One XLSX cell as the text a user would have typed: dates ISO, whole floats as ints."""
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, datetime):
+        if v.hour == v.minute == v.second == v.microsecond == 0:
+            return v.date().isoformat()
+        return v.isoformat(sep=" ", timespec="seconds")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, time):
+        return v.isoformat(timespec="seconds")
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 1e16:
+            return str(int(v))
+        return repr(v)
+    return str(v)
+
+
+def _open_sheet(path: Path, sheet: str | None):
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # zip errors, bad XML: not a workbook we can read
+        raise ReadError("bad_xlsx", error=f"{type(e).__name__}: {e}") from None
+    if sheet is None:
+        return wb, wb.worksheets[0], wb.sheetnames[0]
+    if sheet not in wb.sheetnames:
+        names = "、".join(wb.sheetnames)
+        wb.close()
+        raise ReadError("no_sheet", sheet=sheet, sheets=names)
+    return wb, wb[sheet], sheet
+
+
+def peek_xlsx(path: Path, sheet: str | None, score: Callable[[list[str]], int]) -> list[str]:
+    wb, ws, _ = _open_sheet(path, sheet)
+    try:
+        rows = []
+        for values in ws.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True):
+            rows.append([cell_text(v) for v in values])
+    finally:
+        wb.close()
+    if not rows:
+        raise ReadError("empty")
+    return rows[find_header_row(rows, score)]
+
+
+def read_xlsx(path: Path, sheet: str | None, score: Callable[[list[str]], int]) -> RawTable:
+    wb, ws, sheet_name = _open_sheet(path, sheet)
+    try:
+        it = ws.iter_rows(values_only=True)
+        top = []
+        for values in it:
+            top.append([cell_text(v) for v in values])
+            if len(top) >= HEADER_SEARCH_ROWS:
+                break
+        if not top:
+            raise ReadError("empty")
+        k = find_header_row(top, score)
+        headers = list(top[k])
+        cols: list[list[str]] = [[] for _ in headers]
+        rows: list[int] = []
+
+        def add(excel_row: int, cells: list) -> None:
+            # Cells right of the header get columns of their own (blank header): the
+            # mapping reports them as ignored instead of dropping them unseen.
+            if len(cells) > len(cols):
+                last = max((i for i in range(len(cols), len(cells)) if cells[i].strip()), default=-1)
+                while len(cols) <= last:
+                    cols.append([""] * len(rows))
+                    headers.append("")
+            rows.append(excel_row)
+            for i, col in enumerate(cols):
+                col.append(cells[i] if i < len(cells) else "")
+
+        for j, cells in enumerate(top[k + 1:]):
+            add(k + 2 + j, cells)
+        # read-only sheets yield every row in order, empty ones included
+        excel_row = len(top)
+        for values in it:
+            excel_row += 1
+            add(excel_row, [cell_text(v) for v in values])
+    except ReadError:
+        raise
+    except Exception as e:
+        raise ReadError("bad_xlsx", error=f"{type(e).__name__}: {e}") from None
+    finally:
+        wb.close()
+    if not cols:
+        cols, headers = [[""] * len(rows)], [""]
+    data = pa.table({name: pa.array(col, type=pa.string()) for name, col in zip(column_names(len(cols)), cols)})
+    data = data.append_column("_row", pa.array(rows, type=pa.int64()))
+    return RawTable(headers, data, k + 1, sheet=sheet_name)
+
+
+# ---------------------------------------------------------------- GeoJSON
+
+
+def read_geojson(path: Path) -> Features:
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise ReadError("empty")
+    if b"\x00" in raw[:1024]:
+        raise ReadError("not_text")
+    try:
+        doc = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ReadError("bad_geojson", error=str(e)[:200]) from None
+    if isinstance(doc, dict) and doc.get("type") == "Feature":
+        feats = [doc]
+    elif isinstance(doc, dict) and isinstance(doc.get("features"), list):
+        feats = doc["features"]
+    else:
+        raise ReadError("bad_geojson", error="not a FeatureCollection")
+    props, geoms = [], []
+    for f in feats:
+        f = f if isinstance(f, dict) else {}
+        props.append(f.get("properties") or {})
+        geoms.append(f.get("geometry"))
+    return Features(props, geoms)
