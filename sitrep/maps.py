@@ -88,14 +88,21 @@ def choropleth(polys: pd.DataFrame, values: pd.DataFrame, *, value_label: str, f
                palette: str = "blues", reverse: bool = False, highlight: set[str] | None = None,
                highlight_label: str = "", outline: pd.DataFrame | None = None, points: pd.DataFrame | None = None,
                point_label: str = "", no_data_label: str = "—", dark: bool = False,
-               layer_id: str = "regions") -> tuple[pdk.Deck, list[LegendItem]]:
+               layer_id: str = "regions", classes: dict | None = None) -> tuple[pdk.Deck, list[LegendItem]]:
     """Regions coloured by value (values: region_code, value), optional highlighted regions
     (outlined and coloured as alarms), optional outline polygons drawn on top (e.g. township
     borders over villages), optional points (lon, lat, name, label columns).
 
+    classes ({value: LegendItem}) colours regions by exact value instead of a scale, for a few
+    categories such as a 0-5 score; points with a `colour` column ([r, g, b, a]) use it.
+
     Returns the deck and its legend."""
     data = polys.merge(values[["region_code", "value"]], on="region_code", how="left")
-    colours, legend = colour_scale(data["value"], palette, fmt=fmt, reverse=reverse)
+    if classes:
+        colours = [classes[v].colour if v in classes else NO_DATA for v in data["value"]]
+        legend = list(dict.fromkeys(classes.values()))
+    else:
+        colours, legend = colour_scale(data["value"], palette, fmt=fmt, reverse=reverse)
     data["fill"] = [list(c) + [210] for c in colours]
     data["value_text"] = [no_data_label if pd.isna(v) else fmt(v) for v in data["value"]]
     hl = highlight or set()
@@ -119,7 +126,8 @@ def choropleth(polys: pd.DataFrame, values: pd.DataFrame, *, value_label: str, f
     if points is not None and not points.empty:
         layers.append(pdk.Layer(
             "ScatterplotLayer", data=points, id=f"{layer_id}-points", get_position=["lon", "lat"],
-            get_fill_color=[213, 94, 0, 230], get_line_color=[0, 0, 0], stroked=True,
+            get_fill_color="colour" if "colour" in points.columns else [213, 94, 0, 230],
+            get_line_color=[0, 0, 0], stroked=True,
             radius_min_pixels=4, radius_max_pixels=14, get_radius=300, pickable=True,
         ))
     tooltip = {"html": f"<b>{{name}}</b><br/>{value_label}: {{value_text}} {{flag}}",

@@ -93,7 +93,7 @@ def table(view: View, df: pd.DataFrame, *, name: str, key: str, height: int | No
 def region_map(view: View, values: pd.DataFrame, *, level: str, value_label: str, key: str,
                fmt=lambda v: f"{v:,.0f}", palette: str = "blues", reverse: bool = False,
                highlight: set[str] | None = None, highlight_label: str = "", points: pd.DataFrame | None = None,
-               height: int = 520, drill: bool = True) -> None:
+               height: int = 520, drill: bool = True, classes: dict | None = None) -> None:
     """Regions of `level` in scope coloured by values (region_code, value); clicking a region
     drills the whole dashboard down to it."""
     polys = maps.polygons(query("boundaries_by_level", level=level, region_code=view.scope))
@@ -103,7 +103,7 @@ def region_map(view: View, values: pd.DataFrame, *, level: str, value_label: str
     deck, legend = maps.choropleth(
         polys, values, value_label=value_label, fmt=fmt, palette=palette, reverse=reverse,
         highlight=highlight, highlight_label=highlight_label, outline=outline, points=points,
-        no_data_label=view.t("common.no_data"), layer_id=f"map-{key}",
+        no_data_label=view.t("common.no_data"), layer_id=f"map-{key}", classes=classes,
     )
     event = st.pydeck_chart(deck, height=height, key=f"map_{key}",
                             on_select="rerun" if drill else "ignore", selection_mode="single-object")
