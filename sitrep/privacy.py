@@ -9,7 +9,8 @@ from __future__ import annotations
 import pandas as pd
 
 # Columns that hold personal data, whatever table they come from.
-PERSONAL = {"name": "name", "person_name": "name", "id_number": "id", "phone": "phone"}
+PERSONAL = {"name": "name", "person_name": "name", "id_number": "id", "phone": "phone",
+            "responsible_phone": "phone"}
 
 
 def _blank(value) -> bool:
