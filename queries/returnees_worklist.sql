@@ -22,6 +22,10 @@ grid_units as (
     select region_code, responsible_person, phone from grid_units
 ),
 
+personal as (
+    select person_id, name, id_number, phone from returnees
+),
+
 items as (
     select s.*, 1 as item_order, 'test_due_tomorrow' as item, $as_of::date + 1 as due_date, null::integer as days_overdue
     from returnee_status s where tests_due_tomorrow > 0
@@ -60,12 +64,13 @@ with_grid as (
 final as (
     select
         w.item, w.due_date, w.days_overdue,
-        w.person_id, w.name, w.id_number, w.phone,
+        w.person_id, personal.name, personal.id_number, personal.phone,
         w.origin_risk, w.arrival_date, w.measure, w.rule_measure, w.stage_on_day,
         w.measure_start, w.release_due, w.tests_overdue, w.next_test,
         w.township_code, t.name as township, w.village_code, v.name as village,
         w.grid_region_code, w.responsible_person, w.responsible_phone
     from with_grid w
+    left join personal using (person_id)
     left join regions t on t.region_code = w.township_code
     left join regions v on v.region_code = w.village_code
     order by w.item_order, w.township_code, w.village_code, w.due_date, w.person_id

@@ -40,7 +40,9 @@ risk_rules as (
     group by rule_set, origin_risk
 ),
 people as (
-    select r.* exclude (_import_id)
+    -- only the columns the schedule needs: wide rows make the ASOF join slow (personal data is joined later)
+    select r.person_id, r.region_code, r.origin_category, r.origin_risk, r.arrival_date,
+           r.measure, r.measure_start, r.measure_end, r.status
     from returnees r
     where in_scope(r.region_code, scope)
       and r.arrival_date <= as_of
