@@ -206,12 +206,14 @@ def cli_demo(args) -> int:
     if not args.scale > 0:
         raise UsageError(f"--scale must be positive, got {args.scale}")
     out = Path(args.out) if args.out else db_path.parent / "demo_exports"
-    state = {"pct": -1, "msg": None}
+    state = {"pct": -1, "what": None}
 
     def progress(fraction: float, message: str) -> None:
+        # one line per stage or file (the importer says "file: step"), or per 5 %
         pct = int(fraction * 100)
-        if message != state["msg"] or pct >= state["pct"] + 5:
-            state.update(pct=pct, msg=message)
+        what = message.split(":")[0]
+        if what != state["what"] or pct >= state["pct"] + 5:
+            state.update(pct=pct, what=what)
             print(f"[{pct:3d}%] {message}", file=sys.stderr, flush=True)
 
     t0 = time.perf_counter()

@@ -131,7 +131,7 @@ def build_city(seed: int = 42) -> City:
     village_recs = []  # (township index, code, name, kind, cell_km, urban)
     for t, (seed_pt, cell, kind, code, name) in enumerate(zip(seeds, township_cells, kinds, codes, names)):
         if kind == "街道":
-            n_comm, n_vill = rng.randint(9, 12), 0
+            n_comm, n_vill = rng.randint(10, 12), 0
         elif kind == "镇":
             n_comm, n_vill = rng.randint(1, 2), rng.randint(11, 20)
         else:

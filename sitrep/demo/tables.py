@@ -303,19 +303,24 @@ def reserves(scen: Scenario, seed: int) -> pd.DataFrame:
                 stock = max(stock - use[i], 0.0)
                 recent = use[max(0, i - 6): i + 1]
                 daily_use = float(recent[recent > 0].mean()) if (recent > 0).any() else 0.0
-                no_orders = short and (i >= day(date(2022, 2, 20)) or item.starts)
+                no_orders = short and (i >= day(date(2022, 2, 10)) or item.starts)
                 lead = int(nrng.integers(5, 10)) if not (R <= i <= R + 14) else int(nrng.integers(7, 13))
                 if not no_orders and not pending and i >= starts and stock < 38 * max(base, daily_use):
                     pending[i + lead] = 62 * max(base, daily_use) - stock
                 history.append((stock, daily_use))
             # no item should end below target by chance: only the planted shortfalls do
-            last = max(i for i in range(N_DAYS) if daily or DAYS[i].weekday() == 0)
+            last = max(i for i in range(N_DAYS) if daily or DAYS[i].weekday() == END.weekday())
             stock, du = history[last]
             if not short and du > 0 and stock / du < 32:
                 history[last] = (45 * du, du)
+            if short and du > 0 and stock / du > 22:
+                # part of the stock was sent to another township on 1 March (调拨) and not replaced
+                moved = stock - 22 * du
+                first = day(date(2022, 3, 1))
+                history = [(s - moved, u) if i >= first else (s, u) for i, (s, u) in enumerate(history)]
             for i, (stock, du) in enumerate(history):
                 d = DAYS[i]
-                if not daily and d.weekday() != 0:
+                if not daily and d.weekday() != END.weekday():
                     continue
                 if i < starts - 2:
                     continue
