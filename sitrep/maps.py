@@ -70,7 +70,7 @@ def colour_scale(values: pd.Series, palette: str = "blues", bins: int = 5,
     step = (hi - lo) / n if n else 1
     out = []
     for v in values:
-        if v is None or (isinstance(v, float) and math.isnan(v)):
+        if pd.isna(v):  # None, NaN and pd.NA (nullable integer columns)
             out.append(NO_DATA)
         else:
             idx = 0 if n == 1 else min(int((float(v) - lo) / step), n - 1)
