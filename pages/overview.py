@@ -12,15 +12,15 @@ view = ui.view()
 w.header(view, "overview.title")
 
 now, before = w.kpi_values(view)
-for pillar in catalogue.PILLARS:
-    st.markdown(f"**{view.t(f'overview.pillar_{pillar}')}**")
-    w.kpi_cards(view, [k.key for k in catalogue.for_pillar(pillar)], now, before)
+w.kpi_groups(view, [(view.t(f"overview.pillar_{p}"), [k.key for k in catalogue.for_pillar(p)])
+                    for p in catalogue.PILLARS], now, before)
 
 cat = catalogue.by_key()
 left, right = st.columns([3, 2])
 with left:
     st.subheader(view.t("overview.map_title"))
     map_kpi = st.selectbox(view.t("overview.map_kpi"), list(cat), key="overview_map_kpi",
+                           index=list(cat).index("returnees_under_measure"),
                            format_func=lambda k: cat[k].name(view.lang))
     by_region = kpis.kpis_by_region(view)
     values = by_region[by_region["kpi"] == map_kpi][["region_code", "value"]]

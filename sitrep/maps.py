@@ -51,9 +51,9 @@ def view_state(polys: pd.DataFrame, width_px: int = 800, height_px: int = 520) -
     lon_span = max(max(lons) - min(lons), 1e-3)
     lat_span = max(max(lats) - min(lats), 1e-3)
     mid_lat = (max(lats) + min(lats)) / 2
-    # At zoom z the world is 256 * 2^z pixels wide (Web Mercator).
-    z_lon = math.log2(width_px * 360 / (256 * lon_span))
-    z_lat = math.log2(height_px * 360 / (256 * lat_span / max(math.cos(math.radians(mid_lat)), 0.1)))
+    # deck.gl: at zoom z the world is 512 * 2^z pixels wide (Web Mercator).
+    z_lon = math.log2(width_px * 360 / (512 * lon_span))
+    z_lat = math.log2(height_px * 360 / (512 * lat_span / max(math.cos(math.radians(mid_lat)), 0.1)))
     return pdk.ViewState(longitude=(max(lons) + min(lons)) / 2, latitude=mid_lat,
                          zoom=round(min(z_lon, z_lat) - 0.25, 2), pitch=0, bearing=0)
 

@@ -57,8 +57,8 @@ def test_catalogue_loads_and_statuses_follow_thresholds():
     cat = catalogue.by_key()
     up_bad = cat["orders_open_overdue"]  # amber 1, red 5
     assert [up_bad.status(v) for v in (0, 1, 4, 5, None)] == ["ok", "amber", "amber", "red", "none"]
-    up_good = cat["grid_complete_pct"]  # amber 98, red 95
-    assert [up_good.status(v) for v in (100, 98, 97.9, 95, 94.9)] == ["ok", "ok", "amber", "amber", "red"]
+    up_good = cat["grid_complete_pct"]  # amber 100, red 90
+    assert [up_good.status(v) for v in (100, 99.9, 90, 89.9)] == ["ok", "amber", "amber", "red"]
     assert cat["cases_confirmed_cumulative"].status(10) == "none"
     assert cat["test_capacity_use_pct"].format(85.24, "zh") == "85.2%"
     assert cat["days_to_test_everyone"].format(2.5, "en") == "2.50 days"

@@ -21,7 +21,9 @@ def epi_curve(df: pd.DataFrame, *, source_labels: dict[str, str], title: str | N
         fig.add_bar(x=part["report_date"] if not part.empty else [], y=part["cases"] if not part.empty else [],
                     name=source_labels.get(source, source), marker_color=SOURCE_COLOURS[source])
     fig.update_layout(barmode="stack", bargap=0.1)
+    fig.update_xaxes(type="date")
     if start is not None and end is not None:
         fig.update_xaxes(range=[pd.Timestamp(start) - pd.Timedelta(hours=12), pd.Timestamp(end) + pd.Timedelta(hours=12)])
-    fig.update_yaxes(rangemode="tozero", tickformat=",d")
+    peak = int(days.groupby("report_date")["cases"].sum().max()) if not days.empty else 1
+    fig.update_yaxes(rangemode="tozero", tickformat=",d", tick0=0, dtick=max(1, -(-peak // 5)))
     return _finish(fig, title, height, dark)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from sitrep import catalogue
 from sitrep.ui.data import query
-from sitrep.ui.state import View, regions_index
+from sitrep.ui.state import View, regions_index, scope_name
 
 
 def child_level(view: View) -> str:
@@ -48,24 +48,22 @@ def needs_decision(view: View, now: dict) -> pd.DataFrame:
     the grid person responsible for that region."""
     cat = catalogue.by_key()
     owners = query("grid_owner_by_region", region_code=view.scope).set_index("region_code")
-    rows = []
     by_region = kpis_by_region(view)
+    rows = []
+
+    def add(kpi, code, where, value):
+        owner = owners.loc[code] if code in owners.index else None
+        rows.append((kpi.name(view.lang), where, kpi.format(value, view.lang),
+                     None if owner is None else owner["responsible_person"],
+                     None if owner is None else owner["phone"]))
+
     for key, kpi in cat.items():
-        if kpi.amber is None:
-            continue
-        if kpi.status(now.get(key)) == "red" and view.scope is not None and view.scope in owners.index:
-            owner = owners.loc[view.scope]
-            rows.append((kpi.name(view.lang), owner["region_name"], kpi.format(now.get(key), view.lang),
-                         owner["responsible_person"], owner["phone"]))
-        part = by_region[by_region["kpi"] == key]
-        for r in part.itertuples(index=False):
+        if kpi.status(now.get(key)) == "red":
+            add(kpi, view.scope, scope_name(view), now.get(key))
+        for r in by_region[(by_region["kpi"] == key) & (by_region["region_code"] != view.scope)].itertuples():
             value = None if pd.isna(r.value) else float(r.value)
-            if kpi.status(value) != "red":
-                continue
-            owner = owners.loc[r.region_code] if r.region_code in owners.index else None
-            rows.append((kpi.name(view.lang), r.name, kpi.format(value, view.lang),
-                         None if owner is None else owner["responsible_person"],
-                         None if owner is None else owner["phone"]))
+            if kpi.status(value) == "red":
+                add(kpi, r.region_code, r.name, value)
     cols = [view.t("overview.col_item"), view.t("overview.col_where"), view.t("overview.col_value"),
             view.t("overview.col_responsible"), "phone"]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=cols).fillna("—")

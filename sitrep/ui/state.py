@@ -137,7 +137,7 @@ def _scope_picker(regions: dict[str, dict], lang: str) -> None:
             current_township = scope
 
     ss.w_township = current_township
-    st.selectbox(i18n.t("common.township", lang), [None, *townships], key="w_township",
+    st.selectbox(i18n.t("common.township", lang), [None, *townships], key="w_township", placeholder=city_label,
                  format_func=lambda c: city_label if c is None else regions[c]["name"],
                  on_change=lambda: set_scope(ss.w_township))
     if current_township:
@@ -145,6 +145,7 @@ def _scope_picker(regions: dict[str, dict], lang: str) -> None:
                           if r["level"] == "village" and r["parent_code"] == current_township)
         ss.w_village = current_village
         st.selectbox(i18n.t("common.village", lang), [None, *villages], key="w_village",
+                     placeholder=i18n.t("common.all_villages", lang),
                      format_func=lambda c: i18n.t("common.all_villages", lang) if c is None else regions[c]["name"],
                      on_change=lambda: set_scope(ss.w_village or current_township))
 

@@ -42,6 +42,26 @@ def _as_dict(df: pd.DataFrame) -> dict:
     return {k: (None if pd.isna(v) else float(v)) for k, v in zip(df["kpi"], df["value"])}
 
 
+def pillar_rows(groups: list[tuple[str, list[str]]], per_row: int = 7) -> list[list[tuple[str, list[str]]]]:
+    """Pack (title, keys) groups, in order, into rows of at most per_row cards."""
+    rows: list[list] = [[]]
+    for title, keys in groups:
+        if rows[-1] and sum(len(k) for _, k in rows[-1]) + len(keys) > per_row:
+            rows.append([])
+        rows[-1].append((title, keys))
+    return [r for r in rows if r]
+
+
+def kpi_groups(view: View, groups: list[tuple[str, list[str]]], now: dict, before: dict, per_row: int = 7) -> None:
+    """KPI cards grouped under titles (e.g. the five pillars), packed into bordered rows."""
+    for row in pillar_rows(groups, per_row):
+        cols = st.columns([len(keys) for _, keys in row])
+        for col, (title, keys) in zip(cols, row):
+            with col.container(border=True):
+                st.markdown(f"**{title}**")
+                kpi_cards(view, keys, now, before, columns=len(keys))
+
+
 def kpi_cards(view: View, keys: list[str], now: dict, before: dict, columns: int = 6) -> None:
     """One st.metric per KPI: status icon and colour from the catalogue, change vs the day before."""
     cat = catalogue.by_key()
@@ -82,12 +102,12 @@ def table(view: View, df: pd.DataFrame, *, name: str, key: str, height: int | No
     if column_labels:
         shown = shown.rename(columns=column_labels)
     st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto")
-    c1, c2, _ = st.columns([1, 1, 4])
-    c1.download_button(view.t("common.download_csv"), export.to_csv_bytes(shown), file_name=f"{name}.csv",
-                       mime="text/csv", key=f"csv_{key}", on_click="ignore")
-    c2.download_button(view.t("common.download_xlsx"), export.to_xlsx_bytes(shown), file_name=f"{name}.xlsx",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       key=f"xlsx_{key}", on_click="ignore")
+    with st.container(horizontal=True):
+        st.download_button(view.t("common.download_csv"), export.to_csv_bytes(shown), file_name=f"{name}.csv",
+                           mime="text/csv", key=f"csv_{key}", on_click="ignore", icon=":material/download:")
+        st.download_button(view.t("common.download_xlsx"), export.to_xlsx_bytes(shown), file_name=f"{name}.xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           key=f"xlsx_{key}", on_click="ignore", icon=":material/download:")
 
 
 def region_map(view: View, values: pd.DataFrame, *, level: str, value_label: str, key: str,
