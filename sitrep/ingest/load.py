@@ -269,19 +269,19 @@ def _ignored(raw: readers.RawTable, cmap: ColumnMap) -> list[str]:
 
 
 def _upsert(con, tbl: contract.Table, import_id: int) -> tuple[int, int]:
-    """Replace the rows whose key is in ``_final``, insert the rest; (inserted, updated)."""
+    """Replace the rows whose key is in ``_typed``, insert the rest; (inserted, updated)."""
     name = q(tbl.name)
     match = " AND ".join(f"t.{q(k)} = f.{q(k)}" for k in tbl.key)
-    new = con.execute("SELECT count(*) FROM _final").fetchall()[0][0]
+    new = con.execute("SELECT count(*) FROM _typed").fetchall()[0][0]
     existing = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {name} LIMIT 1)").fetchall()[0][0]
     updated = 0
     if existing and new:
         updated = con.execute(
-            f"SELECT count(*) FROM _final f WHERE EXISTS (SELECT 1 FROM {name} t WHERE {match})").fetchall()[0][0]
+            f"SELECT count(*) FROM _typed f WHERE EXISTS (SELECT 1 FROM {name} t WHERE {match})").fetchall()[0][0]
         if updated:
-            con.execute(f"DELETE FROM {name} t WHERE EXISTS (SELECT 1 FROM _final f WHERE {match})")
+            con.execute(f"DELETE FROM {name} t WHERE EXISTS (SELECT 1 FROM _typed f WHERE {match})")
     cols = ", ".join(q(c.name) for c in tbl.columns)
-    con.execute(f"INSERT INTO {name} ({cols}, _import_id) SELECT {cols}, $id FROM _final", {"id": import_id})
+    con.execute(f"INSERT INTO {name} ({cols}, _import_id) SELECT {cols}, $id FROM _typed", {"id": import_id})
     return new - updated, updated
 
 

@@ -193,30 +193,32 @@ class _RaggedRows(Exception):
 
 
 def _read_csv_arrow(path: Path, n: int, skip: int, encoding: str) -> pa.Table:
+    """pyarrow's parallel parser; GB18030 is transcoded block by block while it parses
+    (faster than decoding distinct values one by one: names are nearly all distinct)."""
     names = column_names(n)
+    ragged = []
 
     def on_invalid(row):
-        # A short trailing field list that is all empty is harmless; anything else needs
-        # the exact path so row numbers stay right.
-        raise _RaggedRows()
+        ragged.append(row)
+        return "error"
 
     try:
         return pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, encoding=encoding, block_size=1 << 22),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, block_size=1 << 22, encoding=encoding),
             parse_options=pacsv.ParseOptions(ignore_empty_lines=False, newlines_in_values=True,
                                              invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
+    except UnicodeDecodeError:
+        raise
     except pa.ArrowInvalid as e:
-        msg = str(e)
-        if "UTF8" in msg or "utf8" in msg.lower() and "invalid" in msg.lower():
-            raise UnicodeDecodeError("utf-8", b"", 0, 1, msg) from None
-        if "Expected" in msg and "columns" in msg:
+        if ragged:
             raise _RaggedRows() from None
-        if "_RaggedRows" in msg:
-            raise _RaggedRows() from None
+        msg = str(e).lower()
+        if "utf8" in msg or "utf-8" in msg or "decode" in msg:
+            raise UnicodeDecodeError("utf-8", b"", 0, 1, str(e)) from None
         raise ReadError("not_text") from None
 
 
