@@ -54,8 +54,8 @@ def needs_decision(view: View, now: dict) -> pd.DataFrame:
     def add(kpi, code, where, value):
         owner = owners.loc[code] if code in owners.index else None
         rows.append((kpi.name(view.lang), where, kpi.format(value, view.lang),
-                     None if owner is None else owner["responsible_person"],
-                     None if owner is None else owner["phone"]))
+                     "—" if owner is None else owner["responsible_person"],
+                     "" if owner is None else owner["phone"]))
 
     for key, kpi in cat.items():
         if kpi.status(now.get(key)) == "red":
@@ -66,4 +66,4 @@ def needs_decision(view: View, now: dict) -> pd.DataFrame:
                 add(kpi, r.region_code, r.name, value)
     cols = [view.t("overview.col_item"), view.t("overview.col_where"), view.t("overview.col_value"),
             view.t("overview.col_responsible"), "phone"]
-    return pd.DataFrame(rows, columns=cols).fillna("—")
+    return pd.DataFrame(rows, columns=cols)
