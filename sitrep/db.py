@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import threading
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -204,12 +205,10 @@ class Database:
             if stamp is None:
                 raise FileNotFoundError(f"no database at {self.path}; run `python -m sitrep demo` or import files")
             if self._con is None or stamp != self._stamp:
-                old = self._con
-                self._con = duckdb.connect(str(self.path), read_only=True, config=CONNECT_CONFIG)
+                # The old connection is dropped, not closed: a query still running on one of
+                # its cursors in another session finishes on the old snapshot.
+                self._con = _connect_read_only(self.path)
                 self._stamp = stamp
-                if old is not None:
-                    with contextlib.suppress(Exception):
-                        old.close()
             return self._con.cursor()
 
     def sql(self, sql: str, params: dict[str, Any] | None = None):
@@ -251,7 +250,8 @@ class Database:
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.path.with_name(self.path.name + ".lock")
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        # a new name for every write: DuckDB would hand out a cached instance for a reused path
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
         with open(lock_path, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
@@ -270,6 +270,29 @@ class Database:
                 _remove(tmp)
                 _remove(Path(str(tmp) + ".wal"))
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the file now at path.
+
+    DuckDB keeps one database instance per file path in a process and hands it out
+    again on the next connect, even after the file was replaced. So the connection is
+    made through a hard link named after the file's inode (one name per version of the
+    file), which is removed as soon as DuckDB holds the file open.
+    """
+    ino = path.stat().st_ino
+    link = path.with_name(f".{path.name}.read.{ino}")
+    try:
+        os.link(path, link)
+    except FileExistsError:
+        pass
+    try:
+        if link.stat().st_ino != ino:  # replaced between stat and link: link the new one
+            _remove(link)
+            return _connect_read_only(path)
+        return duckdb.connect(str(link), read_only=True, config=CONNECT_CONFIG)
+    finally:
+        _remove(link)
 
 
 def _remove(p: Path) -> None:
