@@ -12,21 +12,22 @@
 -- released_late, overdue (R before D), due (R is D or D+1), upcoming.
 with
 
-people as (
-    select * from returnee_rule($rules, $as_of::date, $region_code::varchar)
+plan as (
+    select *
+    from returnee_test($rules, $as_of::date, $region_code::varchar)
     where scheduled and ($person_id::varchar is null or person_id = $person_id::varchar)
 ),
 
+people as (
+    select * from plan where stage_no = 1 and test_seq = 1
+),
+
 stages as (
-    select s.*
-    from returnee_stage($rules, $as_of::date, $region_code::varchar) s
-    where $person_id::varchar is null or s.person_id = $person_id::varchar
+    select * from plan where test_seq = 1
 ),
 
 tests as (
-    select t.*
-    from returnee_test($rules, $as_of::date, $region_code::varchar) t
-    where $person_id::varchar is null or t.person_id = $person_id::varchar
+    select * from plan where test_day is not null
 ),
 
 events as (
