@@ -1,0 +1,137 @@
+"""Figure and map-layer builders for the monitoring page ("one net"): the five haves, the
+four-level grid, sentinel series by site type and sentinel site points."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from sitrep.figures import FONT, STATUS_COLOURS, _finish
+from sitrep.maps import HIGHLIGHT, LegendItem
+
+FIVE_HAVES = ("has_guide", "has_system_owner", "has_materials", "has_medical_support", "has_isolation_transfer")
+LEVELS = ("city_leader", "township_cadre", "village_cadre", "group_cadre")
+SITE_TYPES = ("fever_clinic", "pharmacy", "village_clinic", "school", "market", "cold_chain", "service_window")
+# One colour per site type on the map and in the small multiples (Okabe-Ito; vermillion is kept for alarms).
+SITE_TYPE_COLOURS = {
+    "fever_clinic": (204, 121, 167), "pharmacy": (0, 114, 178), "village_clinic": (0, 158, 115),
+    "school": (230, 159, 0), "market": (86, 180, 233), "cold_chain": (60, 60, 60), "service_window": (240, 228, 66),
+}
+# Five-haves score classes: all five (green), one missing (yellow), more (purples). Vermillion stays free for
+# the map's highlight, villages with no grid unit at all.
+SCORE_COLOURS = {5: (0, 158, 115), 4: (240, 228, 66), 3: (204, 121, 167), "low": (110, 40, 120)}
+
+
+def _hex(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+def score_classes(labels: dict) -> dict:
+    """Map classes for the five-haves score: {score: LegendItem}, 0-2 sharing one class.
+    labels: {5: ..., 4: ..., 3: ..., "low": ...}."""
+    items = {k: LegendItem(SCORE_COLOURS[k], labels[k]) for k in (5, 4, 3, "low")}
+    return {5: items[5], 4: items[4], 3: items[3], 2: items["low"], 1: items["low"], 0: items["low"]}
+
+
+def haves_missing_bar(df: pd.DataFrame, *, have_labels: dict[str, str], title: str | None = None,
+                      height: int = 300, dark: bool = False) -> go.Figure:
+    """Grid units missing each of the five haves (df: have, units_missing, units), in the speech's order,
+    labelled with the count and the share of units."""
+    df = df.set_index("have").reindex(list(FIVE_HAVES)).fillna(0).reset_index()
+    share = [m / u if u else 0 for m, u in zip(df["units_missing"], df["units"])]
+    fig = go.Figure(go.Bar(
+        x=df["units_missing"], y=[have_labels.get(h, h) for h in df["have"]], orientation="h",
+        marker_color=[STATUS_COLOURS["amber"] if m else STATUS_COLOURS["ok"] for m in df["units_missing"]],
+        text=[f"{int(m):,} ({s:.1%})" for m, s in zip(df["units_missing"], share)], textposition="outside",
+        cliponaxis=False, hovertemplate="%{y}: %{x:,}<extra></extra>",
+    ))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(rangemode="tozero", tickformat=",d", range=[0, max(1, df["units_missing"].max()) * 1.3])
+    fig.update_layout(showlegend=False, bargap=0.35)
+    return _finish(fig, title, height, dark)
+
+
+def grid_levels_bar(df: pd.DataFrame, *, level_labels: dict[str, str], complete_label: str, holes_label: str,
+                    title: str | None = None, height: int = 300, dark: bool = False) -> go.Figure:
+    """The four-level grid: units per level, stacked all-five-haves / with a hole, labelled
+    "units / regions to cover" (df: responsible_level, units, units_complete, units_with_holes, regions)."""
+    df = df[df["responsible_level"].notna()].set_index("responsible_level").reindex(list(LEVELS)).reset_index()
+    df[["units", "units_complete", "units_with_holes"]] = df[["units", "units_complete", "units_with_holes"]].fillna(0)
+    names = [level_labels.get(lv, lv) for lv in df["responsible_level"]]
+    fig = go.Figure()
+    fig.add_bar(x=df["units_complete"], y=names, orientation="h", name=complete_label,
+                marker_color=STATUS_COLOURS["ok"], hovertemplate="%{y}: %{x:,}<extra>" + complete_label + "</extra>")
+    fig.add_bar(x=df["units_with_holes"], y=names, orientation="h", name=holes_label,
+                marker_color=STATUS_COLOURS["amber"], hovertemplate="%{y}: %{x:,}<extra>" + holes_label + "</extra>")
+    totals = df["units"].astype(float)
+    texts = [f"{int(u):,}" if pd.isna(r) else f"{int(u):,} / {int(r):,}" for u, r in zip(df["units"], df["regions"])]
+    fig.add_scatter(x=totals, y=names, mode="text", text=texts, textposition="middle right", showlegend=False,
+                    hoverinfo="skip", cliponaxis=False)
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(rangemode="tozero", tickformat=",d", range=[0, max(1.0, totals.max()) * 1.35])
+    fig.update_layout(barmode="stack", bargap=0.35, legend=dict(y=-0.12, yanchor="top", traceorder="normal"))
+    return _finish(fig, title, height, dark)
+
+
+def sentinel_small_multiples(df: pd.DataFrame, *, measure: str, type_labels: dict[str, str], start=None, end=None,
+                             columns: int = 2, title: str | None = None, height: int | None = None,
+                             dark: bool = False) -> go.Figure:
+    """One small line chart per site type with its own y scale (a market sees hundreds of visits a day,
+    a school a handful), shared dates (df: date, site_type, visits, fever). A gap is a day with no report."""
+    types = [t for t in SITE_TYPES if t in set(df["site_type"])] + \
+        sorted(set(df["site_type"]) - set(SITE_TYPES))
+    rows = max(1, math.ceil(len(types) / columns))
+    fig = make_subplots(rows=rows, cols=columns, shared_xaxes=True, vertical_spacing=0.09, horizontal_spacing=0.08,
+                        subplot_titles=[type_labels.get(t, t) for t in types] or [""])
+    for i, t in enumerate(types):
+        part = df[df["site_type"] == t].sort_values("date")
+        colour = _hex(SITE_TYPE_COLOURS.get(t, (0, 114, 178)))
+        fig.add_scatter(x=part["date"], y=part[measure], mode="lines", name=type_labels.get(t, t),
+                        line=dict(color=colour, width=2), connectgaps=False, showlegend=False,
+                        hovertemplate="%{x|%Y-%m-%d}: %{y:,}<extra>" + type_labels.get(t, t) + "</extra>",
+                        row=i // columns + 1, col=i % columns + 1)
+    fig.update_yaxes(rangemode="tozero", tickformat=",d", nticks=4)
+    fig.update_xaxes(tickformat="%m-%d", nticks=5, showticklabels=True)
+    if start is not None and end is not None:
+        fig.update_xaxes(range=[pd.Timestamp(start), pd.Timestamp(end)])
+    fig.update_annotations(font=dict(size=15, family=FONT))
+    fig.update_layout(showlegend=False, margin=dict(l=10, r=10, t=80 if title else 30, b=10))
+    return _finish(fig, title, height or 160 * rows + 80, dark)
+
+
+def site_points(df: pd.DataFrame, *, measure: str, type_labels: dict[str, str], no_report: str,
+                flagged: str) -> pd.DataFrame:
+    """Sentinel sites as map points (lon, lat, name, value_text, flag, colour) from sentinel_sites_on_day;
+    sites with no position anywhere are left out."""
+    df = df[df["lon"].notna() & df["lat"].notna()]
+    return pd.DataFrame({
+        "lon": df["lon"].astype(float), "lat": df["lat"].astype(float),
+        "name": [f"{n}({type_labels.get(t, t)})" for n, t in zip(df["site_name"], df["site_type"])],
+        "value_text": [no_report if pd.isna(v) else f"{int(v):,}" for v in df[measure]],
+        "flag": [flagged if f is True else "" for f in df["flagged"].astype(object)],
+        "colour": [list(SITE_TYPE_COLOURS.get(t, HIGHLIGHT)) + [235] for t in df["site_type"]],
+    })
+
+
+def site_type_legend(types, type_labels: dict[str, str]) -> list[LegendItem]:
+    """Legend items of the site types shown on the map, in the contract's order."""
+    present = set(types)
+    return [LegendItem(SITE_TYPE_COLOURS[t], type_labels.get(t, t)) for t in SITE_TYPES if t in present]
+
+
+def holes_table(df: pd.DataFrame, *, have_labels: dict[str, str], hole_labels: dict[str, str],
+                level_labels: dict[str, str], responsible_labels: dict[str, str], sep: str = "、") -> pd.DataFrame:
+    """grid_holes with codes turned into words, for display (the phone column keeps its name so the
+    table widget masks it)."""
+    out = df.copy()
+    out["hole"] = out["hole"].map(lambda h: hole_labels.get(h, h))
+    out["missing"] = out["missing"].map(lambda codes: sep.join(have_labels.get(c, c) for c in list(codes)))
+    out["level"] = out["level"].map(lambda lv: level_labels.get(lv, lv))
+    out["responsible_level"] = out["responsible_level"].map(lambda lv: responsible_labels.get(lv, "") if isinstance(lv, str) else "")
+    out["checked_date"] = pd.to_datetime(out["checked_date"]).dt.date
+    return out[["township", "region_name", "level", "hole", "missing", "responsible_person", "phone",
+                "responsible_level", "checked_date", "region_code"]]
+
