@@ -106,8 +106,11 @@ class IdNumbers:
             birth[idx] = lo + s // 1000
         seq = slot % 1000
         male = (seq % 2) == 1
-        ymd = np.array([int(date.fromordinal(int(o)).strftime("%Y%m%d")) for o in np.unique(birth)])
-        ymd = ymd[np.searchsorted(np.unique(birth), birth)]
+        d = np.datetime64("1970-01-01", "D") + (birth - date(1970, 1, 1).toordinal())
+        year = d.astype("datetime64[Y]").astype(np.int64) + 1970
+        month = (d.astype("datetime64[M]") - d.astype("datetime64[Y]")).astype(np.int64) + 1
+        dom = (d - d.astype("datetime64[M]")).astype(np.int64) + 1
+        ymd = year * 10000 + month * 100 + dom
         body = np.array([int(a) for a in area_codes], dtype=np.int64) * 10**11 + ymd * 1000 + seq
         digits = (body[:, None] // 10 ** np.arange(16, -1, -1)) % 10
         check = CHECK_CHARS[(digits @ ID_WEIGHTS) % 11]

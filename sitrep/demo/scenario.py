@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 
@@ -43,10 +43,6 @@ N_SENTINEL_OUTLIERS = 2     # reports with visits x10
 def day(d: date) -> int:
     """Day number within the period (START = 0)."""
     return (d - START).days
-
-
-def as_date(i: int) -> date:
-    return START + timedelta(days=int(i))
 
 
 @dataclass(frozen=True)

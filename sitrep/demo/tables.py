@@ -17,11 +17,11 @@ import pandas as pd
 
 from sitrep.demo import geo, people
 from sitrep.demo.city import CITY_CODE, CITY_NAME, City, Region
-from sitrep.demo.returnees import EPOCH, END_I, Counters, make_tests
+from sitrep.demo.returnees import Counters, make_tests
 from sitrep.demo.scenario import (BLIND_DAYS, CLUSTER_CASES, CLUSTER_ID, END, FESTIVAL, IMPORTED_CASES,
                                   INDEX_REPORT, ITEMS, LABS, N_DAYS, N_DUTY_SHIFTS_MISSING, N_ORDERS,
                                   N_ORDERS_OPEN_OVERDUE, N_SENTINEL_OUTLIERS, N_SUPERVISION,
-                                  N_SUPERVISION_OPEN_OVERDUE, START, Scenario, as_date, day)
+                                  N_SUPERVISION_OPEN_OVERDUE, START, Scenario, day)
 
 R = day(INDEX_REPORT)
 DAYS = [START + timedelta(days=i) for i in range(N_DAYS)]
@@ -211,7 +211,6 @@ def contacts(scen: Scenario, plan: pd.DataFrame, seed: int, scale: float,
         pid, when, pos = np.array([], dtype=object), np.array([], np.int64), np.array([], bool)
     lab_p = np.array([0.6, 0.05, 0.05, 0.0, 0.2, 0.1])
     tests = make_tests(nrng, pid, when, np.zeros(len(when), bool), pos, scen, counters, lab_p=lab_p)
-    # a contact still in quarantine with a result not yet out
     return df, tests
 
 

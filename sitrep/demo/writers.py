@@ -126,6 +126,8 @@ def column_values(col: contract.Column, s: pd.Series, spec: FileSpec) -> np.ndar
                 v = pd.Timestamp(v).to_pydatetime()
                 vals.append(v if spec.dates == "excel" else format_timestamp(v, spec.dates))
         return np.array(vals, dtype=object)
+    if not excel:
+        return _csv_text(col, s, spec)
     if col.type == "enum":
         mapping = {e[0]: (e[1] if spec.enums == "zh" else e[0]) for e in col.enum}
         return np.array(["" if _blank(v) else mapping.get(v, v) for v in s.tolist()], dtype=object)
@@ -133,19 +135,41 @@ def column_values(col: contract.Column, s: pd.Series, spec: FileSpec) -> np.ndar
         yes, no = spec.bools
         return np.array(["" if _blank(v) else (yes if v else no) for v in s.tolist()], dtype=object)
     if col.type == "int":
-        return np.array([(None if excel else "") if _blank(v) else (int(v) if excel else str(int(v)))
-                         for v in s.tolist()], dtype=object)
+        return np.array([None if _blank(v) else int(v) for v in s.tolist()], dtype=object)
     if col.type == "float":
+        return np.array([None if _blank(v) else (int(v) if float(v).is_integer() else float(v))
+                         for v in s.tolist()], dtype=object)
+    return np.array([None if _blank(v) else str(v) for v in s.tolist()], dtype=object)
+
+
+def _text(s: pd.Series) -> np.ndarray:
+    return s.astype(object).where(s.notna(), "").to_numpy(dtype=object)
+
+
+def _csv_text(col: contract.Column, s: pd.Series, spec: FileSpec) -> np.ndarray:
+    """CSV cells of a non-date column, vectorised (the big tables go through here)."""
+    if col.type == "enum":
+        mapping = {e[0]: (e[1] if spec.enums == "zh" else e[0]) for e in col.enum}
+        mapped = s.map(mapping)
+        return _text(mapped.where(mapped.notna(), s))
+    if col.type == "bool":
+        yes, no = spec.bools
+        v = s.to_numpy(dtype=object)
+        missing = s.isna().to_numpy()
+        return np.where(missing, "", np.where(v.astype(bool) & ~missing, yes, no)).astype(object)
+    if col.type == "int" and s.dtype.kind in "iu":
+        return s.astype(str).to_numpy(dtype=object)
+    if col.type in ("int", "float"):
         out = []
         for v in s.tolist():
             if _blank(v):
-                out.append(None if excel else "")
-            elif float(v).is_integer():
-                out.append(int(v) if excel else str(int(v)))
+                out.append("")
+            elif col.type == "int" or float(v).is_integer():
+                out.append(str(int(v)))
             else:
-                out.append(float(v) if excel else repr(float(v)))
+                out.append(repr(float(v)))
         return np.array(out, dtype=object)
-    return np.array([(None if excel else "") if _blank(v) else str(v) for v in s.tolist()], dtype=object)
+    return _text(s)
 
 
 def formatted(spec: FileSpec, df: pd.DataFrame, names: dict[str, tuple[str, str]] | None = None) -> pd.DataFrame:
