@@ -1,7 +1,141 @@
-"""preparedness page (being built)."""
+"""Preparedness (一本账): testing capacity, material reserves and funds against their targets,
+and the ledger behind them."""
 
-from sitrep import ui
+import streamlit as st
+
+from sitrep import catalogue, ui
+from sitrep.figures import preparedness as fig
 from sitrep.ui import widgets as w
+from sitrep.ui.state import regions_index, scope_name
 
 view = ui.view()
-w.header(view, "nav.preparedness")
+t = view.t
+w.header(view, "preparedness.title")
+st.caption(t("preparedness.slogan"))
+cat = catalogue.by_key()
+now, before = w.kpi_values(view)
+w.kpi_cards(view, [k.key for k in catalogue.for_pillar("preparedness")], now, before, columns=4)
+
+
+def cols(*names: str) -> dict[str, str]:
+    return {n: t(f"preparedness.col.{n}") for n in names}
+
+
+def num(v) -> str:
+    return "—" if v is None or v != v else f"{v:,.0f}"
+
+
+# -- testing capacity ----------------------------------------------------------------
+st.subheader(t("preparedness.testing_title"))
+summary = ui.query("test_capacity_summary", **view.params).iloc[0]
+daily = ui.query("test_capacity_daily", **view.params)
+use_kpi = cat["test_capacity_use_pct"]
+g1, g2, trend = st.columns([1, 1, 3])
+with g1:
+    w.chart(fig.kpi_gauge(now.get("test_capacity_use_pct"), use_kpi, view.lang, maximum=100,
+                          no_data=t("preparedness.no_data")), key="prep_gauge_use")
+with g2:
+    w.chart(fig.kpi_gauge(now.get("days_to_test_everyone"), cat["days_to_test_everyone"], view.lang,
+                          no_data=t("preparedness.no_data")), key="prep_gauge_days")
+if summary["city_labs"]:
+    g1.caption(t("preparedness.capacity_caption", labs=int(summary["city_labs"]),
+                 tubes=num(summary["city_capacity_tubes"]), persons=num(summary["city_capacity_persons_per_day"]),
+                 scope=scope_name(view), population=num(summary["scope_population"])))
+else:
+    g1.caption(t("preparedness.no_capacity"))
+with trend:
+    if daily.empty:
+        st.info(t("preparedness.no_labs_in_scope"))
+    else:
+        labels = {k: t(f"preparedness.{k}") for k in (
+            "capacity_tubes", "tubes_tested", "capacity_persons", "turnaround", "panel_tubes", "panel_persons",
+            "panel_turnaround", "use")}
+        labels["amber_line"] = t("preparedness.amber_line", pct=f"{use_kpi.amber:g}")
+        w.chart(fig.capacity_trend(daily, labels=labels, amber_pct=use_kpi.amber, red_pct=use_kpi.red,
+                                   start=daily["date"].min(), end=view.as_of), key="prep_capacity_trend")
+        st.caption(t("preparedness.trend_caption", start=view.date_text(daily["date"].min().date()),
+                     end=view.date_text(view.as_of), amber=f"{use_kpi.amber:g}", red=f"{use_kpi.red:g}"))
+
+# -- material reserves ---------------------------------------------------------------
+st.subheader(t("preparedness.reserves_title"))
+items = ui.query("reserves_by_item", **view.params)
+stock = ui.query("reserves_by_warehouse_item", **view.params)
+left, right = st.columns([3, 2])
+with left:
+    st.markdown(f"**{t('preparedness.bullets_title')}**")
+    if items.empty:
+        st.info(t("preparedness.no_reserves"))
+    else:
+        labels = {k: t(f"preparedness.{k}") for k in (
+            "scope_total", "warehouse", "warehouse_short", "target", "days", "on_hand", "daily_use")}
+        w.chart(fig.supply_bullets(items, stock, labels=labels), key="prep_supply_bullets")
+        st.caption(t("preparedness.bullets_caption"))
+        short = stock[stock["below_target"]]
+        st.markdown(f"**{t('preparedness.below_list_title')}**")
+        if short.empty:
+            st.success(t("preparedness.none_below"))
+        for r in short.itertuples(index=False):
+            st.markdown(":red[■] " + t("preparedness.below_line", warehouse=r.warehouse_name, item=r.item_name,
+                                       days=f"{r.days_of_supply:,.1f}", target=int(r.target_days),
+                                       date=view.date_text(r.stock_date.date())))
+with right:
+    st.markdown(f"**{t('preparedness.map_title')}**")
+    level = "village" if regions_index().get(view.scope, {}).get("level") == "village" else "township"
+    by_region = ui.query("reserves_by_region", level=level, **view.params)
+    houses = ui.query("reserves_warehouses", **view.params)
+    points = houses.assign(
+        name=houses["warehouse_name"],
+        value_text=[t("preparedness.map_point_text", item=i, days=f"{d:,.1f}")
+                    for i, d in zip(houses["lowest_item_name"], houses["lowest_days_of_supply"])],
+        flag=[t("preparedness.map_flag") if n else "" for n in houses["items_below_target"]],
+    )[["lon", "lat", "name", "value_text", "flag"]]
+    w.region_map(view, by_region.rename(columns={"lowest_days_of_supply": "value"}), level=level,
+                 key="prep_reserves", value_label=t("preparedness.map_value"), fmt=lambda v: f"{v:,.1f}",
+                 palette="greens", highlight=set(by_region.loc[by_region["items_below_target"] > 0, "region_code"]),
+                 highlight_label=t("preparedness.map_flag"), points=points, height=460)
+    st.caption(t("preparedness.map_caption"))
+
+# -- funds ---------------------------------------------------------------------------
+st.subheader(t("preparedness.funds_title"))
+funds = ui.query("funds_by_source_purpose", as_of=view.as_of)
+g3, bars = st.columns([1, 3])
+with g3:
+    w.chart(fig.kpi_gauge(now.get("funds_execution_pct"), cat["funds_execution_pct"], view.lang, maximum=100,
+                          no_data=t("preparedness.no_data")), key="prep_gauge_funds")
+    total = funds[funds["is_total"]]
+    if not total.empty:
+        r = total.iloc[0]
+        st.caption(t("preparedness.funds_total", allocated=f"{r.allocated:,.2f}", disbursed=f"{r.disbursed:,.2f}",
+                     disbursed_pct=f"{r.disbursed_pct:.1f}", spent=f"{r.spent:,.2f}", execution_pct=f"{r.execution_pct:.1f}"))
+with bars:
+    st.markdown(f"**{t('preparedness.funds_chart_title')}**")
+    if funds.empty:
+        st.info(t("preparedness.no_funds"))
+    else:
+        labels = {k: t(f"preparedness.{k}") for k in ("allocated", "disbursed", "spent", "execution")}
+        labels["unit"] = t("preparedness.unit_wan")
+        w.chart(fig.funds_by_purpose(funds[funds["is_purpose_total"]], purpose_labels=view.enums("funds", "purpose"),
+                                     labels=labels), key="prep_funds_purpose")
+    st.caption(t("preparedness.funds_caption"))
+
+# -- the ledger ----------------------------------------------------------------------
+st.subheader(t("preparedness.ledger_title"))
+day = view.as_of.isoformat()
+with st.expander(t("preparedness.ledger_funds")):
+    ledger = fig.funds_ledger(funds, source_labels=view.enums("funds", "source"),
+                              purpose_labels=view.enums("funds", "purpose"),
+                              subtotal=t("preparedness.subtotal"), total=t("preparedness.total"))
+    w.table(view, ledger, name=f"funds_ledger_{day}", key="prep_funds",
+            column_labels=cols(*ledger.columns))
+with st.expander(t("preparedness.ledger_reserves")):
+    shown = stock[["warehouse_name", "region_name", "item_name", "unit", "on_hand", "daily_use", "days_of_supply",
+                   "target_days", "below_target", "min_quantity", "below_min_quantity", "stock_date",
+                   "days_since_report"]]
+    w.table(view, shown, name=f"reserves_ledger_{day}", key="prep_reserves", column_labels=cols(*shown.columns))
+with st.expander(t("preparedness.ledger_labs")):
+    labs = ui.query("test_capacity_by_lab", **view.params)
+    labs["lab_type"] = labs["lab_type"].map(lambda c: view.enum("test_capacity", "lab_type", c))
+    shown = labs.drop(columns=["region_code"])
+    w.table(view, shown, name=f"labs_{day}", key="prep_labs", column_labels=cols(*shown.columns))
+with st.expander(t("common.records_of")):
+    w.records_explorer(view, [k.key for k in catalogue.for_pillar("preparedness")], key="prep")
