@@ -1,7 +1,154 @@
-"""data page (being built)."""
+"""Data: import export files through the one import path (with the CLI's report), the
+import log, the rows and dates each table holds, and the data dictionary. Works before any
+database exists: the first import creates it."""
 
-from sitrep import ui
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import streamlit as st
+
+from sitrep import contract, i18n, ui
+from sitrep.ingest import ImportUsageError
+from sitrep.ui import state, uploads
 from sitrep.ui import widgets as w
 
 view = ui.view()
-w.header(view, "nav.data")
+if view is None:  # no database yet: dashboard.py shows only this page and no global controls
+    today = date.today()
+    view = ui.View(as_of=today, scope=None, lang=state.current_lang(), min_date=today, max_date=today)
+    st.title(view.t("data.title"))
+    st.info(view.t("data.no_database"))
+else:
+    w.header(view, "data.title")
+t, lang = view.t, view.lang
+st.caption(t("data.intro"))
+TABLES = [*contract.LOAD_ORDER, uploads.BOUNDARIES]
+STAGES = {"reading", "checking", "loading", "done"}
+
+
+def cols(*names: str) -> dict[str, str]:
+    return {n: t(f"data.col.{n}") for n in names}
+
+
+def status_label(code) -> str:
+    return t(f"data.status.{code}") if code in uploads.STATUSES else (code or "")
+
+
+def run(files, table, sheet, skip_invalid, user) -> None:
+    """Save the uploads under their own names, import them with a progress bar, keep the report."""
+    bar = st.progress(0.0, text=t("data.importing"))
+
+    def progress(fraction: float, stage: str) -> None:
+        name, _, word = stage.rpartition(": ")
+        word = t(f"data.stage_{word}") if word in STAGES else status_label(word) or word
+        bar.progress(min(max(fraction, 0.0), 1.0), text=f"{name}: {word}" if name else word)
+
+    with tempfile.TemporaryDirectory(prefix="sitrep_upload_") as tmp:
+        paths = uploads.save_uploads(((f.name, f.getvalue()) for f in files), Path(tmp))
+        try:
+            reports = uploads.run_import(ui.get_db(), paths, folder=Path(tmp), table=table, sheet=sheet,
+                                         skip_invalid=skip_invalid, user=user.strip() or "web", progress=progress)
+        except ImportUsageError as e:
+            bar.empty()
+            st.error(t("data.import_failed", error=e))
+            return
+        except Exception as e:  # a lock, a full disk...: the served database is untouched by design
+            bar.empty()
+            st.error(t("data.import_failed", error=f"{type(e).__name__}: {e}"))
+            return
+        rejects = uploads.rejects_files(reports)
+    bar.empty()
+    st.cache_data.clear()  # cached results are keyed by the database version anyway; free the old ones
+    st.session_state["data_last_import"] = {"reports": reports, "rejects": rejects}
+
+
+def show_report(reports, rejects) -> None:
+    """The per-file outcome, every problem (file, Excel row, column, value, reason) and the CLI's text."""
+    st.markdown(f"**{t('data.result_title')}**")
+    counts = {s: sum(r.status == s for r in reports) for s in uploads.STATUSES}
+    text = t("data.result_summary", files=len(reports), **counts, inserted=f"{sum(r.inserted for r in reports):,}",
+             updated=f"{sum(r.updated for r in reports):,}")
+    (st.error if counts["rejected"] else st.warning if counts["partial"] else st.success)(text)
+    per_file = uploads.report_frame(reports, lang)
+    per_file["table"] = [uploads.table_label(n, lang) for n in per_file["table"]]
+    per_file["status"] = per_file["status"].map(status_label)
+    w.table(view, per_file, name="import_report", key="data_report", column_labels=cols(*per_file.columns))
+    problems = uploads.problems_frame(reports, lang)
+    if problems.empty:
+        st.caption(t("data.no_problems"))
+    else:
+        st.markdown(f"**{t('data.problems_title', n=sum(r.problem_count for r in reports))}**")
+        w.table(view, problems, name="import_problems", key="data_problems", column_labels=cols(*problems.columns))
+    for name, content in rejects.items():
+        st.download_button(t("data.rejects_download", name=name), content, file_name=name, mime="text/csv",
+                           key=f"data_rejects_{name}", on_click="ignore")
+    with st.expander(t("data.cli_report")):
+        st.code(uploads.cli_text(reports, lang), language=None)
+
+
+upload, log_tab, counts_tab, dictionary_tab = st.tabs(
+    [t("data.upload_title"), t("data.log_title"), t("data.counts_title"), t("data.dictionary_title")])
+
+with upload:
+    had_db = ui.get_db().exists()
+    with st.form("data_upload", clear_on_submit=True):
+        files = st.file_uploader(t("data.upload_label"), type=list(uploads.UPLOAD_TYPES), accept_multiple_files=True,
+                                 key="data_files")
+        c1, c2, c3 = st.columns(3)
+        table = c1.selectbox(t("data.table_choice"), [None, *TABLES], key="data_table",
+                             format_func=lambda n: t("data.table_auto") if n is None
+                             else f"{uploads.table_label(n, lang)} ({n})")
+        sheet = c2.text_input(t("data.sheet"), key="data_sheet")
+        user = c3.text_input(t("data.user"), key="data_user")
+        skip_invalid = st.checkbox(t("data.skip_invalid"), key="data_skip_invalid")
+        submitted = st.form_submit_button(t("data.submit"), type="primary")
+    if submitted:
+        if files:
+            run(files, table, sheet, skip_invalid, user)
+        else:
+            st.warning(t("data.no_files"))
+    last = st.session_state.get("data_last_import")
+    if last:
+        show_report(last["reports"], last["rejects"])
+    if not had_db and ui.get_db().exists():
+        st.success(t("data.new_database"))
+        if st.button(t("data.show_pages"), key="data_show_pages"):
+            st.rerun()
+
+has_db = ui.get_db().exists()
+with log_tab:
+    if not has_db:
+        st.info(t("data.log_empty"))
+    else:
+        f1, f2, _ = st.columns([1, 1, 2])
+        log_table = f1.selectbox(t("data.log_table"), [None, *TABLES], key="data_log_table",
+                                 format_func=lambda n: t("data.all") if n is None else uploads.table_label(n, lang))
+        log_status = f2.selectbox(t("data.log_status"), [None, *uploads.STATUSES], key="data_log_status",
+                                  format_func=lambda s: t("data.all") if s is None else status_label(s))
+        log = ui.query("import_log_list", table_name=log_table, status=log_status)
+        log["table_name"] = [uploads.table_label(n, lang) for n in log["table_name"]]
+        log["status"] = log["status"].map(status_label)
+        st.caption(t("data.log_caption", n=len(log)))
+        w.table(view, log, name="import_log", key="data_log", column_labels=cols(*log.columns))
+
+with counts_tab:
+    if has_db:
+        counts = ui.query("table_counts").drop(columns=["position"])
+        counts.insert(1, "table_label", [uploads.table_label(n, lang) for n in counts["table_name"]])
+        counts["date_column"] = [i18n.column_label(n, c, lang) if isinstance(c, str) else ""
+                                 for n, c in zip(counts["table_name"], counts["date_column"])]
+        w.table(view, counts, name="table_counts", key="data_counts", column_labels=cols(*counts.columns))
+        st.caption(t("data.counts_caption"))
+    else:
+        st.info(t("data.log_empty"))
+
+with dictionary_tab:
+    st.caption(t("data.dictionary_caption"))
+    choice = st.selectbox(t("data.dictionary_table"), [None, *contract.LOAD_ORDER], key="data_dictionary_table",
+                          format_func=lambda n: t("data.all") if n is None else f"{uploads.table_label(n, lang)} ({n})")
+    dictionary = uploads.dictionary(lang)
+    if choice is not None:
+        dictionary = dictionary[dictionary["table"] == choice]
+    w.table(view, dictionary, name="data_dictionary", key="data_dictionary",
+            column_labels=cols(*dictionary.columns))
