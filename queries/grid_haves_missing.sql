@@ -1,7 +1,8 @@
 -- grid_haves_missing: for each of the five haves (五有), how many grid units in scope miss it.
 -- The grid register is a current snapshot, so it takes no as-of day. A NULL flag counts as missing.
 -- param region_code str optional: scope region (city, township or village code); empty = the whole city
--- Row: one of the five haves, in the speech's order: have (grid_units column name), units_missing, units (grid units in scope).
+-- Row: one of the five haves, in the speech's order: have (grid_units column name), units_missing,
+-- units (grid units in scope).
 with
 
 haves(have, ord) as (

@@ -3,9 +3,9 @@
 -- param as_of date: the as-of day D
 -- param region_code str optional: scope region (city, township or village code); empty = the whole city
 -- param days int: length of the window in days (7, 14 or 30 on the page)
--- Row: one village: region_code, name, township, population, activities, reach, channels (distinct channels
+-- Row: one village: region_code, village (name), township, population, activities, reach, channels (distinct channels
 -- used), covered (any activity in the window), last_date (last activity on or before D, any time; NULL if
--- never). Blind spots first.
+-- never), days_since_last (D - last_date). Blind spots first, longest silent first.
 with
 
 window_rows as (
@@ -30,11 +30,12 @@ last_activity as (
 ),
 
 final as (
-    select v.region_code, v.name, t.name as township, v.population,
+    select v.region_code, v.name as village, t.name as township, v.population,
            coalesce(w.activities, 0) as activities, coalesce(w.reach, 0) as reach,
            coalesce(w.channels, 0) as channels,
            coalesce(w.activities, 0) > 0 as covered,
-           l.last_date
+           l.last_date,
+           $as_of::date - l.last_date as days_since_last
     from regions v
     left join regions t on t.region_code = v.parent_code
     left join in_window w on w.region_code = v.region_code

@@ -5,7 +5,7 @@
 -- param region_code str optional: scope region (city, township or village code); empty = the whole city
 -- param days int: length of the window in days
 -- Row: one region: region_code, name, level, population, activities, reach, reach_per_head (NULL when the
--- population is unknown). Highest reach per head first.
+-- population is unknown), scope_reach_per_head (all the regions shown together). Highest reach per head first.
 with
 
 scope as (
@@ -36,7 +36,8 @@ reached as (
 final as (
     select r.region_code, r.name, r.level, r.population,
            coalesce(p.activities, 0) as activities, coalesce(p.reach, 0) as reach,
-           round(coalesce(p.reach, 0) / nullif(r.population, 0), 2) as reach_per_head
+           round(coalesce(p.reach, 0) / nullif(r.population, 0), 2) as reach_per_head,
+           round(sum(coalesce(p.reach, 0)) over () / nullif(sum(r.population) over (), 0), 2) as scope_reach_per_head
     from regions_shown r
     left join reached p using (region_code)
     order by reach_per_head desc nulls last, r.region_code

@@ -1,5 +1,6 @@
 -- publicity_weekly_by_theme: publicity activities in scope per week and theme over the 26 weeks up to D.
--- Weeks end on D (the last bar is D-6 .. D), so every bar is a full week.
+-- Weeks end on D (the last bar is D-6 .. D); a week that starts before the first publicity record is left
+-- out, so every bar is a full week.
 -- param as_of date: the as-of day D
 -- param region_code str optional: scope region (city, township or village code); empty = the whole city
 -- Row: one week x theme with activity: week_start, week_end, theme (NULL when not given), activities, reach.
@@ -18,6 +19,7 @@ final as (
            theme, sum(activities)::bigint as activities, sum(reach)::bigint as reach
     from rows_in_range
     group by weeks_back, theme
+    having week_start >= (select min(date) from publicity)
     order by week_start, theme nulls last
 )
 

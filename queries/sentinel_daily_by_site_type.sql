@@ -15,7 +15,8 @@ sites as (
 ),
 
 reports as (
-    select r.date, s.site_type, sum(r.visits)::bigint as visits, sum(r.fever)::bigint as fever, count(*) as sites_reporting
+    select r.date, s.site_type, sum(r.visits)::bigint as visits, sum(r.fever)::bigint as fever,
+           count(*) as sites_reporting
     from sentinel_reports r
     join sites s using (site_id)
     where r.date between $as_of::date - 55 and $as_of::date

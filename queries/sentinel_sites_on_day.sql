@@ -2,8 +2,8 @@
 -- for the site map. A site with no position sits at its village's centre.
 -- param as_of date: the as-of day D
 -- param region_code str optional: scope region (city, township or village code); empty = the whole city
--- Row: one site: site_id, site_name, site_type, region_code, place (name of its village, or township), lon, lat, visits, fever, flagged
--- (NULL when the site did not report on D), visits_7d.
+-- Row: one site: site_id, site_name, site_type, region_code, place (name of its village, or township), lon, lat,
+-- visits, fever, flagged (NULL when the site did not report on D), visits_7d.
 with
 
 sites as (

@@ -130,7 +130,8 @@ def holes_table(df: pd.DataFrame, *, have_labels: dict[str, str], hole_labels: d
     out["hole"] = out["hole"].map(lambda h: hole_labels.get(h, h))
     out["missing"] = out["missing"].map(lambda codes: sep.join(have_labels.get(c, c) for c in list(codes)))
     out["level"] = out["level"].map(lambda lv: level_labels.get(lv, lv))
-    out["responsible_level"] = out["responsible_level"].map(lambda lv: responsible_labels.get(lv, "") if isinstance(lv, str) else "")
+    out["responsible_level"] = out["responsible_level"].map(
+        lambda lv: responsible_labels.get(lv, "") if isinstance(lv, str) else "")
     out["checked_date"] = pd.to_datetime(out["checked_date"]).dt.date
     return out[["township", "region_name", "level", "hole", "missing", "responsible_person", "phone",
                 "responsible_level", "checked_date", "region_code"]]
