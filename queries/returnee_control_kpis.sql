@@ -7,6 +7,7 @@
 -- returnees_release_overdue: under a measure, not released, expected release day R before D;
 -- returnees_misclassified: recorded measure is not the first stage the rule in force at arrival gives;
 -- returnees_tests_due_tomorrow: returnees with a scheduled test on D+1 not already done.
+-- Returnees with status positive (in the case pathway) are never chased: not in the overdue and due counts.
 -- Schedules: stored macro returnee_status() (queries/macros/returnee_control.sql); rules: sitrep/rules.py.
 with
 

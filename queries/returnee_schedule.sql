@@ -9,7 +9,8 @@
 -- Stage status: done, current, upcoming. Test status: done (a sample on s-1..s+1, on or before D), not_owed (on or
 -- after the actual release), overdue (window passed, not released), missed (window passed, released anyway),
 -- open (window not passed), upcoming. Release status: released_on_time (measure_end = R), released_early,
--- released_late, overdue (R before D), due (R is D or D+1), upcoming.
+-- released_late, positive (status positive: in the case pathway, not chased), overdue (R before D),
+-- due (R is D or D+1), upcoming. Tests of a positive returnee whose window passed undone are missed.
 with
 
 plan as (
@@ -57,6 +58,7 @@ events as (
         case when released and measure_end = release_due then 'released_on_time'
              when released_early then 'released_early'
              when released then 'released_late'
+             when positive then 'positive'
              when release_overdue then 'overdue'
              when release_due <= $as_of::date + 1 then 'due'
              else 'upcoming' end as status,

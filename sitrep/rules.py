@@ -19,8 +19,15 @@ Day counting (all dates are whole days):
   It is overdue on D when s + 1 < D and it is not done, so on D = s + 1 it is still
   open and on D = s + 2 it is overdue. Tests scheduled on or after the actual
   ``measure_end`` are not owed.
+- Overdue tests are chased only while the returnee is not released as of D: a test
+  left undone by a returnee released anyway is "missed" (shown in the schedule, counted
+  in the funnel's "tests on schedule" step), not overdue, so the overdue count does not
+  pile up history nobody can act on.
+- Due tomorrow: a test scheduled on D+1 and not already done (a sample on D counts).
 - Release is overdue on D when the measure is not ``none``, the person is not released
-  as of D (``measure_end`` empty or later than D) and R < D.
+  as of D (``measure_end`` empty or later than D) and R < D. Releases due: R is D or D+1.
+- Stage on D: the stage of the schedule containing D (after the last stage an
+  unreleased returnee stays in it); the records hold only the first measure.
 
 Unclear cases, decided:
 
@@ -37,13 +44,19 @@ Unclear cases, decided:
   release-overdue.
 - Returnees with status ``moved_out`` never count; only returnees who arrived on or
   before D count (people registered ahead of arrival are not yet in the city).
+- Returnees with status ``positive`` are in the case pathway (hospital): their tests
+  and release are not chased (never overdue or due; undone tests are missed), though
+  they still count as registered and can be misclassified.
 
 How rules reach SQL: :meth:`Rules.as_param` turns the rules into a list of structs, one
 per (rule set, origin risk, stage), bound as the named-query parameter of type
 ``rules`` (``sitrep.db`` fills it from :func:`load_rules` when the caller passes none,
 so ``python -m sitrep query ...`` needs no rules argument). An origin risk with no stages
 is one row with ``stage_no`` 0 and measure ``none``, so that every rule set says
-something about every origin risk.
+something about every origin risk. The schedules themselves are computed set-based in
+DuckDB by the table macros of ``queries/macros/returnee_control.sql`` (stored in every
+database by ``sitrep.db.ensure_schema``, so a database gets a changed macro on its next
+write); the named queries ``returnee_*`` / ``returnees_*`` select from them.
 """
 
 from __future__ import annotations
@@ -187,6 +200,16 @@ def default_rules_path() -> Path:
 _cache: dict[tuple[str, int], Rules] = {}
 
 
+def rules_version(path: str | os.PathLike | None = None) -> tuple[str, int] | None:
+    """Changes whenever the rules file changes: part of the cache key of any cached
+    result computed with the default rules (None when the file is missing)."""
+    p = Path(path) if path else default_rules_path()
+    try:
+        return (str(p.resolve()), p.stat().st_mtime_ns)
+    except FileNotFoundError:
+        return None
+
+
 def load_rules(path: str | os.PathLike | None = None) -> Rules:
     """Read and check a rules file (default :func:`default_rules_path`); cached until
     the file changes. Raises RulesError naming the file and the key at fault."""
@@ -195,7 +218,7 @@ def load_rules(path: str | os.PathLike | None = None) -> Rules:
         stamp = p.stat().st_mtime_ns
     except FileNotFoundError:
         raise RulesError(f"{p}: rules file not found") from None
-    key = (str(p.resolve()), stamp)
+    key = (str(p.resolve()), stamp)  # = rules_version(p)
     if key not in _cache:
         _cache[key] = parse_rules(p.read_text(encoding="utf-8"), str(p))
     return _cache[key]

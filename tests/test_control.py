@@ -10,7 +10,7 @@ query scoped to the village checks one thing:
 - 南门社区 (release): medium, start 01-10, so R = 01-24 and tests on 01-16 and 01-23.
 - 西门社区 (rule switch): high risk arriving the day before / on 2022-02-15.
 - 上村 and its groups (classification): misclassified, unclassified, moved out, later arrival.
-- 下村: a returnee who arrived before the first rule set.
+- 下村: a returnee who arrived before the first rule set; a positive one (in hospital, not chased).
 """
 
 from datetime import date
@@ -86,9 +86,10 @@ def class_block():
     ], []
 
 
-def old_block():
-    day = D(2020, 6, 1)
-    return [person("O1", "high", day, LOWER, "central_quarantine", day)], []
+def lower_block():
+    day, start = D(2020, 6, 1), D(2022, 1, 10)
+    return [person("O1", "high", day, LOWER, "central_quarantine", day),
+            person("P1", "medium", start, LOWER, "central_quarantine", start, status="positive")], []
 
 
 GRID = [
@@ -103,7 +104,7 @@ GRID = [
 @pytest.fixture(scope="module")
 def db(tmp_path_factory):
     people, tests = [], []
-    for block in (window_block, release_block, switch_block, class_block, old_block):
+    for block in (window_block, release_block, switch_block, class_block, lower_block):
         p, t = block()
         people += p
         tests += t
@@ -208,8 +209,19 @@ def test_rule_set_switches_on_its_effective_date(db):
 
 def test_arrival_before_the_first_rule_set_is_judged_by_none(db):
     st = status(db, D(2022, 1, 20), LOWER)
-    assert st.loc["O1", ["rule_set", "misclassified", "scheduled", "release_overdue"]].tolist() == [
-        None, False, False, False]
+    assert pd.isna(st.loc["O1", "rule_set"])
+    assert st.loc["O1", ["misclassified", "scheduled", "release_overdue"]].tolist() == [False, False, False]
+
+
+def test_positive_returnees_are_not_chased(db):
+    # P1: medium, from 01-10, no sample at all, R = 01-24, never released: in hospital
+    assert kpis(db, D(2022, 1, 15), LOWER)["returnees_tests_due_tomorrow"] == 0
+    assert kpis(db, D(2022, 1, 30), LOWER) == {
+        "returnees_tests_overdue": 0, "returnees_release_overdue": 0, "returnees_misclassified": 0,
+        "returnees_tests_due_tomorrow": 0}
+    assert events(db, D(2022, 1, 30), "P1") == [(D(2022, 1, 16), "missed"), (D(2022, 1, 23), "missed")]
+    assert events(db, D(2022, 1, 30), "P1", "release") == [(D(2022, 1, 24), "positive")]
+    assert status(db, D(2022, 1, 30), LOWER).loc["P1", "stage_on_day"] == "positive"
 
 
 # ---------------------------------------------------------------- classification
@@ -307,7 +319,8 @@ def test_stage_counts_by_township(db):
     # R-open in home quarantine; 西门 S-before still central, S-on at home
     assert [got[(TOWN_EAST, s)] for s in ("central_quarantine", "home_quarantine", "home_monitoring", "released")] \
         == [1, 11, 3, 3]
-    # 河西: C1 by the rule (home monitoring), C2 as recorded (home quarantine), O1 as recorded (central)
+    # 河西: C1 by the rule (home monitoring), C2 as recorded (home quarantine), O1 as recorded (central);
+    # P1 is positive (in hospital), in none of them
     assert [got[(TOWN_WEST, s)] for s in ("central_quarantine", "home_quarantine", "home_monitoring", "released")] \
         == [1, 1, 1, 0]
 

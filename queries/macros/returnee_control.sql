@@ -67,7 +67,9 @@ judged as (
         coalesce(p.measure <> k.rule_measure, false) as misclassified,
         -- a schedule is owed for a recorded measure with a start, when the rule has stages
         coalesce(p.measure <> 'none' and p.measure_start is not null and k.rule_days > 0, false) as scheduled,
-        coalesce(p.measure_end <= as_of, false) as released
+        coalesce(p.measure_end <= as_of, false) as released,
+        -- a positive returnee is in the case pathway (hospital): their tests and release are not chased
+        coalesce(p.status = 'positive', false) as positive
     from people p
     left join day_rules k on k.day = p.arrival_date and k.origin_risk = p.origin_risk
 ),
@@ -76,7 +78,7 @@ final as (
         *,
         case when scheduled then measure_start + rule_days end as release_due,
         coalesce(released and measure_end < release_due, false) as released_early,
-        coalesce(not released and release_due < as_of, false) as release_overdue
+        coalesce(not released and not positive and release_due < as_of, false) as release_overdue
     from judged
 )
 select * from final;
@@ -154,9 +156,10 @@ checked as (
 final as (
     select
         *,
-        -- overdue: the window s-1..s+1 has passed; for a released returnee the test is missed, not chased
-        owed and not done and test_date + 1 < as_of and not released as overdue,
-        owed and not done and test_date + 1 < as_of and released as missed
+        -- overdue: the window s-1..s+1 has passed; for a released (or positive) returnee the test is missed,
+        -- not chased
+        owed and not done and test_date + 1 < as_of and not (released or positive) as overdue,
+        owed and not done and test_date + 1 < as_of and (released or positive) as missed
     from checked
 )
 select * from final;
@@ -168,8 +171,8 @@ with people as (
 ),
 plan as (
     -- a second expansion of returnee_rule is cheaper than materialising the wide plan for two consumers
-    select person_id, stage_no, stage_measure, stage_start, stage_next, last_stage, test_date, owed, done, overdue,
-           missed
+    select person_id, positive, stage_no, stage_measure, stage_start, stage_next, last_stage, test_date, owed, done,
+           overdue, missed
     from returnee_test(rules, as_of, scope)
     where stage_no is not null
 ),
@@ -179,7 +182,7 @@ summary as (
         count(*) filter (where overdue) as tests_overdue,
         count(*) filter (where missed) as tests_missed,
         min(test_date) filter (where overdue) as first_overdue_test,
-        count(*) filter (where owed and not done and test_date = as_of + 1) as tests_due_tomorrow,
+        count(*) filter (where owed and not done and not positive and test_date = as_of + 1) as tests_due_tomorrow,
         min(test_date) filter (where owed and not done and test_date >= as_of) as next_test,
         -- the stage containing D; after the last stage, unreleased returnees stay in it
         max(stage_no) filter (where as_of >= stage_start and (as_of < stage_next or last_stage)) as stage_no_on_day,
@@ -201,6 +204,7 @@ final as (
             when p.measure is null then 'unclassified'
             when p.measure = 'none' then 'no_measure'
             when p.released then 'released'
+            when p.positive then 'positive'
             when p.measure_start is null or p.measure_start > as_of then 'not_started'
             when p.scheduled then t.stage_measure_on_day
             else p.measure  -- a measure the rule does not ask for: as recorded
