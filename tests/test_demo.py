@@ -257,6 +257,14 @@ def test_sentinel_gaps_and_outliers(db):
     assert outliers == scenario.N_SENTINEL_OUTLIERS
 
 
+def test_points_lie_in_their_village(db):
+    city = build_city(42)
+    points = db.rows("select region_code, lon, lat from sentinel_sites union all select region_code, lon, lat from cases")
+    assert len(points) > 60
+    for code, lon, lat in points:
+        assert geo.contains(city.regions[code].polygon, (lon, lat), tol=1e-9), code
+
+
 def test_command_gaps_at_the_end_of_the_period(db):
     end_ts = END + timedelta(days=1)
     assert one(db, "select count(*) from orders") == scenario.N_ORDERS

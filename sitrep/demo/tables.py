@@ -482,6 +482,8 @@ def sentinel_reports(scen: Scenario, sites: pd.DataFrame, seed: int, scale: floa
     report. A few site-days are missing; a few values are x10 entry errors."""
     rng = _rng("reports", seed)
     nrng = _nrng("reports", seed)
+    # below scale 1 the counts stay at full size: smaller counts would drown the
+    # cluster's rise in Poisson noise, and these few thousand rows cost nothing
     magnitude = max(scale, 1.0)
     city = scen.city
     holiday = (day(date(2022, 1, 20)), day(date(2022, 2, 13)))
