@@ -369,3 +369,11 @@ def test_whatif_days_edited_in_a_form(db):
     shift, _ = control.whatif(db, D(2022, 1, 18), alt, region_code=EAST)
     assert shift.query("origin_risk == 'medium'")[["release_shift_days", "persons", "persons_due_by_day"]] \
         .values.tolist() == [[-14, 3, 3]]
+
+
+def test_bench_control_times_the_kpis_and_a_township_worklist(db):
+    b = control.bench_control(db, as_of=D(2022, 1, 18), township=TOWN_EAST, repeats=1)
+    assert b["kpis"] == {"returnees_tests_overdue": 5, "returnees_release_overdue": 0, "returnees_misclassified": 3,
+                         "returnees_tests_due_tomorrow": 3}
+    assert b["worklist_township"]["rows"] == 7 and b["worklist_items"] == {"test_overdue": 4, "test_due_tomorrow": 3}
+    assert b["control_kpis"]["warm_s"] < 2 and b["worklist_township"]["warm_s"] < 2
