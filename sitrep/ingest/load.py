@@ -215,9 +215,8 @@ def _import_table(con, path: Path, kind: str, table: str | None, sheet: str | No
         _finish_rejected(con, rep, user)
         return
 
-    con.register("_raw", raw.data)
     con.execute("BEGIN TRANSACTION")
-    v, plan = validate(con, tbl, cmap, raw.data.num_columns - 1, raw.extra_values)
+    v, plan = validate(con, tbl, cmap, raw.data, raw.extra_values)
     rep.rows_read = v.rows_read
     rep.rejected = v.bad_rows
     rep.problems = [Problem(rep.file, row, v.branches[b].column, value, v.branches[b].reason,
@@ -276,10 +275,10 @@ def _upsert(con, tbl: contract.Table, import_id: int) -> tuple[int, int]:
     existing = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {name} LIMIT 1)").fetchall()[0][0]
     updated = 0
     if existing and new:
+        # keys are unique in the table (every write goes through here), so the rows
+        # deleted are exactly the keys updated
         updated = con.execute(
-            f"SELECT count(*) FROM _typed f WHERE EXISTS (SELECT 1 FROM {name} t WHERE {match})").fetchall()[0][0]
-        if updated:
-            con.execute(f"DELETE FROM {name} t WHERE EXISTS (SELECT 1 FROM _typed f WHERE {match})")
+            f"DELETE FROM {name} t WHERE EXISTS (SELECT 1 FROM _typed f WHERE {match})").fetchall()[0][0]
     cols = ", ".join(q(c.name) for c in tbl.columns)
     con.execute(f"INSERT INTO {name} ({cols}, _import_id) SELECT {cols}, $id FROM _typed", {"id": import_id})
     return new - updated, updated

@@ -116,10 +116,15 @@ def _cleaned(col: Column | None) -> bool:
 class Plan:
     """The SQL of one file: which columns it has, how each is parsed and checked."""
 
-    def __init__(self, table: Table, cmap: ColumnMap, ncols: int):
+    def __init__(self, table: Table, cmap: ColumnMap, ncols: int, profile: dict[int, "Profile"] | None = None,
+                 id_checked: frozenset[str] = frozenset()):
         self.table = table
         self.cmap = cmap
         self.ncols = ncols
+        # per file column: what cleaning its values need (default: everything)
+        self.profile = profile or {}
+        # id_number columns whose check digit was computed beforehand (``_ck_<name>`` in _raw)
+        self.id_checked = id_checked
         self.params = Params()
         self.branches: list[Branch] = []
         # row checks: (branch, condition over the parsed layer, value expression)
@@ -163,19 +168,33 @@ class Plan:
 
     def staging_select(self, only_rows: str | None = None) -> str:
         """Trimmed text of each mapped column; blank rows dropped (``only_rows``: a
-        subquery of ``_row`` values to restrict to)."""
+        subquery of ``_row`` values to restrict to).
+
+        Folding and trimming cost a string copy per cell, so a column only gets the ones
+        its values need (see :func:`profile_column`)."""
         p = self.params
         trim = p(TRIM_CHARS)
         fw, hw = p(FULL_WIDTH), p(HALF_WIDTH)
         cols = ["_row"]
         for name, i in self.cmap.index.items():
-            src = f"c{i}"
-            if _cleaned(self.column_def(name)):
-                src = f"CASE WHEN regexp_matches({src}, {p(FOLD_RE)}) THEN translate({src}, {fw}, {hw}) ELSE {src} END"
-            expr = f"CASE WHEN regexp_matches({src}, {p(EDGE_SPACE_RE)}) THEN trim({src}, {trim}) ELSE {src} END"
+            prof = self.profile.get(i, Profile())
+            expr = f"c{i}"
+            fold = prof.fold and _cleaned(self.column_def(name))
+            if fold:
+                expr = f"CASE WHEN regexp_matches({expr}, {p(FOLD_RE)}) THEN translate({expr}, {fw}, {hw}) ELSE {expr} END"
+            if prof.odd_space or fold:
+                expr = f"trim({expr}, {trim})"
+            elif prof.edge_space:
+                expr = f"trim({expr})"
             cols.append(f"NULLIF({expr}, '') AS {q('r_' + name)}")
-        # blank rows: every cell empty or spaces (stops at the first filled cell)
-        blank = " AND ".join(f"(c{i} = '' OR trim(c{i}, {trim}) = '')" for i in range(self.ncols))
+        for name in sorted(self.id_checked):
+            cols.append(f"{q('_ck_' + name)}")
+        # blank rows: every cell empty (or only spaces, which only profiled columns can hold);
+        # plain columns first so a filled row stops the test at its first cell
+        order = sorted(range(self.ncols), key=lambda i: self.profile.get(i, Profile()).any_space)
+        blank = " AND ".join(
+            f"(c{i} = '' OR trim(c{i}, {trim}) = '')" if self.profile.get(i, Profile()).any_space else f"c{i} = ''"
+            for i in order)
         only = f" AND _row IN ({only_rows})" if only_rows else ""
         return f"SELECT {', '.join(cols)} FROM _raw WHERE NOT ({blank}){only}"
 
@@ -206,14 +225,17 @@ class Plan:
             else:
                 expr = r
         elif t in ("int", "float"):
-            expr = (f"TRY_CAST(CASE WHEN regexp_full_match({r}, {p(THOUSANDS_RE)}) THEN replace({r}, ',', '') "
-                    f"ELSE {r} END AS DOUBLE)")
+            expr = (f"CASE WHEN NOT contains({r}, ',') THEN TRY_CAST({r} AS DOUBLE) "
+                    f"WHEN regexp_full_match({r}, {p(THOUSANDS_RE)}) THEN TRY_CAST(replace({r}, ',', '') AS DOUBLE) END")
         elif t == "date":
-            expr = (f"CASE WHEN regexp_full_match({r}, {p(SERIAL_RE)}) "
+            # "2022-01-15" / "2022/1/15" (the usual case) straight to the cast
+            expr = (f"CASE WHEN substr({r}, 5, 1) IN ('-', '/') THEN TRY_CAST({r} AS DATE) "
+                    f"WHEN regexp_full_match({r}, {p(SERIAL_RE)}) "
                     f"THEN DATE '1899-12-30' + CAST(floor(CAST({r} AS DOUBLE)) AS INTEGER) "
                     f"ELSE TRY_CAST({self.iso_text(r)} AS DATE) END")
         elif t == "timestamp":
-            expr = (f"CASE WHEN regexp_full_match({r}, {p(SERIAL_RE)}) "
+            expr = (f"CASE WHEN substr({r}, 5, 1) IN ('-', '/') THEN TRY_CAST({r} AS TIMESTAMP) "
+                    f"WHEN regexp_full_match({r}, {p(SERIAL_RE)}) "
                     f"THEN TIMESTAMP '1899-12-30' + to_seconds(CAST(round(CAST({r} AS DOUBLE) * 86400) AS BIGINT)) "
                     f"ELSE TRY_CAST({self.iso_text(r)} AS TIMESTAMP) END")
         elif t == "bool":
@@ -221,8 +243,13 @@ class Plan:
                              for val, labels in BOOL_LABELS.items() for label in labels)
             expr = f"CASE lower({r}) {whens} END"
         elif t == "enum":
+            # exact labels first (cheap); only other spellings pay for normalising
+            exact = {label: e[0] for e in col.enum for label in e}
+            labels = ", ".join(p(label) for label in exact)
+            exact_whens = " ".join(f"WHEN {p(label)} THEN {p(code)}" for label, code in exact.items())
             whens = " ".join(f"WHEN {p(k)} THEN {p(code)}" for k, code in _enum_keys(col).items())
-            expr = f"CASE lower(replace({r}, ' ', '')) {whens} END"
+            expr = (f"CASE WHEN {r} IN ({labels}) THEN CASE {r} {exact_whens} END "
+                    f"ELSE CASE lower(replace({r}, ' ', '')) {whens} END END")
         else:  # pragma: no cover - the contract has no other types
             raise ValueError(t)
         self.parsed[col.name] = expr
@@ -253,10 +280,17 @@ class Plan:
             self.check(col.name, "bad_enum", f"{present} AND {pc} IS NULL", detail={"allowed": _allowed(col)})
         if "id_number" in col.checks:
             ok = f"regexp_full_match({pc}, '\\d{{17}}[\\dX]')"
-            self.check(col.name, "bad_id_number", f"{present} AND NOT {ok}")
             total = " + ".join(f"CAST(substr({pc}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(ID_WEIGHTS))
-            self.check(col.name, "bad_check_digit",
-                       f"{present} AND {ok} AND substr('10X98765432', ({total}) % 11 + 1, 1) <> substr({pc}, 18, 1)")
+            wrong = f"substr('10X98765432', ({total}) % 11 + 1, 1) <> substr({pc}, 18, 1)"
+            if col.name in self.id_checked:  # done in numpy for the plain 18-character values
+                ck = q("_ck_" + col.name)
+                self.check(col.name, "bad_id_number",
+                           f"CASE WHEN {ck} IS NOT NULL THEN false ELSE {present} AND NOT {ok} END")
+                self.check(col.name, "bad_check_digit",
+                           f"CASE WHEN {ck} IS NOT NULL THEN NOT {ck} ELSE {present} AND {ok} AND {wrong} END")
+            else:
+                self.check(col.name, "bad_id_number", f"{present} AND NOT {ok}")
+                self.check(col.name, "bad_check_digit", f"{present} AND {ok} AND {wrong}")
         if "mobile" in col.checks:
             self.check(col.name, "bad_mobile", f"{present} AND NOT regexp_full_match({pc}, '1[3-9]\\d{{9}}')")
         if self.table.name == "regions" and col.name == "region_code":
@@ -381,6 +415,90 @@ class Plan:
 MAX_PROBLEMS = 1000
 
 
+@dataclass(frozen=True)
+class Profile:
+    """What a file column's values need before parsing (found from its bytes, not per cell)."""
+
+    fold: bool = True  # contains full-width characters or the ideographic space
+    edge_space: bool = True  # some value starts or ends with an ASCII space
+    odd_space: bool = True  # contains tabs, line ends, no-break or ideographic spaces, a BOM
+
+    @property
+    def any_space(self) -> bool:
+        return self.edge_space or self.odd_space
+
+
+
+
+def _chunk_parts(chunk: pa.Array):
+    """(offsets, data bytes) of a string chunk, as numpy views."""
+    import numpy as np
+
+    bufs = chunk.buffers()
+    width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    offsets = np.frombuffer(bufs[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    return offsets, data
+
+
+def profile_column(col: pa.ChunkedArray) -> Profile:
+    """Scan a column's bytes once: which cleaning steps can its values need?"""
+    import numpy as np
+
+    fold = edge = odd = False
+    for chunk in col.chunks:
+        if len(chunk) == 0:
+            continue
+        offsets, data = _chunk_parts(chunk)
+        body = data[offsets[0]:offsets[-1]].tobytes()
+        # single-byte finds are memchr-fast; the sequences are only looked for after their lead byte
+        if body.find(b"\xef") >= 0:
+            fold = fold or b"\xef\xbc" in body or b"\xef\xbd" in body
+            odd = odd or b"\xef\xbb\xbf" in body
+        if body.find(b"\xe3") >= 0 and b"\xe3\x80\x80" in body:
+            fold = odd = True
+        if not odd:
+            odd = any(body.find(c) >= 0 for c in (b"\t", b"\n", b"\r")) or (
+                body.find(b"\xc2") >= 0 and b"\xc2\xa0" in body)
+        if not edge and len(body):
+            starts, ends = offsets[:-1], offsets[1:]
+            filled = ends > starts
+            edge = bool(np.any(data[starts[filled]] == 0x20) or np.any(data[ends[filled] - 1] == 0x20))
+        if fold and edge and odd:
+            break
+    return Profile(fold, edge, odd)
+
+
+def id_check_digits(col: pa.ChunkedArray) -> pa.ChunkedArray:
+    """GB 11643 check of each plain 18-character ID number (17 digits + digit/X/x):
+    true/false; NULL for any other value (those are checked in SQL after cleaning)."""
+    import numpy as np
+
+    weights = np.array(ID_WEIGHTS, dtype=np.int64)
+    expected_digit = np.frombuffer(b"10X98765432", dtype=np.uint8)
+    out = []
+    for chunk in col.chunks:
+        result = np.zeros(len(chunk), dtype=bool)
+        known = np.zeros(len(chunk), dtype=bool)
+        if len(chunk):
+            offsets, data = _chunk_parts(chunk)
+            idx = np.flatnonzero(np.diff(offsets) == 18)
+            if idx.size:
+                chars = data[offsets[idx][:, None] + np.arange(18)]
+                digits = chars[:, :17].astype(np.int64) - 48
+                last = chars[:, 17]
+                plain = np.all((digits >= 0) & (digits <= 9), axis=1) & (
+                    ((last >= 48) & (last <= 57)) | (last == 88) | (last == 120))
+                last = np.where(last == 120, 88, last)
+                ok = expected_digit[(np.clip(digits, 0, 9) @ weights) % 11] == last
+                known[idx] = plain
+                result[idx] = ok
+            if chunk.null_count:
+                known &= ~chunk.is_null().to_numpy(zero_copy_only=False)
+        out.append(pa.array(result, mask=~known, type=pa.bool_()))
+    return pa.chunked_array(out, pa.bool_())
+
+
 def region_names_sql(params: Params) -> str:
     """Township names and (township, village) name pairs -> region code, normalised like the file's."""
     fw, hw, trim = params(FULL_WIDTH), params(HALF_WIDTH), params(TRIM_CHARS)
@@ -398,13 +516,22 @@ def region_names_sql(params: Params) -> str:
         ) GROUP BY t, v"""
 
 
-def validate(con, table: Table, cmap: ColumnMap, ncols: int, extra_values: list[tuple[int, int]]) -> tuple[Validation, Plan]:
-    """Build ``_typed`` (every row, typed, flagged), ``_problems`` and ``_final`` (the
-    valid rows, one per key: the last row wins) on ``con``.
-
-    ``_raw`` must be registered on ``con``. Returns the counts and the first problems.
+def validate(con, table: Table, cmap: ColumnMap, data: pa.Table,
+             extra_values: list[tuple[int, int]]) -> tuple[Validation, Plan]:
+    """Check and type the rows of ``data`` (``c0``..``cN`` + ``_row``, registered as
+    ``_raw``): build ``_typed`` (the valid rows as the contract's columns, one per key:
+    the last row wins) and ``_problems`` on ``con``. Returns the counts and the first
+    problems.
     """
-    plan = Plan(table, cmap, ncols)
+    ncols = data.num_columns - 1
+    profile = {i: profile_column(data.column(f"c{i}")) for i in cmap.index.values()}
+    id_checked = set()
+    for col in table.columns:
+        if "id_number" in col.checks and cmap.has(col.name):
+            data = data.append_column("_ck_" + col.name, id_check_digits(data.column(f"c{cmap.index[col.name]}")))
+            id_checked.add(col.name)
+    con.register("_raw", data)
+    plan = Plan(table, cmap, ncols, profile, frozenset(id_checked))
     if table.region and cmap.has("township"):
         p = Params()
         con.execute(f"CREATE OR REPLACE TEMP TABLE _region_names AS {region_names_sql(p)}", p.values)
