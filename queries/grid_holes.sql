@@ -2,7 +2,8 @@
 -- at least one of the five haves, and villages in scope with no grid unit at all (answered for by their
 -- township's grid unit). The grid register is a current snapshot, so it takes no as-of day.
 -- param region_code str optional: scope region (city, township or village code); empty = the whole city
--- Row: one hole: region_code, township, region_name, level (of the region), hole ('no_unit' | 'missing_haves'),
+-- Row: one hole: region_code, township, village (the village a village or group unit lies in; NULL for a
+-- township), region_name, level (of the region), hole ('no_unit' | 'missing_haves'),
 -- missing (list of the five-have column names missing; empty for no_unit), responsible_person, phone,
 -- responsible_level, checked_date. Villages with no unit first, then units missing the most.
 with
@@ -39,10 +40,11 @@ villages_without_unit as (
 ),
 
 final as (
-    select h.region_code, t.name as township, h.region_name, h.level, h.hole, h.missing,
+    select h.region_code, t.name as township, v.name as village, h.region_name, h.level, h.hole, h.missing,
            h.responsible_person, h.phone, h.responsible_level, h.checked_date
     from (select * from villages_without_unit union all select * from units_with_holes) h
     left join regions t on t.region_code = township_code(h.region_code)
+    left join regions v on v.region_code = village_code(h.region_code) and v.level = 'village'
     order by h.hole = 'missing_haves', len(h.missing) desc, h.region_code
 )
 

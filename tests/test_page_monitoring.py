@@ -119,13 +119,13 @@ def test_grid_haves_by_village_counts_a_have_only_when_the_village_and_all_its_g
 
 def test_grid_holes_lists_villages_without_a_unit_first_with_the_township_leader_answering(db):
     got = db.query("grid_holes")
-    assert rows(got, ["region_code", "township", "region_name", "level", "hole", "responsible_person",
+    assert rows(got, ["region_code", "township", "village", "region_name", "level", "hole", "responsible_person",
                       "responsible_level"]) == [
-        (V3, "城东街道", "西门社区", "village", "no_unit", "李市长", "city_leader"),
-        (V2, "城东街道", "南门社区", "village", "missing_haves", "张二", "township_cadre"),
-        (T2, "河西镇", "河西镇", "township", "missing_haves", "王市长", "city_leader"),
-        (G2, "河西镇", "上村二组", "group", "missing_haves", "赵二", "village_cadre"),
-        (V5, "河西镇", "下村", "village", "missing_haves", "张五", "township_cadre"),
+        (V3, "城东街道", "西门社区", "西门社区", "village", "no_unit", "李市长", "city_leader"),
+        (V2, "城东街道", "南门社区", "南门社区", "village", "missing_haves", "张二", "township_cadre"),
+        (T2, "河西镇", None, "河西镇", "township", "missing_haves", "王市长", "city_leader"),
+        (G2, "河西镇", "上村", "上村二组", "group", "missing_haves", "赵二", "village_cadre"),
+        (V5, "河西镇", "下村", "下村", "village", "missing_haves", "张五", "township_cadre"),
     ]
     assert [list(m) for m in got["missing"]] == [
         [], ["has_guide", "has_isolation_transfer"], ["has_materials"], ["has_medical_support"], ["has_system_owner"]]
@@ -226,6 +226,7 @@ def test_site_points_and_holes_table(db):
                             hole_labels={"no_unit": "none"}, level_labels={}, responsible_labels={})
     assert table["missing"].tolist() == ["", "guide、isolation_transfer", "materials", "medical_support", "system_owner"]
     assert table["hole"].iloc[0] == "none" and "phone" in table.columns
+    assert table["region_name"].tolist() == ["西门社区", "南门社区", "河西镇", "上村 · 上村二组", "下村"]
 
 
 def test_score_classes_give_each_score_its_colour_and_share_the_low_one():

@@ -124,9 +124,11 @@ def site_type_legend(types, type_labels: dict[str, str]) -> list[LegendItem]:
 
 def holes_table(df: pd.DataFrame, *, have_labels: dict[str, str], hole_labels: dict[str, str],
                 level_labels: dict[str, str], responsible_labels: dict[str, str], sep: str = "、") -> pd.DataFrame:
-    """grid_holes with codes turned into words, for display (the phone column keeps its name so the
-    table widget masks it)."""
+    """grid_holes with codes turned into words, for display: a group is named with its village ("上村 · 二组"),
+    the phone column keeps its name so the table widget masks it."""
     out = df.copy()
+    out["region_name"] = [f"{v} · {n}" if lv == "group" and isinstance(v, str) else n
+                          for v, n, lv in zip(out["village"], out["region_name"], out["level"])]
     out["hole"] = out["hole"].map(lambda h: hole_labels.get(h, h))
     out["missing"] = out["missing"].map(lambda codes: sep.join(have_labels.get(c, c) for c in list(codes)))
     out["level"] = out["level"].map(lambda lv: level_labels.get(lv, lv))

@@ -64,7 +64,7 @@ def reach_per_head(df: pd.DataFrame, *, axis_label: str, average_label: str, tit
     ))
     if not df.empty and pd.notna(df["scope_reach_per_head"].iloc[0]):
         avg = float(df["scope_reach_per_head"].iloc[0])
-        fig.add_vline(x=avg, line=dict(color="#444" if not dark else "#ddd", dash="dash", width=2))
+        fig.add_vline(x=avg, line=dict(color="#444" if not dark else "#ddd", dash="dash", width=2), layer="below")
         fig.add_annotation(x=avg, y=1, yref="paper", yanchor="bottom", showarrow=False,
                            text=average_label.format(v=f"{avg:.2f}"))
     top = df["reach_per_head"].max() if not df.empty else None
