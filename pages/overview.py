@@ -12,8 +12,10 @@ view = ui.view()
 w.header(view, "overview.title")
 
 now, before = w.kpi_values(view)
-w.kpi_groups(view, [(view.t(f"overview.pillar_{p}"), [k.key for k in catalogue.for_pillar(p)])
-                    for p in catalogue.PILLARS], now, before)
+# order chosen so the cards pack into three even rows
+ORDER = ["cases", "command", "screening", "monitoring", "publicity", "preparedness"]
+w.kpi_groups(view, [(view.t(f"overview.pillar_{p}"), [k.key for k in catalogue.for_pillar(p)]) for p in ORDER],
+             now, before, per_row=8)
 
 cat = catalogue.by_key()
 left, right = st.columns([3, 2])

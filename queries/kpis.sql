@@ -1,6 +1,7 @@
 -- kpis: every KPI of the catalogue (data/kpis.toml) as of the end of day $as_of, in scope.
 -- param as_of date: the as-of day D; everything is as of the end of that day
 -- param region_code str optional: scope region (city, township or village code); empty = the whole city
+-- param rules rules: quarantine rules for the precise-control KPIs; default data/quarantine_rules.toml
 -- Row: one KPI: kpi (catalogue key), value (DOUBLE; NULL when it cannot be computed, e.g. no capacity row on D).
 -- "In scope" is the stored macro in_scope(): the record's region is the scope region or lies
 -- below it; the city scope takes every row, including rows with no region.
@@ -61,6 +62,18 @@ returnee_kpis as (
         ) as returnees_under_measure
     from returnees r, params p
     where in_scope(r.region_code, p.scope)
+),
+
+returnee_control_kpis as (
+    -- precise control (精准管控): schedules from the stored macro returnee_status()
+    -- (queries/macros/returnee_control.sql, rules in sitrep/rules.py); same counts as
+    -- queries/returnee_control_kpis.sql
+    select
+        count(*) filter (where tests_overdue > 0) as returnees_tests_overdue,
+        count(*) filter (where release_overdue) as returnees_release_overdue,
+        count(*) filter (where misclassified) as returnees_misclassified,
+        count(*) filter (where tests_due_tomorrow > 0) as returnees_tests_due_tomorrow
+    from returnee_status($rules, $as_of::date, $region_code::varchar)
 ),
 
 -- one ledger: testing capacity, reserves, funds ----------------------------------------
@@ -157,7 +170,7 @@ command_kpis as (
 ),
 
 wide as (
-    select columns(*)::double from case_kpis, contact_kpis, returnee_kpis, capacity_kpis, reserve_kpis, funds_kpis,
+    select columns(*)::double from case_kpis, contact_kpis, returnee_kpis, returnee_control_kpis, capacity_kpis, reserve_kpis, funds_kpis,
                   grid_kpis, sentinel_kpis, publicity_kpis, command_kpis
 ),
 
@@ -167,6 +180,7 @@ final as (
     from wide unpivot include nulls (value for kpi in (
         cases_new, cases_confirmed_cumulative, cases_active, contacts_in_quarantine,
         returnees_registered, returnees_arrived_today, returnees_under_measure,
+        returnees_tests_overdue, returnees_release_overdue, returnees_misclassified, returnees_tests_due_tomorrow,
         test_capacity_use_pct, days_to_test_everyone, reserve_items_below_target, funds_execution_pct,
         grid_complete_pct, villages_without_grid_owner, sentinel_visits_today,
         publicity_coverage_7d_pct,

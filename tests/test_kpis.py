@@ -247,7 +247,9 @@ def test_records_behind_each_count_match_the_count(kpi_db):
 
     counted = {"cases_new", "cases_confirmed_cumulative", "cases_active", "contacts_in_quarantine",
                "returnees_registered", "returnees_arrived_today", "returnees_under_measure",
-               "villages_without_grid_owner", "orders_open_overdue", "supervision_open_overdue"}
+               "villages_without_grid_owner", "orders_open_overdue", "supervision_open_overdue",
+               "returnees_tests_overdue", "returnees_release_overdue", "returnees_misclassified",
+               "returnees_tests_due_tomorrow"}
     for scope in (None, T1, T2, V11):
         got = values(kpi_db, as_of=D, region_code=scope)
         for kpi in catalogue.load():
@@ -265,3 +267,15 @@ def test_cli_prints_the_same_values(kpi_db):
     assert r.returncode == 0, r.stderr
     printed = {row["kpi"]: row["value"] for row in json.loads(r.stdout)}
     assert {k: printed[k] for k in EXPECTED_T1} == EXPECTED_T1
+
+
+def test_control_kpis_in_kpis_sql_equal_the_control_query(demo_db):
+    """kpis.sql folds in the precise-control KPIs; they agree with queries/returnee_control_kpis.sql."""
+    from sitrep.db import Database
+
+    db = Database(demo_db)
+    for as_of in ("2022-01-25", "2022-02-20"):
+        for scope in (None, "451481001000"):
+            all_kpis = dict(zip(*db.query("kpis", as_of=as_of, region_code=scope)[["kpi", "value"]].T.values))
+            control = dict(zip(*db.query("returnee_control_kpis", as_of=as_of, region_code=scope)[["kpi", "value"]].T.values))
+            assert control and {k: all_kpis[k] for k in control} == control
