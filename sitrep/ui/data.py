@@ -27,12 +27,15 @@ def db_version() -> tuple | None:
 
 
 @st.cache_data(max_entries=2000, show_spinner=False)
-def _run(name: str, path: str, version: tuple | None, params: tuple) -> pd.DataFrame:
+def _run(name: str, path: str, version: tuple, params: tuple) -> pd.DataFrame:
     return _database(path).query(name, **dict(params))
 
 
 def query(name: str, **params) -> pd.DataFrame:
     """Run queries/NAME.sql with bound parameters; cached until the database changes.
     (st.cache_data hands out a fresh copy each time, so a page may change it.)"""
+    from sitrep.rules import rules_version
+
     db = get_db()
-    return _run(name, str(db.path), db.version(), tuple(sorted(params.items())))
+    # the quarantine rules file feeds some queries too: editing it must not serve stale results
+    return _run(name, str(db.path), (db.version(), rules_version()), tuple(sorted(params.items())))
