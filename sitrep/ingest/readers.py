@@ -272,20 +272,36 @@ def cell_text(v) -> str:
     return str(v)
 
 
-def _open_sheet(path: Path, sheet: str | None):
-    import openpyxl
+class _Workbook:
+    """An open read-only workbook and the file under it (a file object, so a workbook
+    saved under another extension still opens)."""
 
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as e:  # zip errors, bad XML: not a workbook we can read
-        raise ReadError("bad_xlsx", error=f"{type(e).__name__}: {e}") from None
+    def __init__(self, path: Path):
+        import openpyxl
+
+        self.file = open(path, "rb")
+        try:
+            self.wb = openpyxl.load_workbook(self.file, read_only=True, data_only=True)
+        except Exception as e:  # zip errors, bad XML: not a workbook we can read
+            self.file.close()
+            raise ReadError("bad_xlsx", error=f"{type(e).__name__}: {e}"[:300]) from None
+
+    def close(self) -> None:
+        try:
+            self.wb.close()
+        finally:
+            self.file.close()
+
+
+def _open_sheet(path: Path, sheet: str | None):
+    wb = _Workbook(path)
+    names = wb.wb.sheetnames
     if sheet is None:
-        return wb, wb.worksheets[0], wb.sheetnames[0]
-    if sheet not in wb.sheetnames:
-        names = "、".join(wb.sheetnames)
+        return wb, wb.wb.worksheets[0], names[0]
+    if sheet not in names:
         wb.close()
-        raise ReadError("no_sheet", sheet=sheet, sheets=names)
-    return wb, wb[sheet], sheet
+        raise ReadError("no_sheet", sheet=sheet, sheets="、".join(names))
+    return wb, wb.wb[sheet], sheet
 
 
 def peek_xlsx(path: Path, sheet: str | None, score: Callable[[list[str]], int]) -> list[str]:

@@ -280,7 +280,7 @@ class Plan:
             self.check(col.name, "bad_enum", f"{present} AND {pc} IS NULL", detail={"allowed": _allowed(col)})
         if "id_number" in col.checks:
             ok = f"regexp_full_match({pc}, '\\d{{17}}[\\dX]')"
-            total = " + ".join(f"CAST(substr({pc}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(ID_WEIGHTS))
+            total = " + ".join(f"TRY_CAST(substr({pc}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(ID_WEIGHTS))
             wrong = f"substr('10X98765432', ({total}) % 11 + 1, 1) <> substr({pc}, 18, 1)"
             if col.name in self.id_checked:  # done in numpy for the plain 18-character values
                 ck = q("_ck_" + col.name)
