@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--table", help="target table (default: inferred from the headers)")
     p.add_argument("--sheet", help="XLSX sheet name (default: the first sheet)")
     p.add_argument("--skip-invalid", action="store_true", help="load the valid rows, write the rejected ones to --rejects")
-    p.add_argument("--rejects", help="file for rejected rows with reasons (CSV); needed with --skip-invalid")
+    p.add_argument("--rejects", help="CSV (UTF-8 with BOM) for the rejected rows: row number, reasons (zh, en), then "
+                   "the row as it was; needed with --skip-invalid. With several FILEs, one file per input: "
+                   "rejects.csv -> rejects_<input name>.csv")
     p.add_argument("--user", help="who imports (recorded in the import log; default: $USER)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the report")
@@ -51,6 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("docs", help="print the data contract as Markdown (--write: into README.md)")
     p.add_argument("--write", action="store_true")
+
+    p = sub.add_parser("rt", help="estimate Rt on sliding windows from an incidence CSV (Cori et al., as EpiEstim)")
+    p.add_argument("--incidence", required=True, metavar="FILE.csv",
+                   help="columns: day or date, and local + imported counts (or one incidence column)")
+    p.add_argument("--si-mean", type=float, help="mean serial interval, days (default: data/early_warning.toml)")
+    p.add_argument("--si-sd", type=float, help="sd of the serial interval, days (default: data/early_warning.toml)")
+    p.add_argument("--si-distr", metavar="FILE.csv", help="discrete serial interval: column w for 0, 1, 2, ... days")
+    p.add_argument("--window", type=int, help="days in each sliding window (default: data/early_warning.toml)")
+    p.add_argument("--format", choices=("csv", "json"), default="csv")
 
     p = sub.add_parser("bench", help="print benchmark figures (import throughput, memory, page times)")
     p.add_argument("what", nargs="*", default=["import"], help="which benchmarks: import, demo, pages")
@@ -77,6 +88,10 @@ def main(argv: list[str] | None = None) -> int:
             from sitrep.docs import cli_docs
 
             return cli_docs(args)
+        if args.command == "rt":
+            from sitrep.warning.rt import cli_rt
+
+            return cli_rt(args)
         if args.command == "bench":
             from sitrep.bench import cli_bench
 
