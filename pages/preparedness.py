@@ -88,7 +88,8 @@ with right:
         value_text=[t("preparedness.map_point_text", item=i, days=f"{d:,.1f}")
                     for i, d in zip(houses["lowest_item_name"], houses["lowest_days_of_supply"])],
         flag=[t("preparedness.map_flag") if n else "" for n in houses["items_below_target"]],
-    )[["lon", "lat", "name", "value_text", "flag"]]
+        colour=[fig.WAREHOUSE_SHORT if n else fig.WAREHOUSE_OK for n in houses["items_below_target"]],
+    )[["lon", "lat", "name", "value_text", "flag", "colour"]]
     w.region_map(view, by_region.rename(columns={"lowest_days_of_supply": "value"}), level=level,
                  key="prep_reserves", value_label=t("preparedness.map_value"), fmt=lambda v: f"{v:,.1f}",
                  palette="greens", highlight=set(by_region.loc[by_region["items_below_target"] > 0, "region_code"]),
@@ -122,12 +123,14 @@ with bars:
 st.subheader(t("preparedness.ledger_title"))
 day = view.as_of.isoformat()
 with st.expander(t("preparedness.ledger_funds")):
+    funds["as_of_date"] = funds["as_of_date"].dt.date
     ledger = fig.funds_ledger(funds, source_labels=view.enums("funds", "source"),
                               purpose_labels=view.enums("funds", "purpose"),
                               subtotal=t("preparedness.subtotal"), total=t("preparedness.total"))
     w.table(view, ledger, name=f"funds_ledger_{day}", key="prep_funds",
             column_labels=cols(*ledger.columns))
 with st.expander(t("preparedness.ledger_reserves")):
+    stock["stock_date"] = stock["stock_date"].dt.date
     shown = stock[["warehouse_name", "region_name", "item_name", "unit", "on_hand", "daily_use", "days_of_supply",
                    "target_days", "below_target", "min_quantity", "below_min_quantity", "stock_date",
                    "days_since_report"]]

@@ -28,19 +28,27 @@ warehouses as (
 ),
 
 city as (
-    select lon, lat from regions where level = 'city' order by region_code limit 1
+    select region_code, lon, lat from regions where level = 'city' order by region_code limit 1
+),
+
+placed as (
+    -- a warehouse with no region (or an unknown one) stands at the city's point
+    select w.*,
+           case when r.region_code is null then (select region_code from city) else r.region_code end as place_code,
+           coalesce(r.lon, (select lon from city)) as place_lon,
+           coalesce(r.lat, (select lat from city)) as place_lat
+    from warehouses w
+    left join regions r on r.region_code = w.region_code
 ),
 
 final as (
     select
-        w.warehouse_id, w.warehouse_name, w.region_code,
-        coalesce(r.lon, (select lon from city))
-            + 0.01 * (row_number() over (partition by coalesce(r.region_code, '') order by w.warehouse_id) - 1) as lon,
-        coalesce(r.lat, (select lat from city)) as lat,
-        w.items, w.items_below_target, w.lowest_days_of_supply, w.lowest_item_name, w.stock_date
-    from warehouses w
-    left join regions r on r.region_code = w.region_code
-    order by w.warehouse_id
+        warehouse_id, warehouse_name, region_code,
+        place_lon + 0.01 * (row_number() over (partition by place_code order by warehouse_id) - 1) as lon,
+        place_lat as lat,
+        items, items_below_target, lowest_days_of_supply, lowest_item_name, stock_date
+    from placed
+    order by warehouse_id
 )
 
 select * from final

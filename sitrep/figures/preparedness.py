@@ -15,6 +15,10 @@ from sitrep.figures import PALETTE, STATUS_COLOURS, _finish, gauge
 # Light bands behind a gauge's bar: where the value is ok, amber, red.
 BAND_COLOURS = {"ok": "#e3f4ee", "amber": "#fbecd0", "red": "#f7dccf"}
 TARGET_COLOUR = "#222222"
+# Warehouse points on the reserves map: deep red when an item is below target (it stays
+# visible on a township highlighted in vermillion), blue otherwise.
+WAREHOUSE_SHORT = [140, 30, 0, 255]
+WAREHOUSE_OK = [0, 114, 178, 255]
 FUND_COLOURS = {"allocated": "#BBD7EA", "disbursed": "#56B4E9", "spent": "#0072B2"}
 
 
