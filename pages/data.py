@@ -130,15 +130,18 @@ with log_tab:
         log["table_name"] = [uploads.table_label(n, lang) for n in log["table_name"]]
         log["status"] = log["status"].map(status_label)
         st.caption(t("data.log_caption", n=len(log)))
-        w.table(view, log, name="import_log", key="data_log", column_labels=cols(*log.columns))
+        w.table(view, log, name="import_log", key="data_log", column_labels=cols(*log.columns), height=560)
 
 with counts_tab:
     if has_db:
         counts = ui.query("table_counts").drop(columns=["position"])
         counts.insert(1, "table_label", [uploads.table_label(n, lang) for n in counts["table_name"]])
+        for c in ("first_date", "last_date"):
+            counts[c] = counts[c].dt.date
         counts["date_column"] = [i18n.column_label(n, c, lang) if isinstance(c, str) else ""
                                  for n, c in zip(counts["table_name"], counts["date_column"])]
-        w.table(view, counts, name="table_counts", key="data_counts", column_labels=cols(*counts.columns))
+        w.table(view, counts, name="table_counts", key="data_counts", column_labels=cols(*counts.columns),
+                height=36 * (len(counts) + 1) + 4)
         st.caption(t("data.counts_caption"))
     else:
         st.info(t("data.log_empty"))
@@ -151,4 +154,4 @@ with dictionary_tab:
     if choice is not None:
         dictionary = dictionary[dictionary["table"] == choice]
     w.table(view, dictionary, name="data_dictionary", key="data_dictionary",
-            column_labels=cols(*dictionary.columns))
+            column_labels=cols(*dictionary.columns), height=560)

@@ -93,6 +93,7 @@ def problems_frame(reports: list[FileReport], lang: str) -> pd.DataFrame:
             for r in reports for p in r.problems]
     df = pd.DataFrame(rows, columns=["file", "row", "column", "value", "reason", "reason_code"])
     df["row"] = df["row"].astype("Int64")
+    df[["column", "value"]] = df[["column", "value"]].fillna("")  # a whole-file problem has neither
     return df
 
 
