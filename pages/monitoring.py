@@ -76,7 +76,7 @@ with left:
     st.caption(view.t("monitoring.sentinel_map_caption", measure=measures[measure], as_of=view.as_of_text))
 with right:
     series = ui.query("sentinel_daily_by_site_type", **view.params)
-    start = view.as_of - timedelta(days=55)
+    start = max(view.as_of - timedelta(days=55), view.min_date)  # the 8 weeks, or since the data begin
     w.chart(fig.sentinel_small_multiples(series, measure=measure, type_labels=type_labels, start=start, end=view.as_of,
                                          title=view.t("monitoring.sentinel_lines_title", measure=measures[measure])),
             key="monitoring_sentinel_lines")
