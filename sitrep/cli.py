@@ -63,6 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window", type=int, help="days in each sliding window (default: data/early_warning.toml)")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
 
+    p = sub.add_parser("check", help="data quality report; exit 1 when a critical rule is broken")
+    _add_db(p)
+    p.add_argument("--as-of", help="the as-of day, e.g. 2022-03-31 (default: the last day of the daily data)")
+    p.add_argument("--region", help="scope: a township's region code (default: the whole city)")
+    p.add_argument("--days", type=int, default=28, help="days of reports and outliers up to the as-of day (default 28)")
+    p.add_argument("--config", help="quality settings and rules (default: $SITREP_QUALITY, else data/quality_rules.toml)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the report")
+    p.add_argument("--bench", action="store_true", help="print how long each check takes instead")
+
     p = sub.add_parser("bench", help="print benchmark figures (import throughput, memory, page times)")
     p.add_argument("what", nargs="*", default=["import"], help="which benchmarks: import, demo, pages")
     p.add_argument("--scale", type=float, action="append", help="demo scale(s) to benchmark")
@@ -92,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
             from sitrep.warning.rt import cli_rt
 
             return cli_rt(args)
+        if args.command == "check":
+            from sitrep.quality import cli_check
+
+            return cli_check(args)
         if args.command == "bench":
             from sitrep.bench import cli_bench
 
