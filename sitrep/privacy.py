@@ -11,6 +11,8 @@ import pandas as pd
 # Columns that hold personal data, whatever table they come from.
 PERSONAL = {"name": "name", "person_name": "name", "id_number": "id", "phone": "phone",
             "responsible_phone": "phone"}
+# Two records side by side (quality: duplicate persons): name_a/name_b, id_number_a/_b, phone_a/_b.
+PERSONAL |= {f"{col}_{side}": kind for col, kind in list(PERSONAL.items()) for side in ("a", "b")}
 
 
 def _blank(value) -> bool:
