@@ -14,4 +14,13 @@ __all__ = ["View", "get_db", "query", "view"]
 
 def view() -> View:
     """The view (as-of date, scope, language) that dashboard.py set up for this run."""
+    if "sitrep_view" not in st.session_state:
+        # A deep link (/monitoring) to a server no session has used yet: Streamlit sees a
+        # pages/ folder and, until some run calls st.navigation, runs the page file alone
+        # (its multipage-v1 compatibility mode). Leave that mode and rerun: the rerun goes
+        # through dashboard.py to the same page (page identity is its url_path).
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
     return st.session_state["sitrep_view"]
