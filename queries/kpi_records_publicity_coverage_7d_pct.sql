@@ -13,7 +13,7 @@ recent as (
 ),
 
 final as (
-    select v.region_code, v.name, t.name as township, coalesce(p.activities, 0) as activities_7d,
+    select v.region_code, v.name as village, t.name as township, coalesce(p.activities, 0) as activities_7d,
            coalesce(p.reach, 0) as reach_7d, p.last_date, p.region_code is not null as covered
     from regions v
     left join regions t on t.region_code = v.parent_code

@@ -5,7 +5,7 @@
 with
 
 final as (
-    select v.region_code, r.name, v.age_group, v.dose, sum(v.doses) as doses, max(v.date) as last_date
+    select v.region_code, r.name as township, v.age_group, v.dose, sum(v.doses) as doses, max(v.date) as last_date
     from vaccinations v
     left join regions r using (region_code)
     where v.date <= $as_of and in_scope(v.region_code, $region_code)

@@ -9,7 +9,7 @@ params as (
 ),
 
 final as (
-    select v.region_code, v.name, t.name as township, v.population
+    select v.region_code, v.name as village, t.name as township, v.population
     from regions v
     left join regions t on t.region_code = v.parent_code, params
     where v.level = 'village' and in_scope(v.region_code, $region_code)
