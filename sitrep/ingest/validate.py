@@ -2,12 +2,13 @@
 
 The rows arrive as an all-text Arrow table registered on the connection (``_raw``:
 ``c0``..``cN`` + ``_row``). From the contract's column definitions this module builds
-one statement that trims and parses every column (``_typed``: the cleaned text ``r_x``
-and the parsed value ``p_x`` of each column), one that lists every problem
+one statement that trims and parses every column (the parsed layer: the cleaned text
+``r_x`` and the parsed value ``p_x`` of each column) and keeps the stored values with a
+flag for rows failing any check (``_import_stage``), one that lists every problem
 (``_problems``: row, check, value; each check is a "branch" whose column, reason and
-detail are known in Python), and one that keeps the valid rows as the contract's typed
-columns (``_final``), last row winning per key. No Python loop touches the rows, which is
-what makes a million-row export a matter of seconds.
+detail are known in Python; the row checks run again only on the flagged rows). No
+Python loop touches the rows, which is what makes a million-row export a matter of
+seconds.
 
 Values from the file are never written into SQL text: they are only read from
 ``_raw``. Constants (enum labels, header names, messages) are bound parameters.
@@ -129,7 +130,7 @@ class Plan:
         self.branches: list[Branch] = []
         # row checks: (branch, condition over the parsed layer, value expression)
         self.checks: list[tuple[int, str, str]] = []
-        # reference checks: (branch, condition over _typed, value expression)
+        # reference checks: (branch, condition over the stage, value expression)
         self.ref_checks: list[tuple[int, str, str]] = []
         self.parsed: dict[str, str] = {}  # column -> parsed expression (in the parsed layer)
         self.joins: list[str] = []
@@ -349,10 +350,11 @@ class Plan:
         """One pass: the stored value of every contract column, and whether any row check fails."""
         outs = [f"{self.output(c)} AS {q(c.name)}" for c in self.table.columns]
         bad = " OR ".join(f"({cond})" for _, cond, _ in self.checks) or "false"
-        return f"SELECT _row, {', '.join(outs)}, coalesce({bad}, false) AS _bad FROM ({self.parsed_sql()}) l"
+        return (f"SELECT {', '.join(outs)}, CAST($import_id AS BIGINT) AS _import_id, _row, "
+                f"coalesce({bad}, false) AS _bad FROM ({self.parsed_sql()}) l")
 
     def output(self, col: Column) -> str:
-        """The stored value of one contract column, from ``_typed``."""
+        """The stored value of one contract column, from the parsed layer."""
         pc = q("p_" + col.name)
         if col.name == "region_code" and self.table.region:
             expr = pc if "region_code" in self.parsed else "CAST(NULL AS VARCHAR)"
@@ -387,7 +389,7 @@ class Plan:
             if colname not in self.parsed:
                 continue
             sources = [f"SELECT {q(c)} AS v FROM {q(tbl)}" for tbl, c in targets]
-            sources += [f"SELECT {q(c)} FROM _typed" for tbl, c in targets if tbl == t.name]  # same file
+            sources += [f"SELECT {q(c)} FROM {STAGE}" for tbl, c in targets if tbl == t.name]  # same file
             union = " UNION ALL ".join(sources)
             col = f"t.{q(colname)}"
             target_names = {"zh": "、".join(contract.TABLES_BY_NAME[tb].zh for tb, _ in targets),
@@ -403,12 +405,12 @@ class Plan:
         if any_bad and self.checks:
             parts += [f"SELECT _row, {b} AS b, CAST({value} AS VARCHAR) AS value FROM l WHERE {cond}"
                       for b, cond, value in self.checks]
-        parts += [f"SELECT _row, {b} AS b, CAST({value} AS VARCHAR) AS value FROM _typed t WHERE {cond}"
+        parts += [f"SELECT _row, {b} AS b, CAST({value} AS VARCHAR) AS value FROM {STAGE} t WHERE {cond}"
                   for b, cond, value in self.ref_checks]
         parts.append("SELECT row AS _row, b, value FROM _reader_problems")
         union = " UNION ALL ".join(parts)
         if any_bad and self.checks:
-            return f"WITH l AS MATERIALIZED ({self.parsed_sql('SELECT _row FROM _typed WHERE _bad')}) {union}"
+            return f"WITH l AS MATERIALIZED ({self.parsed_sql(f'SELECT _row FROM {STAGE} WHERE _bad')}) {union}"
         return union
 
 
@@ -516,12 +518,20 @@ def region_names_sql(params: Params) -> str:
         ) GROUP BY t, v"""
 
 
-def validate(con, table: Table, cmap: ColumnMap, data: pa.Table,
-             extra_values: list[tuple[int, int]]) -> tuple[Validation, Plan]:
+STAGE = "_import_stage"
+
+
+def validate(con, table: Table, cmap: ColumnMap, data: pa.Table, extra_values: list[tuple[int, int]],
+             import_id: int, persistent: bool = False) -> tuple[Validation, Plan]:
     """Check and type the rows of ``data`` (``c0``..``cN`` + ``_row``, registered as
-    ``_raw``): build ``_typed`` (the valid rows as the contract's columns, one per key:
-    the last row wins) and ``_problems`` on ``con``. Returns the counts and the first
-    problems.
+    ``_raw``) on ``con``.
+
+    Builds ``_import_stage`` (every row as the contract's columns + ``_import_id``, then
+    ``_row`` and ``_bad``), ``_problems`` (row, check, value) and, when keys repeat,
+    ``_dups`` (rows a later row with the same key replaces). Nothing is deleted from the
+    stage: :func:`keep_sql` selects the rows to load. ``persistent`` makes the stage a
+    table of the database instead of a temporary one, so that it can become the target
+    table itself (see ``load._upsert``). Returns the counts and the first problems.
     """
     ncols = data.num_columns - 1
     profile = {i: profile_column(data.column(f"c{i}")) for i in cmap.index.values()}
@@ -536,9 +546,10 @@ def validate(con, table: Table, cmap: ColumnMap, data: pa.Table,
         p = Params()
         con.execute(f"CREATE OR REPLACE TEMP TABLE _region_names AS {region_names_sql(p)}", p.values)
     typed = plan.typed_sql()
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {typed}", plan.bind(typed))
+    kind = "TABLE" if persistent else "TEMP TABLE"
+    con.execute(f"CREATE OR REPLACE {kind} {STAGE} AS {typed}", {**plan.bind(typed), "import_id": import_id})
     v = Validation(branches=plan.branches)
-    v.rows_read, flagged = con.execute("SELECT count(*), count(*) FILTER (WHERE _bad) FROM _typed").fetchall()[0]
+    v.rows_read, flagged = con.execute(f"SELECT count(*), count(*) FILTER (WHERE _bad) FROM {STAGE}").fetchall()[0]
 
     extra_branch = plan.branch(None, "extra_values")
     reader = pa.table({"row": pa.array([r for r, _ in extra_values], pa.int64()),
@@ -555,24 +566,36 @@ def validate(con, table: Table, cmap: ColumnMap, data: pa.Table,
     if v.problem_count:
         v.first_problems = con.execute(
             f"SELECT _row, b, value FROM _problems ORDER BY _row, b LIMIT {MAX_PROBLEMS}").fetchall()
-        con.execute("DELETE FROM _typed WHERE _row IN (SELECT _row FROM _problems)")
     elif flagged:  # pragma: no cover - a flag without a listed problem would be a bug in the checks
         raise AssertionError("rows flagged invalid but no problem listed")
     key = ", ".join(q(k) for k in table.key)
-    total, distinct = con.execute(f"SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT {key} FROM _typed)) "
-                                  "FROM _typed").fetchall()[0]
+    good = keep_sql(bad=bool(v.bad_rows), dups=False)
+    total, distinct = con.execute(f"SELECT count(*), (SELECT count(*) FROM (SELECT DISTINCT {key} FROM {good})) "
+                                  f"FROM {good}").fetchall()[0]
     if total != distinct:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _dups AS
             SELECT _row, later, key FROM (
                 SELECT _row, max(_row) OVER (PARTITION BY {key}) AS later,
-                    concat_ws(' / ', {key}) AS key FROM _typed
+                    concat_ws(' / ', {key}) AS key FROM {good}
             ) WHERE _row < later""")
         v.duplicates = total - distinct
         v.first_duplicates = con.execute(
             f"SELECT _row, later, key FROM _dups ORDER BY _row LIMIT {MAX_PROBLEMS}").fetchall()
-        con.execute("DELETE FROM _typed WHERE _row IN (SELECT _row FROM _dups)")
     v.final_rows = distinct
     return v, plan
+
+
+def keep_sql(bad: bool, dups: bool) -> str:
+    """The stage's rows to load: without rows that have problems or a later duplicate.
+    (Filtered, not deleted: a DELETE on a fresh million-row table makes its commit rewrite it.)"""
+    conds = []
+    if bad:
+        conds.append("NOT EXISTS (SELECT 1 FROM _problems p WHERE p._row = s._row)")
+    if dups:
+        conds.append("NOT EXISTS (SELECT 1 FROM _dups d WHERE d._row = s._row)")
+    if not conds:
+        return STAGE
+    return f"(SELECT * FROM {STAGE} s WHERE {' AND '.join(conds)})"
 
 
 def branch_messages(plan_branches: list[Branch]) -> pa.Table:
