@@ -70,14 +70,15 @@ with left:
             "scope_total", "warehouse", "warehouse_short", "target", "days", "on_hand", "daily_use")}
         w.chart(fig.supply_bullets(items, stock, labels=labels), key="prep_supply_bullets")
         st.caption(t("preparedness.bullets_caption"))
-        short = stock[stock["below_target"]]
         st.markdown(f"**{t('preparedness.below_list_title')}**")
-        if short.empty:
+        shortfalls = fig.shortfalls_by_warehouse(stock)
+        if not shortfalls:
             st.success(t("preparedness.none_below"))
-        for r in short.itertuples(index=False):
-            st.markdown(":red[■] " + t("preparedness.below_line", warehouse=r.warehouse_name, item=r.item_name,
-                                       days=f"{r.days_of_supply:,.1f}", target=int(r.target_days),
-                                       date=view.date_text(r.stock_date.date())))
+        for warehouse, stock_date, short_items in shortfalls:
+            items_text = t("preparedness.item_sep").join(
+                t("preparedness.below_item", item=i, days=f"{d:,.1f}", target=g) for i, d, g in short_items)
+            st.markdown(":red[■] " + t("preparedness.below_line", warehouse=warehouse, items=items_text,
+                                       date=view.date_text(stock_date.date())))
 with right:
     st.markdown(f"**{t('preparedness.map_title')}**")
     level = "village" if regions_index().get(view.scope, {}).get("level") == "village" else "township"
@@ -127,8 +128,8 @@ with st.expander(t("preparedness.ledger_funds")):
     ledger = fig.funds_ledger(funds, source_labels=view.enums("funds", "source"),
                               purpose_labels=view.enums("funds", "purpose"),
                               subtotal=t("preparedness.subtotal"), total=t("preparedness.total"))
-    w.table(view, ledger, name=f"funds_ledger_{day}", key="prep_funds",
-            column_labels=cols(*ledger.columns))
+    w.table(view, ledger, name=f"funds_ledger_{day}", key="prep_funds", column_labels=cols(*ledger.columns),
+            height=36 * (len(ledger) + 1) + 4)
 with st.expander(t("preparedness.ledger_reserves")):
     stock["stock_date"] = stock["stock_date"].dt.date
     shown = stock[["warehouse_name", "region_name", "item_name", "unit", "on_hand", "daily_use", "days_of_supply",

@@ -262,6 +262,17 @@ def test_supply_bullets_cut_long_bars_and_split_warehouses():
     assert arr(data[3]["x"]) == [30, 30]
 
 
+def test_shortfalls_are_listed_per_warehouse_shortest_first(db):
+    stock = db.query("reserves_by_warehouse_item", as_of=D)
+    got = [(w, day(d), items) for w, d, items in fig.shortfalls_by_warehouse(stock)]
+    assert got == [
+        ("W4 store", D, [("mask", 10.0, 30)]),
+        ("W1 store", D, [("mask", 20.0, 30)]),
+        ("W0 store", D, [("glove", 29.0, 30)]),
+        ("W2 store", date(2022, 1, 12), [("mask", 49.9, 60)]),
+    ]
+
+
 # ------------------------------------------------------------------ the page
 
 
@@ -316,7 +327,7 @@ def test_page_draws_the_queries_numbers(demo_db, demo_as_of, monkeypatch):
     short = short[short["below_target"]]
     assert len(short) >= 1  # the demo plants shortfalls
     listed = [m.value for m in at.markdown if m.value.startswith(":red[■]")]
-    assert len(listed) == len(short)
+    assert len(listed) == short["warehouse_id"].nunique()  # one line per warehouse, its short items on it
 
     funds = database.query("funds_by_source_purpose", as_of=demo_as_of)
     purposes = next(c for c in charts if c["data"] and c["data"][0].get("name") == "Allocated")

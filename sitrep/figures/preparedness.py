@@ -47,7 +47,9 @@ def kpi_gauge(value: float | None, kpi: Kpi, lang: str, *, maximum: float | None
         else:
             steps = [(0, kpi.amber, BAND_COLOURS["ok"]), (kpi.amber, kpi.red, BAND_COLOURS["amber"]),
                      (kpi.red, maximum, BAND_COLOURS["red"])]
-    suffix = unit if unit == "%" else (f" {unit}" if lang == "en" and unit else unit)
+    # "%" and a one-character Chinese unit fit beside the number; a word ("days") would run
+    # into the arc, and the title already says what is counted
+    suffix = unit if unit == "%" or lang == "zh" else ""
     fig = gauge(value, title=title, maximum=maximum, target=kpi.amber, status=kpi.status(value), suffix=suffix,
                 height=height, dark=dark, steps=steps)
     fig.update_traces(number=dict(valueformat=f",.{kpi.decimals}f", font=dict(color="#222" if not dark else "#fff")))
@@ -215,3 +217,15 @@ def funds_ledger(df: pd.DataFrame, *, source_labels: dict[str, str], purpose_lab
     grand["purpose"] = ""
     parts.append(grand)
     return pd.concat(parts, ignore_index=True)[cols]
+
+
+def shortfalls_by_warehouse(stock: pd.DataFrame) -> list[tuple[str, object, list[tuple[str, float, int]]]]:
+    """The below-target rows of reserves_by_warehouse_item grouped for a short list: one entry
+    per warehouse (the one with the shortest supply first): (warehouse_name, stock_date,
+    [(item_name, days_of_supply, target_days), ...] shortest first)."""
+    short = stock[stock["below_target"]] if not stock.empty else stock
+    out: dict[str, tuple[str, object, list]] = {}
+    for r in short.sort_values("days_of_supply", kind="stable").itertuples(index=False):
+        entry = out.setdefault(r.warehouse_id, (r.warehouse_name, r.stock_date, []))
+        entry[2].append((r.item_name, float(r.days_of_supply), int(r.target_days)))
+    return list(out.values())
