@@ -563,3 +563,16 @@ def test_headers_for_every_table_are_unique_within_the_table():
 
 def test_builders_headers_round_trip():
     assert headers_for("returnees", ["person_id", "township", "village"]) == ["人员编号", "乡镇/街道", "村/社区"]
+
+
+def test_excel_text_tricks_for_long_numbers(city, tmp_path):
+    """Exports keep ID numbers from turning into 4.5E+17 with ="...", a leading tab or an apostrophe."""
+    text = (",".join(RETURNEE_HEADER) + "\r\n"
+            + ",".join(returnee_row("R500", idn=f'="{ID_A}"', phone="\t13800000005")) + "\r\n"
+            + ",".join(returnee_row("R501", idn=f"'{ID_B}", phone="'13800000006")) + "\r\n")
+    path = tmp_path / "r.csv"
+    path.write_bytes(text.encode("gb18030"))
+    rep = one(city, path)
+    assert rep.status == "loaded", rep.summary("en")
+    assert city.rows("SELECT person_id, id_number, phone FROM returnees WHERE person_id LIKE 'R50_' ORDER BY 1") == [
+        ("R500", ID_A, "13800000005"), ("R501", ID_B, "13800000006")]

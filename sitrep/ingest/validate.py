@@ -187,6 +187,11 @@ class Plan:
                 expr = f"trim({expr}, {trim})"
             elif prof.edge_space:
                 expr = f"trim({expr})"
+            if prof.excel_text:  # ="0451..." (a formula keeping leading zeros) or '0451... (a text prefix)
+                apostrophe = (f"WHEN starts_with({expr}, chr(39)) THEN substr({expr}, 2) "
+                              if _cleaned(self.column_def(name)) else "")
+                expr = (f"CASE WHEN starts_with({expr}, '=\"') AND ends_with({expr}, '\"') AND length({expr}) >= 3 "
+                        f"THEN substr({expr}, 3, length({expr}) - 3) {apostrophe}ELSE {expr} END")
             cols.append(f"NULLIF({expr}, '') AS {q('r_' + name)}")
         for name in sorted(self.id_checked):
             cols.append(f"{q('_ck_' + name)}")
@@ -424,6 +429,7 @@ class Profile:
     fold: bool = True  # contains full-width characters or the ideographic space
     edge_space: bool = True  # some value starts or ends with an ASCII space
     odd_space: bool = True  # contains tabs, line ends, no-break or ideographic spaces, a BOM
+    excel_text: bool = True  # some value starts with = or ' (="0451..." keeps leading zeros in Excel)
 
     @property
     def any_space(self) -> bool:
@@ -447,7 +453,7 @@ def profile_column(col: pa.ChunkedArray) -> Profile:
     """Scan a column's bytes once: which cleaning steps can its values need?"""
     import numpy as np
 
-    fold = edge = odd = False
+    fold = edge = odd = excel = False
     for chunk in col.chunks:
         if len(chunk) == 0:
             continue
@@ -462,13 +468,15 @@ def profile_column(col: pa.ChunkedArray) -> Profile:
         if not odd:
             odd = any(body.find(c) >= 0 for c in (b"\t", b"\n", b"\r")) or (
                 body.find(b"\xc2") >= 0 and b"\xc2\xa0" in body)
-        if not edge and len(body):
+        if not (edge and excel) and len(body):
             starts, ends = offsets[:-1], offsets[1:]
             filled = ends > starts
-            edge = bool(np.any(data[starts[filled]] == 0x20) or np.any(data[ends[filled] - 1] == 0x20))
-        if fold and edge and odd:
+            first, last = data[starts[filled]], data[ends[filled] - 1]
+            edge = edge or bool(np.any(first == 0x20) or np.any(last == 0x20))
+            excel = excel or bool(np.any((first == 0x3D) | (first == 0x27)))
+        if fold and edge and odd and excel:
             break
-    return Profile(fold, edge, odd)
+    return Profile(fold, edge, odd, excel)
 
 
 def id_check_digits(col: pa.ChunkedArray) -> pa.ChunkedArray:
