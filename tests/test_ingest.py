@@ -576,3 +576,19 @@ def test_excel_text_tricks_for_long_numbers(city, tmp_path):
     assert rep.status == "loaded", rep.summary("en")
     assert city.rows("SELECT person_id, id_number, phone FROM returnees WHERE person_id LIKE 'R50_' ORDER BY 1") == [
         ("R500", ID_A, "13800000005"), ("R501", ID_B, "13800000006")]
+
+
+def test_gb18030_columns_decode_like_utf8(tmp_path):
+    """Both GB18030 decoding paths (distinct values for repetitive columns, whole column
+    for names) give exactly what the UTF-8 file gives, rare characters included."""
+    from sitrep.ingest import readers
+    from sitrep.ingest.headers import header_score
+
+    rows = [[f"R{i}", "张王李赵𠀀"[i % 5] + "三四五六七八九十"[i % 8] + "·" * (i % 2), "省外返乡" if i % 3 else "境外入境",
+             "2022-01-05", "451481002001"] for i in range(60)]
+    header = ["人员编号", "姓名", "人员类别", "抵达日期", "区划代码"]
+    gb = readers.read_csv(write_csv(tmp_path / "gb.csv", header, rows, encoding="gb18030"), header_score)
+    u8 = readers.read_csv(write_csv(tmp_path / "u8.csv", header, rows, encoding="utf-8"), header_score)
+    assert (gb.encoding, u8.encoding) == ("gb18030", "utf8")
+    assert gb.data.to_pydict() == u8.data.to_pydict()
+    assert gb.data.column("c1").to_pylist()[:2] == ["张三", "王四·"]

@@ -193,8 +193,13 @@ class _RaggedRows(Exception):
 
 
 def _read_csv_arrow(path: Path, n: int, skip: int, encoding: str) -> pa.Table:
-    """pyarrow's parallel parser; GB18030 is transcoded block by block while it parses
-    (faster than decoding distinct values one by one: names are nearly all distinct)."""
+    """pyarrow's parallel parser.
+
+    GB18030 is parsed as bytes and decoded column by column afterwards: none of its
+    multi-byte characters contains the byte of a comma, a quote or a line end, so the
+    split is right, and decoding whole columns (or only their distinct values) is much
+    cheaper than transcoding the file in front of the parser.
+    """
     names = column_names(n)
     ragged = []
 
@@ -202,24 +207,75 @@ def _read_csv_arrow(path: Path, n: int, skip: int, encoding: str) -> pa.Table:
         ragged.append(row)
         return "error"
 
+    col_type = pa.string() if encoding == "utf8" else pa.binary()
     try:
-        return pacsv.read_csv(
+        table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, block_size=1 << 22, encoding=encoding),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, block_size=1 << 22),
             parse_options=pacsv.ParseOptions(ignore_empty_lines=False, newlines_in_values=True,
                                              invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names},
+            convert_options=pacsv.ConvertOptions(column_types={c: col_type for c in names},
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False),
         )
-    except UnicodeDecodeError:
-        raise
     except pa.ArrowInvalid as e:
         if ragged:
             raise _RaggedRows() from None
         msg = str(e).lower()
-        if "utf8" in msg or "utf-8" in msg or "decode" in msg:
+        if "utf8" in msg or "utf-8" in msg:
             raise UnicodeDecodeError("utf-8", b"", 0, 1, str(e)) from None
         raise ReadError("not_text") from None
+    if encoding == "utf8":
+        return table
+    return pa.table({name: decode_column(table.column(name), encoding) for name in names})
+
+
+def decode_column(col: pa.ChunkedArray, encoding: str) -> pa.ChunkedArray:
+    """A binary column in ``encoding`` as UTF-8 strings. ASCII chunks are only relabelled;
+    repetitive ones (categories, place names) decode their distinct values; the rest
+    (names) decode in one piece with NUL separators marking where each value ends."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    out = []
+    for chunk in col.chunks:
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+        data = chunk.buffers()[2]
+        body = np.frombuffer(data, dtype=np.uint8)[offsets[0]:offsets[-1]] if data is not None else np.zeros(0)
+        if not body.size or body.max() < 0x80:
+            out.append(chunk.view(pa.string()))
+            continue
+        try:
+            coded = pc.dictionary_encode(chunk)
+            if len(coded.dictionary) * 4 <= len(chunk):
+                words = [b.decode(encoding) for b in coded.dictionary.to_pylist()]
+                out.append(pc.take(pa.array(words, pa.string()), coded.indices))
+            else:
+                out.append(_decode_whole(offsets, body, encoding))
+        except UnicodeDecodeError:
+            raise ReadError("not_text") from None
+    return pa.chunked_array(out, pa.string())
+
+
+def _decode_whole(offsets, body, encoding: str) -> pa.Array:
+    import numpy as np
+
+    n = len(offsets) - 1
+    sep = (offsets[1:] - offsets[0]) + np.arange(n)  # where each value ends, once separators are in
+    joined = np.zeros(body.size + n, dtype=np.uint8)
+    keep = np.ones(joined.size, dtype=bool)
+    keep[sep] = False
+    joined[keep] = body
+    utf8 = np.frombuffer(joined.tobytes().decode(encoding).encode("utf-8"), dtype=np.uint8)
+    ends = np.flatnonzero(utf8 == 0)
+    if ends.size != n:  # a NUL inside a value: not text
+        raise ReadError("not_text")
+    new_offsets = np.empty(n + 1, dtype=np.int64)
+    new_offsets[0] = 0
+    new_offsets[1:] = ends - np.arange(n)
+    if new_offsets[-1] < 2**31:
+        return pa.StringArray.from_buffers(n, pa.py_buffer(new_offsets.astype(np.int32)), pa.py_buffer(utf8[utf8 != 0]))
+    return pa.LargeStringArray.from_buffers(n, pa.py_buffer(new_offsets), pa.py_buffer(utf8[utf8 != 0])).cast(
+        pa.string())
 
 
 def _read_csv_python(path: Path, headers: list[str], skip: int, encoding: str):
