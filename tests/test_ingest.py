@@ -415,9 +415,8 @@ def test_reimport_is_idempotent(city, tmp_path):
     assert (second.inserted, second.updated) == (0, 10)
     after_second = snapshot(city)
     # same rows; only the lineage column moved to the new import
-    strip = [c.name for c in contract.TABLES_BY_NAME["returnees"].columns]
-    cols = ", ".join(strip)
-    assert city.rows(f"SELECT count(*), count(DISTINCT person_id) FROM returnees") == [(12, 12)]
+    cols = ", ".join(contract.TABLES_BY_NAME["returnees"].column_names)
+    assert city.rows("SELECT count(*), count(DISTINCT person_id) FROM returnees") == [(12, 12)]
     assert {t: v for t, v in after_first.items() if t != "returnees"} == \
         {t: v for t, v in after_second.items() if t != "returnees"}
     assert sorted(city.rows(f"SELECT {cols} FROM returnees"), key=repr) == \

@@ -46,8 +46,9 @@ def import_files(db, paths, *, table: str | None = None, sheet: str | None = Non
     boundaries, then the other tables in ``contract.LOAD_ORDER``) whatever order they
     are given in. ``table`` forces the target table for every file (default: inferred
     from each file's headers). With ``skip_invalid`` the valid rows load and the invalid
-    ones are written to ``rejects`` (one file for one input; with several inputs,
-    ``<rejects stem>_<input stem><suffix>`` per input that has rejects).
+    ones are written to ``rejects`` (for one input that very file; with several inputs,
+    ``<rejects stem>_<input stem><suffix>`` for each; a file with no invalid row gets
+    just the header line, so no stale rejects from an earlier run remain).
     """
     paths = [Path(p) for p in paths]
     if table is not None and table not in contract.TABLES_BY_NAME and table != BOUNDARIES:

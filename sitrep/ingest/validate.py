@@ -26,7 +26,6 @@ import pyarrow as pa
 from sitrep import contract
 from sitrep.contract import Column, Table
 from sitrep.ingest.headers import ColumnMap
-from sitrep.ingest.report import MESSAGES
 
 # NFKC for the characters exports actually contain: full-width ASCII and the ideographic space.
 FULL_WIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
@@ -38,9 +37,8 @@ TRIM_CHARS = " \t\r\n\u3000\u00a0\ufeff"
 # 2022.1.15) are rewritten to that shape first. Anything else is not a date. (A list of
 # try_strptime formats is ten times slower than this on a million rows.)
 ISO_LIKE_RE = r"\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{1,2}(:\d{1,2}(\.\d+)?)?)?"
-# Characters that need folding or trimming: only values containing them pay for it.
+# Characters that need folding: only values containing them pay for translate().
 FOLD_RE = "[\uff01-\uff5e\u3000]"
-EDGE_SPACE_RE = "^[\\s\u3000\u00a0\ufeff]|[\\s\u3000\u00a0\ufeff]$"
 # Excel serial day numbers (base 1899-12-30): five digits cover 1927-2173.
 SERIAL_RE = r"\d{5}(\.\d+)?"
 DATE_MIN, DATE_MAX = "1900-01-01", "2100-12-31"
@@ -618,5 +616,3 @@ def branch_messages(plan_branches: list[Branch]) -> pa.Table:
         col.append(br.column or "")
     return pa.table({"b": pa.array(range(len(plan_branches)), pa.int32()), "column": col, "msg_zh": zh, "msg_en": en})
 
-
-assert set(MESSAGES)  # messages exist for every reason used above (checked in tests)
