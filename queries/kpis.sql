@@ -134,6 +134,12 @@ grid_kpis as (
          where not exists (select 1 from grid_units g where g.region_code = v.region_code)) as villages_without_grid_owner
 ),
 
+sentinel_alarm_kpis as (
+    -- EARS C2 alarms on D: the stored macro sentinel_c2_on_day() (queries/macros/sentinel_c2.sql)
+    select count(*) filter (where c2_alarm) as sentinel_alarms_today
+    from sentinel_c2_on_day($as_of::date, $region_code::varchar)
+),
+
 sentinel_kpis as (
     select coalesce(sum(rep.visits), 0) as sentinel_visits_today
     from sentinel_reports rep
@@ -171,7 +177,7 @@ command_kpis as (
 
 wide as (
     select columns(*)::double from case_kpis, contact_kpis, returnee_kpis, returnee_control_kpis, capacity_kpis, reserve_kpis, funds_kpis,
-                  grid_kpis, sentinel_kpis, publicity_kpis, command_kpis
+                  grid_kpis, sentinel_kpis, sentinel_alarm_kpis, publicity_kpis, command_kpis
 ),
 
 final as (
@@ -182,7 +188,7 @@ final as (
         returnees_registered, returnees_arrived_today, returnees_under_measure,
         returnees_tests_overdue, returnees_release_overdue, returnees_misclassified, returnees_tests_due_tomorrow,
         test_capacity_use_pct, days_to_test_everyone, reserve_items_below_target, funds_execution_pct,
-        grid_complete_pct, villages_without_grid_owner, sentinel_visits_today,
+        grid_complete_pct, villages_without_grid_owner, sentinel_visits_today, sentinel_alarms_today,
         publicity_coverage_7d_pct,
         orders_open_overdue, supervision_open_overdue, vaccination_full_pct
     ))

@@ -239,8 +239,8 @@ def test_kpi_counts_c2_alarms_on_the_day_in_scope(db):
     assert ears.sentinel_alarms_today(db, as_of=day(10), region_code="451481001001") == 0
     assert ears.sentinel_alarms_today(db, as_of=day(10), region_code=WEST) == 0
     assert ears.sentinel_alarms_today(db, as_of=day(9)) == 0
-    kpi = db.query("sentinel_alarms_kpi", as_of=day(10))
-    assert kpi["kpi"].tolist() == ["sentinel_alarms_today"] and kpi["value"].tolist() == [1.0]
+    kpis = db.query("kpis", as_of=day(10))
+    assert kpis.loc[kpis["kpi"] == "sentinel_alarms_today", "value"].tolist() == [1.0]
 
 
 def test_kpi_agrees_with_the_c2_alarms_every_day(db):
@@ -255,10 +255,10 @@ def test_kpi_agrees_with_the_c2_alarms_every_day(db):
 
 
 def test_kpi_constants_are_the_config_defaults():
-    sql = (ROOT / "queries" / "sentinel_alarms_kpi.sql").read_text(encoding="utf-8")
+    sql = (ROOT / "queries" / "macros" / "sentinel_c2.sql").read_text(encoding="utf-8")
     m = re.search(r"select (\d+) as baseline_days, (\d+) as guard_days, ([\d.]+) as min_sigma, ([\d.]+) as c2_threshold",
                   sql)
-    assert m, "the method CTE of sentinel_alarms_kpi.sql changed shape"
+    assert m, "the method CTE of queries/macros/sentinel_c2.sql changed shape"
     e = load_config().ears
     assert (int(m[1]), int(m[2]), float(m[3]), float(m[4])) == (e.baseline_days, e.guard_days, e.min_sigma,
                                                                  e.c2_threshold)

@@ -22,7 +22,8 @@ Definitions (defaults in brackets; y_t = the day's sum over the sites of a serie
   report on); otherwise it is NULL and raises no alarm.
 
 KPI ``sentinel_alarms_today``: the number of (township, site type) visit series in scope
-with a C2 alarm on the as-of day (``queries/sentinel_alarms_kpi.sql``).
+with a C2 alarm on the as-of day (``queries/kpis.sql`` through the stored macro
+sentinel_c2_on_day() of ``queries/macros/sentinel_c2.sql``).
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def alarms_on(db, *, as_of: date | str, region_code: str | None = None, metric: 
 
 def sentinel_alarms_today(db, *, as_of: date | str, region_code: str | None = None) -> int:
     """KPI sentinel_alarms_today: visit series in scope with a C2 alarm on ``as_of``."""
-    return int(db.query("sentinel_alarms_kpi", as_of=as_of, region_code=region_code)["value"].iloc[0])
+    c2 = db.query("kpi_records_sentinel_alarms_today", as_of=as_of, region_code=region_code)
+    return int(c2["alarm"].sum())
 
 
 def bench_alarms(db, *, repeat: int = 3) -> dict[str, float | int]:
