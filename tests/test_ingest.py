@@ -591,3 +591,20 @@ def test_gb18030_columns_decode_like_utf8(tmp_path):
     assert (gb.encoding, u8.encoding) == ("gb18030", "utf8")
     assert gb.data.to_pydict() == u8.data.to_pydict()
     assert gb.data.column("c1").to_pylist()[:2] == ["张三", "王四·"]
+
+
+def test_region_code_and_names_must_agree(city, tmp_path):
+    header = ["人员编号", "姓名", "人员类别", "来源地风险等级", "抵达日期", "区划代码", "乡镇/街道", "村/社区"]
+    rows = [["R600", "甲", "省内返乡", "无", "2022-01-05", "451481002001", "河西镇", "上村"],
+            ["R601", "乙", "省内返乡", "无", "2022-01-05", "451481002001", "河西镇", "下村"],
+            ["R602", "丙", "省内返乡", "无", "2022-01-05", "", "河西镇", "下村"]]
+    rep = one(city, write_csv(tmp_path / "r.csv", header, rows))
+    assert errors(rep) == [(3, "区划代码", "451481002001 ≠ 河西镇 / 下村", "region_mismatch")]
+
+
+def test_ambiguous_township_name(tmp_path):
+    regions = tiny_regions() + [{"region_code": "451481003000", "name": "河西镇", "level": "township",
+                                 "parent_code": CITY}]
+    db = build_db(tmp_path / "amb.duckdb", {"regions": regions})
+    rep = one(db, write_csv(tmp_path / "r.csv", RETURNEE_HEADER, [returnee_row("R610", village="")]))
+    assert errors(rep) == [(2, "乡镇/街道", "河西镇", "ambiguous_region")]

@@ -334,10 +334,14 @@ class Plan:
             if has_v:
                 self.check("township", "missing_value", f"{code} IS NULL AND {town} IS NULL AND {vill} IS NOT NULL",
                            value=vill)
-            self.check(name_field, "unknown_region", f"{code} IS NULL AND {town} IS NOT NULL AND _rn_n IS NULL",
-                       value=names)
-            self.check(name_field, "ambiguous_region", f"{code} IS NULL AND {town} IS NOT NULL AND _rn_n > 1",
-                       value=names)
+            # the problem is the village's when one is given, else the township's
+            for fld, which in (("township", f"{vill} IS NULL"), (name_field, f"{vill} IS NOT NULL")):
+                if which.endswith("NOT NULL") and not has_v:
+                    continue
+                self.check(fld, "unknown_region",
+                           f"{code} IS NULL AND {town} IS NOT NULL AND {which} AND _rn_n IS NULL", value=names)
+                self.check(fld, "ambiguous_region",
+                           f"{code} IS NULL AND {town} IS NOT NULL AND {which} AND _rn_n > 1", value=names)
             if has_code:
                 self.check("region_code", "region_mismatch",
                            f"{code} IS NOT NULL AND _rn_n = 1 AND _rn_code <> {code}",
