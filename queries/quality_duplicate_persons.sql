@@ -2,8 +2,9 @@
 -- to resolve by hand (see data/quality_rules.toml [duplicates]):
 --   id_number   the same ID number on two records (often in two townships);
 --   name_phone  the same name and phone, at least one of the two without an ID number;
---   name_birth  the same name and birth date (ID digits 7-14), two different ID numbers within
---               max_id_distance edits of each other (an ID probably mistyped).
+--   name_birth  the same name, birth date (ID digits 7-14) and arrival date (the same trip), two
+--               different ID numbers within max_id_distance edits of each other (an ID probably
+--               mistyped; without the arrival date, namesakes born on one day fill the list).
 -- A person on k records gives k(k-1)/2 pairs. Personal columns (name_a, id_number_a, phone_a, ...)
 -- are masked by sitrep.privacy when shown.
 -- param region_code str optional: scope: pairs with either record in it
@@ -33,7 +34,7 @@ by_name_phone as (
 ),
 
 by_name_birth as (
-    select name, substr(id_number, 7, 8) as birth from returnees
+    select name, substr(id_number, 7, 8) as birth, arrival_date from returnees
     where id_number is not null
     group by all
     having count(distinct id_number) > 1
@@ -53,8 +54,9 @@ pairs as (
     union all
     select 'name_birth', a.person_id, b.person_id
     from returnees a
-    join by_name_birth k on k.name = a.name and k.birth = substr(a.id_number, 7, 8)
-    join returnees b on b.name = a.name and substr(b.id_number, 7, 8) = k.birth and b.person_id > a.person_id
+    join by_name_birth k on k.name = a.name and k.birth = substr(a.id_number, 7, 8) and k.arrival_date = a.arrival_date
+    join returnees b on b.name = a.name and substr(b.id_number, 7, 8) = k.birth and b.arrival_date = a.arrival_date
+                    and b.person_id > a.person_id
     where a.id_number <> b.id_number
       and damerau_levenshtein(a.id_number, b.id_number) <= $max_id_distance
 ),
