@@ -12,6 +12,7 @@ from sitrep import contract, i18n, ui
 from sitrep.ingest import ImportUsageError
 from sitrep.ui import state, uploads
 from sitrep.ui import widgets as w
+from sitrep.ui.quality import render_quality
 
 view = ui.view()
 if view is None:  # no database yet: dashboard.py shows only this page and no global controls
@@ -87,8 +88,9 @@ def show_report(reports, rejects) -> None:
         st.code(uploads.cli_text(reports, lang), language=None)
 
 
-upload, log_tab, counts_tab, dictionary_tab = st.tabs(
-    [t("data.upload_title"), t("data.log_title"), t("data.counts_title"), t("data.dictionary_title")])
+upload, log_tab, counts_tab, dictionary_tab, quality_tab = st.tabs(
+    [t("data.upload_title"), t("data.log_title"), t("data.counts_title"), t("data.dictionary_title"),
+     t("quality.tab")])
 
 with upload:
     had_db = ui.get_db().exists()
@@ -155,3 +157,9 @@ with dictionary_tab:
         dictionary = dictionary[dictionary["table"] == choice]
     w.table(view, dictionary, name="data_dictionary", key="data_dictionary",
             column_labels=cols(*dictionary.columns), height=560)
+
+with quality_tab:
+    if has_db:
+        render_quality(view)
+    else:
+        st.info(t("data.log_empty"))
