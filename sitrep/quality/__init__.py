@@ -21,6 +21,7 @@ from sitrep.quality.checks import (
     freshness,
     is_city_scope,
     now_hour,
+    now_minute,
     outliers,
     period_start,
     reporting_daily,
@@ -37,8 +38,8 @@ from sitrep.quality.trust import stale_kpis, stale_tables, trust_by_pillar
 
 __all__ = [
     "Config", "QualityConfigError", "Rule", "RuleResult", "bench_quality", "build_report", "cli_check",
-    "counts_by_township", "default_as_of", "duplicates", "freshness", "is_city_scope", "load_config", "now_hour",
-    "outliers", "parse_config", "period_start", "report_text", "reporting_daily", "reporting_kpis",
-    "reporting_summary", "reporting_units", "rules_summary", "run_rule", "run_rules", "stale_kpis", "stale_tables",
-    "trust_by_pillar",
+    "counts_by_township", "default_as_of", "duplicates", "freshness", "is_city_scope", "load_config",
+    "now_hour", "now_minute", "outliers", "parse_config", "period_start", "report_text", "reporting_daily",
+    "reporting_kpis", "reporting_summary", "reporting_units", "rules_summary", "run_rule", "run_rules",
+    "stale_kpis", "stale_tables", "trust_by_pillar",
 ]

@@ -26,6 +26,14 @@ def now_hour(now: datetime | None = None) -> datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
 
+def now_minute(now: datetime | None = None) -> datetime:
+    """Now, up to the next whole minute: an import that just happened is never in the future."""
+    now = now or datetime.now()
+    if now.second or now.microsecond:
+        now = now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return now
+
+
 def period_start(as_of: date, days: int) -> date:
     """The first day of the `days`-day period ending on as_of."""
     return as_of - timedelta(days=max(days, 1) - 1)
@@ -167,7 +175,7 @@ def freshness(db: dbm.Database, as_of: date, now: datetime | None = None, *,
               config: Config | None = None) -> pd.DataFrame:
     """Per contract table: newest import and its age, newest data and its lag, stale, lagging."""
     config = config or load_config()
-    return db.query("quality_freshness", as_of=as_of, now=now_hour(now), limits=config.limits_json())
+    return db.query("quality_freshness", as_of=as_of, now=now_minute(now), limits=config.limits_json())
 
 
 # ---------------------------------------------------------------- counts by township

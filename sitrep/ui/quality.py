@@ -120,8 +120,8 @@ def render_quality(view: View) -> None:
     dups = check("duplicates", region_code=scope)
     outs = check("outliers", as_of=view.as_of, from_date=start, region_code=scope)
     results = check("rules", as_of=view.as_of, region_code=scope)
-    fresh = check("freshness", as_of=view.as_of, now=now)
-    stale = check("stale_kpis", now=now, as_of=view.as_of)
+    fresh = check("freshness", as_of=view.as_of, now=quality.now_minute())
+    stale = check("stale_kpis", now=quality.now_minute(), as_of=view.as_of)
 
     broken = [r for r in results if r.broken]
     n_critical = sum(r.rule.severity == "critical" for r in broken)
@@ -171,8 +171,10 @@ def _reporting(view: View, config, daily: pd.DataFrame, units: pd.DataFrame) -> 
     st.markdown(f"**{t('quality.reporting.heatmap_title')}**")
     hover = "%{y} · %{x|%Y-%m-%d}<br>%{z:.1f}% · %{customdata}"
     w.chart(completeness_heatmap(shown, labels=labels, hover=hover), key=f"{KEY}_heatmap")
-    st.caption(t("quality.reporting.heatmap_caption", deadline=f"{config.deadline_hours - 24:02d}:00",
-                 history=config.history_min_days))
+    days, hour = divmod(config.deadline_hours, 24)
+    deadline = t("quality.reporting.deadline_next" if days == 1 else "quality.reporting.deadline_days",
+                 days=days, time=f"{hour:02d}:00")
+    st.caption(t("quality.reporting.heatmap_caption", deadline=deadline, history=config.history_min_days))
     received = shown["received"].sum() if not shown.empty else 0
     if received and shown["unknown"].sum() == received:
         st.info(t("quality.reporting.demo_note"))
@@ -214,13 +216,14 @@ def _duplicates(view: View, pairs: pd.DataFrame) -> None:
     for col, kind in zip(cols, kinds):
         col.metric(t(f"quality.kind.{kind}"), f"{int(counts.get(kind, 0)):,}")
     kind = st.selectbox(t("quality.duplicates.kind_choice"), [None, *kinds], key=f"{KEY}_kind",
-                        format_func=lambda k: t("quality.stream.all") if k is None else t(f"quality.kind.{k}"))
+                        format_func=lambda k: t("quality.all") if k is None else t(f"quality.kind.{k}"))
     rows = pairs if kind is None else pairs[pairs["kind"] == kind]
     status = view.enums("returnees", "status")
     rows = rows.assign(kind=[t(f"quality.kind.{k}") for k in rows["kind"]],
                        status_a=rows["status_a"].map(status), status_b=rows["status_b"].map(status))
     st.caption(t("quality.records", n=len(rows)))
-    _show(view, rows.drop(columns=["township_code_a", "township_code_b"]), "quality_duplicate_persons", "dups",
+    _show(view, rows.drop(columns=["township_code_a", "township_code_b", "region_code_a", "region_code_b"]),
+          "quality_duplicate_persons", "dups",
           height=360)
 
 
@@ -231,7 +234,7 @@ def _outliers(view: View, config, episodes: pd.DataFrame) -> None:
                  threshold=first.threshold if first else ""))
     names = [s.name for s in config.series]
     series = st.selectbox(t("quality.outliers.series_choice"), [None, *names], key=f"{KEY}_series",
-                          format_func=lambda s: t("quality.stream.all") if s is None else t(f"quality.series.{s}"))
+                          format_func=lambda s: t("quality.all") if s is None else t(f"quality.series.{s}"))
     rows = episodes if series is None else episodes[episodes["series"] == series]
     rows = rows.assign(series=[t(f"quality.series.{s}") for s in rows["series"]],
                        reason=[t(f"quality.reason.{r}") for r in rows["reason"]]).drop(columns=["direction"])
