@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -119,8 +120,10 @@ def _import_one(con, path: Path, table: str | None, sheet: str | None, skip_inva
                 rejects: Path | None, user: str, step: Progress) -> FileReport:
     rep = FileReport(file=path.name)
     step(0.0, "reading")
+    # the checksum is computed while the file is parsed (hashlib lets go of the GIL)
+    checksum = _HASHER.submit(readers.sha256_of, path)
+    rep.sha256 = _Pending(checksum)
     try:
-        rep.sha256 = readers.sha256_of(path)
         kind = readers.file_kind(path)
         if kind == "xls":
             raise ReadError("old_xls")
@@ -144,6 +147,7 @@ def _import_one(con, path: Path, table: str | None, sheet: str | None, skip_inva
                 con.unregister(view)
             except Exception:
                 pass
+    _resolve(rep)
     rep.problem_count = max(rep.problem_count, len(rep.problems))
     step(1.0, rep.status)
     return rep
@@ -169,7 +173,23 @@ def _next_import_id(con) -> int:
     return con.execute("SELECT coalesce(max(import_id), 0) + 1 FROM import_log").fetchall()[0][0]
 
 
+class _Pending:
+    """A value still being computed in another thread."""
+
+    def __init__(self, future):
+        self.future = future
+
+
+def _resolve(rep: FileReport) -> None:
+    if isinstance(rep.sha256, _Pending):
+        rep.sha256 = rep.sha256.future.result()
+
+
+_HASHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+
+
 def _log(con, rep: FileReport, user: str) -> int:
+    _resolve(rep)
     import_id = rep.import_id or _next_import_id(con)
     con.execute(
         "INSERT INTO import_log VALUES ($id, $at, $user, $file, $sha, $table, $ins, $upd, $rej, $status)",
