@@ -278,16 +278,19 @@ def worklist_table(df: pd.DataFrame, *, item_labels: dict[str, str], risk_labels
     def label(col, labels):
         return [labels.get(v, v) if isinstance(v, str) else "" for v in df[col]]
 
+    def text(col):
+        return [v if isinstance(v, str) else "" for v in df[col]]
+
     out = pd.DataFrame({
         "item": label("item", item_labels),
         "due_date": dates("due_date"),
         "days_overdue": ["" if pd.isna(v) else str(int(v)) for v in df["days_overdue"]],
-        "township": df["township"],
-        "village": df["village"],
-        "person_id": df["person_id"],
-        "name": df["name"],
-        "id_number": df["id_number"],
-        "phone": df["phone"],
+        "township": text("township"),
+        "village": text("village"),
+        "person_id": text("person_id"),
+        "name": text("name"),
+        "id_number": text("id_number"),
+        "phone": text("phone"),
         "origin_risk": label("origin_risk", risk_labels),
         "arrival_date": dates("arrival_date"),
         "measure": label("measure", measure_labels),
@@ -295,7 +298,7 @@ def worklist_table(df: pd.DataFrame, *, item_labels: dict[str, str], risk_labels
         "stage_on_day": label("stage_on_day", stage_labels),
         "release_due": dates("release_due"),
         "next_test": dates("next_test"),
-        "responsible_person": df["responsible_person"],
-        "responsible_phone": df["responsible_phone"],
+        "responsible_person": text("responsible_person"),
+        "responsible_phone": text("responsible_phone"),
     })
     return out
