@@ -27,9 +27,19 @@ def returnee_row(pid, name="张三", idn=ID_A, phone="13800000000", cat="省外�
 
 
 @pytest.fixture
-def city(tmp_path) -> Database:
-    """The tiny city, one case, one contact, two returnees."""
-    return build_db(tmp_path / "city.duckdb", {
+def city(city_template, tmp_path) -> Database:
+    """A fresh copy of the tiny city with one case, one contact, two returnees."""
+    import shutil
+
+    shutil.copyfile(city_template, tmp_path / "city.duckdb")
+    return Database(tmp_path / "city.duckdb")
+
+
+@pytest.fixture(scope="module")
+def city_template(tmp_path_factory):
+    """Built once through the import path; each test works on a copy."""
+    path = tmp_path_factory.mktemp("city") / "city.duckdb"
+    build_db(path, {
         "regions": tiny_regions(),
         "cases": [{"case_id": "C1", "report_date": "2022-01-10", "category": "确诊病例", "source": "本土",
                    "region_code": "451481001001"}],
@@ -42,6 +52,8 @@ def city(tmp_path) -> Database:
              "arrival_date": "2022-01-06", "region_code": "451481001002"},
         ],
     })
+    Database(path).close()
+    return path
 
 
 def snapshot(db: Database) -> dict[str, list[tuple]]:
