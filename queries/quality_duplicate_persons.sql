@@ -14,7 +14,8 @@
 with
 
 returnees as (
-    select person_id, name, nullif(trim(id_number), '') as id_number, nullif(trim(phone), '') as phone,
+    -- the importer trims values and stores empty cells as NULL
+    select person_id, name, id_number, phone,
            region_code, arrival_date, status, measure
     from returnees
 ),
@@ -37,7 +38,7 @@ by_name_birth as (
     select name, substr(id_number, 7, 8) as birth, arrival_date from returnees
     where id_number is not null
     group by all
-    having count(distinct id_number) > 1
+    having min(id_number) <> max(id_number)  -- two different ID numbers at least
 ),
 
 pairs as (
