@@ -4,6 +4,8 @@ another quarantine rule; and the worklist as the township officers read it."""
 
 from __future__ import annotations
 
+import itertools
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -43,8 +45,12 @@ BELOW = dict(orientation="h", y=-0.06, yanchor="top", x=0, traceorder="normal")
 
 
 def _whole_dtick(top: float) -> int:
-    """A whole-number tick step giving about five ticks up to top (counts of people are whole)."""
-    return max(1, -(-int(top) // 5))
+    """A round whole-number tick step (1, 2, 5, 10, 20, 50, ...) giving at most about five ticks up to top:
+    counts of people are whole, and plotly's own steps go to halves on small counts."""
+    step, factors = 1, itertools.cycle((2, 2.5, 2))  # 1 -> 2 -> 5 -> 10 -> 20 -> 50 -> 100 ...
+    while step * 5 < top:
+        step = round(step * next(factors))
+    return step
 
 
 def _bar_height(n: int) -> int:
@@ -81,7 +87,8 @@ def arrivals_daily(df: pd.DataFrame, *, category_labels: dict[str, str], title: 
                     hovertemplate="%{x|%Y-%m-%d}: %{y:,}<extra>" + label + "</extra>")
     fig.update_layout(barmode="stack", bargap=0.1, legend=dict(BELOW, y=-0.15))
     fig.update_xaxes(type="date", tickformat="%m-%d")
-    fig.update_yaxes(rangemode="tozero", tickformat=",d")
+    top = float(df.groupby("day")["arrivals"].sum().max()) if not df.empty else 1.0  # the stacks' height
+    fig.update_yaxes(rangemode="tozero", tickformat=",d", dtick=_whole_dtick(top))
     return _finish(fig, title, height, dark)
 
 
@@ -142,7 +149,7 @@ def origin_measure_sankey(df: pd.DataFrame, *, risk_labels: dict[str, str], meas
     ]
     fig = go.Figure(go.Sankey(
         arrangement="fixed",
-        node=dict(label=labels, color=colours, pad=14, thickness=18, line=dict(color="#888", width=0.5),
+        node=dict(label=labels, color=colours, pad=24, thickness=18, line=dict(color="#888", width=0.5),
                   hovertemplate="%{label}<extra></extra>"),
         link=dict(source=[left[r] for r in df["origin_risk"]], target=[right[m] for m in df["measure"]],
                   value=df["persons"].tolist(),
