@@ -49,7 +49,7 @@ with trend:
     else:
         labels = {k: t(f"preparedness.{k}") for k in (
             "capacity_tubes", "tubes_tested", "capacity_persons", "turnaround", "panel_tubes", "panel_persons",
-            "panel_turnaround", "use")}
+            "panel_turnaround", "use", "date_tick")}
         labels["amber_line"] = t("preparedness.amber_line", pct=f"{use_kpi.amber:g}")
         w.chart(fig.capacity_trend(daily, labels=labels, amber_pct=use_kpi.amber, red_pct=use_kpi.red,
                                    start=daily["date"].min(), end=view.as_of), key="prep_capacity_trend")

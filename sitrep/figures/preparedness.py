@@ -64,7 +64,7 @@ def capacity_trend(daily: pd.DataFrame, *, labels: dict[str, str], amber_pct: fl
     persons (tubes x pool size); mean turnaround hours.
 
     labels: capacity_tubes, tubes_tested, amber_line, capacity_persons, turnaround, panel_tubes,
-    panel_persons, panel_turnaround, use."""
+    panel_persons, panel_turnaround, use; optional date_tick (a d3 date format for the axis)."""
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.09, row_heights=[0.5, 0.25, 0.25],
                         subplot_titles=(labels["panel_tubes"], labels["panel_persons"], labels["panel_turnaround"]))
     use = daily["use_pct"] if not daily.empty else pd.Series(dtype=float)
@@ -92,6 +92,8 @@ def capacity_trend(daily: pd.DataFrame, *, labels: dict[str, str], amber_pct: fl
     if start is not None and end is not None:
         fig.update_xaxes(range=[pd.Timestamp(start) - pd.Timedelta(hours=12),
                                 pd.Timestamp(end) + pd.Timedelta(hours=12)])
+    if labels.get("date_tick"):
+        fig.update_xaxes(tickformat=labels["date_tick"])
     fig = _finish(fig, None, height, dark)
     fig.update_annotations(font=dict(size=14 if not dark else 20), x=0, xanchor="left")
     fig.update_layout(margin=dict(t=90), legend=dict(y=1.12, yanchor="bottom"))
