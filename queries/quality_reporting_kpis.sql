@@ -16,7 +16,6 @@ config as (
            current_localtimestamp() as now
 ),
 
-
 settings as (
     select unnest(from_json((select streams from config), '[{"stream":"VARCHAR","every_days":"INTEGER","anchor":"DATE","window_days":"INTEGER","deadline_hours":"INTEGER","units":["VARCHAR"]}]'), recursive := true)
 ),

@@ -183,12 +183,20 @@ def test_a_weekly_stream_is_expected_only_on_its_reporting_days(reporting_db):
     assert len(reserves) == 4
 
 
-def test_the_kpi_query_carries_the_configured_settings():
+@pytest.mark.parametrize("name", ["quality_reporting_kpis", "quality_reporting_records"])
+def test_the_catalogue_queries_carry_the_configured_settings(name):
     config = quality.load_config()
-    sql = (ROOT / "queries" / "quality_reporting_kpis.sql").read_text(encoding="utf-8")
+    sql = (ROOT / "queries" / f"{name}.sql").read_text(encoding="utf-8")
     streams = re.search(r"select '(\[.*?\])' as streams", sql).group(1)
     assert json.loads(streams) == json.loads(config.streams_json())
     assert int(re.search(r"(\d+) as history_min_days", sql).group(1)) == config.history_min_days
+    # the classification itself is the one of quality_reporting_units
+    units = (ROOT / "queries" / "quality_reporting_units.sql").read_text(encoding="utf-8")
+    assert _cte(sql, "classified") == _cte(units, "classified").replace("$now", "(select now from config)")
+
+
+def _cte(sql: str, name: str) -> str:
+    return sql.split(f"{name} as (", 1)[1].split("\n),\n", 1)[0]
 
 
 def test_the_kpi_query_agrees_with_the_daily_counts(reporting_db):
@@ -201,6 +209,8 @@ def test_the_kpi_query_agrees_with_the_daily_counts(reporting_db):
         assert kpis["reports_missing"] == s["missing"]
         assert kpis["reports_complete_pct"] == pytest.approx(s["complete_pct"], abs=0.051)  # rounding of halves
         assert (kpis["reports_on_time_pct"] is None) == pd.isna(s["on_time_pct"])
+        records = reporting_db.query("quality_reporting_records", as_of=T - timedelta(days=2), region_code=scope)
+        assert len(records) == s["expected"] and (records["status"] == "missing").sum() == s["missing"]
 
 
 # ------------------------------------------------------------------------------ the checks city
