@@ -162,7 +162,12 @@ class FileReport:
 
         zh = lang == "zh"
         table = contract.TABLES_BY_NAME.get(self.table or "")
-        table_name = (table.zh if zh else table.en) if table else (self.table or ("未知表" if zh else "unknown table"))
+        if table:
+            table_name = table.zh if zh else table.en
+        elif self.table == "boundaries":
+            table_name = "行政区划边界" if zh else "Boundaries"
+        else:
+            table_name = self.table or ("未知表" if zh else "unknown table")
         status = {
             "loaded": ("已导入", "loaded"),
             "partial": ("部分导入（无效行已跳过）", "partly loaded (invalid rows skipped)"),
