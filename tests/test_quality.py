@@ -274,7 +274,7 @@ CHECKS_TABLES = {
         person("p13", "周己", V11, phone="13700000013"),
         person("p14", "周己", V11, phone="13700000014"),
         # rules
-        person("r1", "吴一", V11, status="在管"),                                            # positive, no case, status
+        person("r1", "吴一", V11, status="在管"),                           # positive, no case, status not positive
         person("r2", "吴二", V21, status="阳性"),                                            # positive with a case
         person("r3", "吴三", V12, measure="居家隔离", measure_start=d(1), measure_end=d(5), status="在管"),
         person("r4", "吴四", V12, measure="居家隔离", measure_start=d(1), measure_end=d(5)),  # single test after
@@ -324,7 +324,8 @@ def test_duplicate_persons(checks_db):
     assert pairs(df, "name_birth") == {("p10", "p11")}
     assert len(df) == 6
     first = df[df["person_id_a"] == "p01"].iloc[0]
-    assert bool(first["different_townships"]) and (first["township_a"], first["township_b"]) == ("城东街道", "河西镇")
+    assert bool(first["different_townships"])
+    assert (first["township_a"], first["township_b"]) == ("城东街道", "河西镇")
     assert not df.loc[df["person_id_a"] == "p03", "different_townships"].any()
 
 

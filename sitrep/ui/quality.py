@@ -7,8 +7,6 @@ version (as named queries are), so switching tabs or lists does not run them aga
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 import pandas as pd
 import streamlit as st
 
