@@ -67,9 +67,12 @@ st.subheader(view.t("command.task_force_section"))
 left, right = st.columns([3, 2])
 with left:
     st.markdown(f"**{view.t('command.task_force_title')}**")
-    w.chart(fig.orders_by_task_force(orders, task_force_labels=task_forces,
-                                     measure_labels={m: view.t(f"command.stage.{m}") for m in fig.ORDER_MEASURES}),
-            key="command_task_forces")
+    if total["issued"] == 0:
+        st.info(view.t("command.no_orders"))
+    else:
+        w.chart(fig.orders_by_task_force(orders, task_force_labels=task_forces,
+                                         measure_labels={m: view.t(f"command.stage.{m}") for m in fig.ORDER_MEASURES}),
+                key="command_task_forces")
 with right:
     st.markdown(f"**{view.t('command.closure_title')}**")
     closure = ui.query("orders_closure_hours_by_task_force", **view.params, days=days or None)

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sitrep.figures import FONT, PALETTE, STATUS_COLOURS, _finish, funnel
-from sitrep.figures.cases import display_table  # noqa: F401  (tables of this page too)
+from sitrep.figures.cases import display_table, nice_step  # noqa: F401  (display_table: this page's tables)
 
 TASK_FORCES = ("information", "cold_chain", "vaccine", "epi_investigation", "transfer", "materials", "publicity")
 ORDER_MEASURES = ("issued", "closed", "closed_on_time", "open_overdue")
@@ -49,7 +49,8 @@ def orders_by_task_force(df: pd.DataFrame, *, task_force_labels: dict[str, str],
                     text=[int(v) for v in rows[m]], textposition="outside", cliponaxis=False,
                     hovertemplate="%{x}: %{y}<extra>" + measure_labels[m] + "</extra>")
     fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05, legend=dict(traceorder="normal"))
-    fig.update_yaxes(rangemode="tozero", tickformat=",d", range=[0, max(1.0, float(rows["issued"].max())) * 1.18])
+    peak = max(1.0, float(rows["issued"].max()))
+    fig.update_yaxes(rangemode="tozero", tickformat=",d", dtick=nice_step(peak), range=[0, peak * 1.18])
     return _finish(fig, title, height, dark)
 
 
