@@ -25,7 +25,7 @@ def num(v) -> str:
     return "—" if v is None or v != v else f"{v:,.0f}"
 
 
-# -- testing capacity ----------------------------------------------------------------
+# testing capacity
 st.subheader(t("preparedness.testing_title"))
 summary = ui.query("test_capacity_summary", **view.params).iloc[0]
 daily = ui.query("test_capacity_daily", **view.params)
@@ -56,7 +56,7 @@ with trend:
         st.caption(t("preparedness.trend_caption", start=view.date_text(daily["date"].min().date()),
                      end=view.date_text(view.as_of), amber=f"{use_kpi.amber:g}", red=f"{use_kpi.red:g}"))
 
-# -- material reserves ---------------------------------------------------------------
+# material reserves
 st.subheader(t("preparedness.reserves_title"))
 items = ui.query("reserves_by_item", **view.params)
 stock = ui.query("reserves_by_warehouse_item", **view.params)
@@ -97,7 +97,7 @@ with right:
                  highlight_label=t("preparedness.map_flag"), points=points, height=460)
     st.caption(t("preparedness.map_caption"))
 
-# -- funds ---------------------------------------------------------------------------
+# funds
 st.subheader(t("preparedness.funds_title"))
 funds = ui.query("funds_by_source_purpose", as_of=view.as_of)
 g3, bars = st.columns([1, 3])
@@ -120,7 +120,7 @@ with bars:
                                      labels=labels), key="prep_funds_purpose")
     st.caption(t("preparedness.funds_caption"))
 
-# -- the ledger ----------------------------------------------------------------------
+# the ledger
 st.subheader(t("preparedness.ledger_title"))
 day = view.as_of.isoformat()
 with st.expander(t("preparedness.ledger_funds")):
