@@ -55,7 +55,8 @@ with right:
     duty = ui.query("duty_roster_calendar", as_of=view.as_of, weeks=weeks)
     w.chart(fig.duty_calendar(duty, measure=measure, measure_label=view.t(f"command.duty.{measure}"),
                               shift_labels=view.enums("duty_roster", "shift"),
-                              weekday_labels=view.t("command.weekdays").split(","), week_label=view.t("command.duty_week"),
+                              weekday_labels=view.t("command.weekdays").split(","),
+                              week_label=view.t("command.duty_week"),
                               missing_label=view.t("command.duty_missing"),
                               hover_labels={k: view.t(f"command.hover.{k}") for k in
                                             ("date", "shift", "leader", "staff", "events")}),

@@ -291,6 +291,7 @@ def run_cases_page(db_path, monkeypatch, **query_params) -> AppTest:
     for k, v in query_params.items():
         at.query_params[k] = v
     at.run()
+    assert not at.exception, [e.message for e in at.exception]
     at.switch_page("pages/cases.py").run()
     assert not at.exception, [e.message for e in at.exception]
     return at

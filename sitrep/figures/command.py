@@ -72,7 +72,8 @@ def closure_hours(df: pd.DataFrame, *, task_force_labels: dict[str, str], hours_
     fig.add_scatter(x=list(rows["median_allowed_hours"]), y=names, mode="markers", name=allowed_label,
                     marker=dict(symbol="diamond", size=12, color=PALETTE[3], line=dict(color="#fff", width=1)),
                     hovertemplate="%{y}: %{x} h<extra>" + allowed_label + "</extra>")
-    ticks = [v for v in (1, 2, 4, 8, 12, 24, 48, 72, 168, 336) if v <= max(1.0, float(rows["max_hours"].max() or 1)) * 1.5]
+    slowest = max(1.0, float(rows["max_hours"].max() or 1))
+    ticks = [v for v in (1, 2, 4, 8, 12, 24, 48, 72, 168, 336) if v <= slowest * 1.5]
     fig.update_xaxes(type="log", title=hours_label, tickvals=ticks, ticktext=[str(v) for v in ticks])
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_layout(legend=dict(traceorder="normal"))
