@@ -192,7 +192,7 @@ def release_shift_bar(df: pd.DataFrame, *, risk_labels: dict[str, str], axis_lab
         part = moved[moved["origin_risk"] == risk]
         label = risk_labels.get(risk, risk)
         fig.add_bar(x=part["release_shift_days"], y=part["persons"], name=label, marker_color=RISK_COLOURS[risk],
-                    width=0.8, hovertemplate="%{x:+d}: %{y:,}<extra>" + label + "</extra>")
+                    width=0.8, showlegend=True, hovertemplate="%{x:+d}: %{y:,}<extra>" + label + "</extra>")
     fig.add_vline(x=0, line=dict(color="#444" if not dark else "#ddd", width=1, dash="dot"))
     if moved.empty:
         fig.add_annotation(x=0, y=0.5, yref="paper", text=no_change_label, showarrow=False, font=dict(size=18))
@@ -268,7 +268,11 @@ def schedule_timeline(df: pd.DataFrame, *, as_of, measure_labels: dict[str, str]
                        font=dict(color=ALARM))
     fig.update_yaxes(type="category", categoryorder="array",
                      categoryarray=[row_labels["release"], row_labels["test"], row_labels["stage"]])
-    fig.update_xaxes(type="date", tickformat="%m-%d", dtick=2 * 86_400_000)
+    # room on the right for the release label
+    days = pd.to_datetime(pd.concat([df["event_date"], df["end_date"]]).dropna())
+    first = min([*days, d - day]) - day
+    last = max([*days, d]) + 4 * day
+    fig.update_xaxes(type="date", tickformat="%m-%d", dtick=2 * 86_400_000, range=[first, last])
     fig.update_layout(showlegend=True, legend=dict(y=-0.15, yanchor="top"), margin=dict(l=10, r=10, t=50, b=10))
     return _finish(fig, title, height, dark)
 
