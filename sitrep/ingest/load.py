@@ -132,6 +132,7 @@ def _import_one(con, path: Path, table: str | None, sheet: str | None, skip_inva
         else:
             _import_table(con, path, kind, table, sheet, skip_invalid, rejects, rep, user, step)
     except ReadError as e:
+        _rollback(con)
         rep.problems.append(Problem(rep.file, None, None, None, e.reason, detail=e.detail))
         _finish_rejected(con, rep, user)
     except Exception as e:  # a bug or a database error: the file is rejected, the others go on
