@@ -60,12 +60,22 @@ def view_state(polys: pd.DataFrame, width_px: int = 800, height_px: int = 520) -
 
 def colour_scale(values: pd.Series, palette: str = "blues", bins: int = 5,
                  fmt=lambda v: f"{v:,.0f}", reverse: bool = False) -> tuple[list, list[LegendItem]]:
-    """Colours for values in equal-width bins between min and max, and the legend."""
+    """Colours for values and the legend: one class per value when the values are a few
+    whole numbers (counts of cases: 0, 1, 2, 3), else equal-width bins between min and max."""
     colours = SEQUENTIAL[palette][::-1] if reverse else SEQUENTIAL[palette]
-    valid = values.dropna()
+    valid = values.dropna().astype(float)
     if valid.empty:
         return [NO_DATA] * len(values), []
     lo, hi = float(valid.min()), float(valid.max())
+    if (valid == valid.round()).all() and hi - lo < len(colours):
+        levels = list(range(int(lo), int(hi) + 1))
+        # spread the few levels over the whole palette, so 0 and 1 are far apart
+        picks = [colours[round(i * (len(colours) - 1) / max(len(levels) - 1, 1))] for i in range(len(levels))]
+        if len(levels) == 1:
+            picks = [colours[len(colours) // 2]]
+        lookup = dict(zip(levels, picks))
+        out = [NO_DATA if pd.isna(v) else lookup[int(round(float(v)))] for v in values]
+        return out, [LegendItem(c, fmt(v)) for v, c in lookup.items()]
     n = min(bins, len(colours)) if hi > lo else 1
     step = (hi - lo) / n if n else 1
     out = []
