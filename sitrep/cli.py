@@ -73,6 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the report")
     p.add_argument("--bench", action="store_true", help="print how long each check takes instead")
 
+    p = sub.add_parser("briefing", help="write the daily briefing (每日简报) as DOCX, PDF or self-contained HTML")
+    _add_db(p)
+    p.add_argument("--as-of", help="the day, e.g. 2022-03-31 (default: the last day of the daily data)")
+    p.add_argument("--scope", help="a township's or village's region code (default: the whole city)")
+    p.add_argument("--format", choices=("docx", "pdf", "html"), help="default: from the --out file's extension")
+    p.add_argument("--out", required=True, metavar="FILE", help="the file to write")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the briefing")
+    p.add_argument("--no-images", action="store_true", help="leave the charts and maps out (tables only)")
+    p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
+
     p = sub.add_parser("bench", help="print benchmark figures (import throughput, memory, page times)")
     p.add_argument("what", nargs="*", default=["import"], help="which benchmarks: import, demo, pages")
     p.add_argument("--scale", type=float, action="append", help="demo scale(s) to benchmark")
@@ -106,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
             from sitrep.quality import cli_check
 
             return cli_check(args)
+        if args.command == "briefing":
+            from sitrep.briefing import cli_briefing
+
+            return cli_briefing(args)
         if args.command == "bench":
             from sitrep.bench import cli_bench
 
