@@ -87,8 +87,10 @@ def lines(df, x: str, y: str, *, color: str | None = None, title: str | None = N
 def funnel(stages: list[str], values: list[float], *, title: str | None = None, height: int = 360,
            dark: bool = False) -> go.Figure:
     """A funnel of stages (in order) with counts and the share of the first stage."""
+    # one hue, darkening down the funnel: no stage should read as an alarm colour
+    blues = ["#08519c", "#2171b5", "#4292c6", "#6baed6", "#9ecae1", "#c6dbef"]
     fig = go.Figure(go.Funnel(y=stages, x=values, textinfo="value+percent initial",
-                              marker=dict(color=PALETTE[: len(stages)])))
+                              marker=dict(color=[blues[min(i, len(blues) - 1)] for i in range(len(stages))])))
     return _finish(fig, title, height, dark)
 
 
