@@ -620,3 +620,18 @@ def test_ambiguous_township_name(tmp_path):
     db = build_db(tmp_path / "amb.duckdb", {"regions": regions})
     rep = one(db, write_csv(tmp_path / "r.csv", RETURNEE_HEADER, [returnee_row("R610", village="")]))
     assert errors(rep) == [(2, "乡镇/街道", "河西镇", "ambiguous_region")]
+
+
+def test_big_file_into_small_table_keeps_the_other_rows(city, tmp_path):
+    """A file much bigger than its table rebuilds the table from the file: rows the file
+    does not carry stay, with their own import id."""
+    before = city.rows("SELECT * FROM returnees ORDER BY person_id")
+    rows = [returnee_row(f"N{i:03d}") for i in range(20)] + [returnee_row("R1", name="张三改")]
+    rep = one(city, write_csv(tmp_path / "big.csv", RETURNEE_HEADER, rows))
+    assert (rep.status, rep.inserted, rep.updated) == ("loaded", 20, 1)
+    assert city.rows("SELECT * FROM returnees WHERE person_id = 'R2'") == [r for r in before if r[0] == "R2"]
+    assert city.rows("SELECT name, _import_id FROM returnees WHERE person_id = 'R1'") == [("张三改", rep.import_id)]
+    assert city.rows("SELECT count(*) FROM returnees") == [(22,)]
+    types = city.rows("SELECT data_type FROM information_schema.columns WHERE table_name = 'returnees' "
+                      "ORDER BY ordinal_position")
+    assert [t for (t,) in types] == [c.sql_type for c in contract.TABLES_BY_NAME["returnees"].columns] + ["BIGINT"]

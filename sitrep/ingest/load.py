@@ -28,6 +28,8 @@ from sitrep.ingest.validate import MAX_PROBLEMS, STAGE, Params, branch_messages,
 # DuckDB may use this much memory for one import before spilling to disk: keeps a
 # million-row import well under 2 GB of resident memory.
 MEMORY_LIMIT = "1GB"
+# The table is rebuilt from the file's stage when it holds at most 1/4 as many rows as the file.
+REBUILD_RATIO = 4
 BOUNDARIES = "boundaries"
 TEMP_TABLES = (STAGE, "_typed", "_problems", "_final", "_dups", "_region_names")
 
@@ -239,9 +241,11 @@ def _import_table(con, path: Path, kind: str, table: str | None, sheet: str | No
 
     con.execute("BEGIN TRANSACTION")
     rep.import_id = _next_import_id(con)
-    # Into an empty table the stage itself can become the table (see _upsert).
-    empty = not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {q(tbl.name)} LIMIT 1)").fetchall()[0][0]
-    v, plan = validate(con, tbl, cmap, raw.data, raw.extra_values, rep.import_id, persistent=empty)
+    # When the table is empty or small next to the file, the stage itself becomes the
+    # table (see _upsert): the stage is then written as a table of the database.
+    existing = con.execute(f"SELECT count(*) FROM {q(tbl.name)}").fetchall()[0][0]
+    rebuild = existing <= raw.data.num_rows // REBUILD_RATIO
+    v, plan = validate(con, tbl, cmap, raw.data, raw.extra_values, rep.import_id, persistent=rebuild)
     rep.rows_read = v.rows_read
     rep.rejected = v.bad_rows
     rep.problems = [Problem(rep.file, row, v.branches[b].column, value, v.branches[b].reason,
@@ -295,27 +299,35 @@ def _upsert(con, tbl: contract.Table, rows: str) -> tuple[int, int]:
     """Replace the table's rows whose key is in ``rows`` (the stage, or a filter of it),
     insert the others; return (inserted, updated).
 
-    Into an empty table, a stage that is wholly valid and a table of the database is
-    renamed to be the table: its rows were compressed once, when it was written, instead
-    of a second time by an INSERT (a third of a million-row import).
+    A stage that is wholly valid and a table of the database becomes the table: the
+    table's other rows (those whose key the file does not carry) are appended to it and
+    it is renamed. Its rows were compressed once, when it was written, instead of a
+    second time by an INSERT (a third of a million-row import). Otherwise the matching
+    rows are deleted and the new ones inserted.
     """
     name = q(tbl.name)
     cols = ", ".join(q(c.name) for c in tbl.columns)
+    match = " AND ".join(f"t.{q(k)} = f.{q(k)}" for k in tbl.key)
     new = con.execute(f"SELECT count(*) FROM {rows}").fetchall()[0][0]
-    existing = con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {name} LIMIT 1)").fetchall()[0][0]
+    existing = con.execute(f"SELECT count(*) FROM {name}").fetchall()[0][0]
     persistent = con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = $t AND NOT temporary",
                              {"t": STAGE}).fetchall()[0][0]
-    if not existing and rows == STAGE and persistent:
+    if rows == STAGE and persistent:
+        kept = 0
+        if existing:
+            kept = con.execute(
+                f"INSERT INTO {STAGE} SELECT {cols}, _import_id, NULL, false FROM {name} t "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {STAGE} f WHERE {match})").fetchall()[0][0]
         con.execute(f"ALTER TABLE {STAGE} DROP COLUMN _row")
         con.execute(f"ALTER TABLE {STAGE} DROP COLUMN _bad")
         con.execute(f"DROP TABLE {name}")
         con.execute(f"ALTER TABLE {STAGE} RENAME TO {name}")
-        return new, 0
+        updated = existing - kept
+        return new - updated, updated
     updated = 0
     if existing and new:
         # keys are unique in the table (every write goes through here), so the rows
         # deleted are exactly the keys updated
-        match = " AND ".join(f"t.{q(k)} = f.{q(k)}" for k in tbl.key)
         updated = con.execute(
             f"DELETE FROM {name} t WHERE EXISTS (SELECT 1 FROM {rows} f WHERE {match})").fetchall()[0][0]
     con.execute(f"INSERT INTO {name} ({cols}, _import_id) SELECT {cols}, _import_id FROM {rows}")
