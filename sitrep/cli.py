@@ -83,6 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-images", action="store_true", help="leave the charts and maps out (tables only)")
     p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
 
+    p = sub.add_parser("alerts", help="the alert list of a day with its response state")
+    _add_db(p)
+    p.add_argument("--as-of", help="the as-of day, e.g. 2022-01-10 (default: the last day of the daily data)")
+    p.add_argument("--region", help="scope: a township's or village's region code (default: the whole city)")
+    p.add_argument("--state", help="response store (default: $SITREP_STATE, else state.sqlite3 beside the database)")
+    p.add_argument("--record", action="store_true",
+                   help="record the listed alerts as first listed now (response times count from then)")
+    p.add_argument("--json", action="store_true", help="print the list as JSON")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the titles")
+
     p = sub.add_parser("bench", help="print benchmark figures (import throughput, memory, page times)")
     p.add_argument("what", nargs="*", default=["import"], help="which benchmarks: import, demo, pages")
     p.add_argument("--scale", type=float, action="append", help="demo scale(s) to benchmark")
@@ -120,6 +130,10 @@ def main(argv: list[str] | None = None) -> int:
             from sitrep.briefing import cli_briefing
 
             return cli_briefing(args)
+        if args.command == "alerts":
+            from sitrep.alerts.cli import cli_alerts
+
+            return cli_alerts(args)
         if args.command == "bench":
             from sitrep.bench import cli_bench
 
