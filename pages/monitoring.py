@@ -8,6 +8,7 @@ import streamlit as st
 from sitrep import maps, ui
 from sitrep.figures import monitoring as fig
 from sitrep.ui import widgets as w
+from sitrep.ui.alerts import render_alerts
 
 view = ui.view()
 w.header(view, "monitoring.title")
@@ -82,4 +83,5 @@ with right:
             key="monitoring_sentinel_lines")
     st.caption(view.t("monitoring.sentinel_lines_caption", start=view.date_text(start), end=view.date_text(view.as_of)))
 
-# -- early warning: sitrep.warning adds its alert list and alert map here, as the page's last section.
+# -- early warning: the alert list and map, each alert's explanation and the response form
+render_alerts(view)
