@@ -6,6 +6,7 @@ import streamlit as st
 from sitrep import maps, ui
 from sitrep.figures import cases as fig
 from sitrep.ui import widgets as w
+from sitrep.ui.alerts import render_rt
 
 view = ui.view()
 w.header(view, "cases.title")
@@ -103,7 +104,8 @@ else:
     w.table(view, shown, name=f"cluster_{picked.cluster_id}_{view.as_of}", key="cases_cluster_table",
             column_labels={c: view.t(f"cases.col.{c}") for c in cols})
 
-# -- growth (Rt, doubling time) goes here: the early-warning section from sitrep.warning
+# -- growth: Rt and the doubling time (sitrep.warning.rt)
+render_rt(view)
 
 with st.expander(view.t("common.records_of")):
     w.records_explorer(view, KPIS, key="cases")

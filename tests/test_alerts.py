@@ -21,6 +21,7 @@ runs at T1 and at the city: 12..13 Jan and from 16 Jan.
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
 import sys
@@ -28,6 +29,7 @@ import tomllib
 from datetime import date, timedelta
 from statistics import mean, stdev
 
+import numpy as np
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -469,3 +471,38 @@ def test_the_alerts_command_prints_the_list_as_json(city_db, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "sitrep", "alerts", "--db", str(city_db.path), "--as-of", "yesterday"],
                          cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 2 and "--as-of" in bad.stderr
+
+
+# ------------------------------------------------------------------ Rt on the Cases page
+
+
+def test_the_cases_page_shows_rt_and_the_doubling_time(tmp_path, monkeypatch):
+    """Local cases growing by one a day (2, 3, ..., 21 on 1..20 Jan) in 东门社区: every 7-day window from the
+    second week holds well over 12 local cases, so Rt has a number; the last 7 days hold 15+..+21 = 126 cases and
+    the 7 before 8+..+14 = 77, so the doubling time is ln 2 / (ln(126/77) / 7) = 9.85 days."""
+    from sitrep.warning import rt
+
+    cases = [{"case_id": f"k{d}-{i}", "report_date": date(2022, 1, d), "onset_date": date(2022, 1, d),
+              "category": "确诊病例", "source": "本土", "region_code": V1}
+             for d in range(1, 21) for i in range(d + 1)]
+    db = build_db(tmp_path / "rt.duckdb", {"regions": tiny_regions(), "cases": cases})
+    monkeypatch.setenv("SITREP_DB", str(db.path))
+    monkeypatch.setenv("SITREP_STATE", str(tmp_path / "state.sqlite3"))
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    at.query_params["lang"] = "en"
+    at.query_params["as_of"] = "2022-01-20"
+    at.run()
+    at.switch_page("pages/cases.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    est = rt.rt_from_db(db, as_of="2022-01-20")
+    last = est.iloc[-1]
+    assert bool(last["enough_cases"]) and last["local_cases"] == sum(range(15, 22))
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Latest Rt"] == f"{last['median']:.2f} ({last['q025']:.2f}–{last['q975']:.2f})"
+    assert metrics["Doubling / halving time"] == "doubles in 9.9 days"
+    chart = json.loads(at.get("plotly_chart")[-1].proto.spec)
+    median = next(t for t in chart["data"] if t.get("name") == "Rt median")
+    y = median["y"]
+    if isinstance(y, dict):  # plotly sends numeric arrays as base64
+        y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
+    assert y[-1] == pytest.approx(last["median"])

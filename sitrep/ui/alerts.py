@@ -1,6 +1,6 @@
-"""Alerts on the dashboard: the list with its map, each alert's explanation and chart, the response form, and
-response times (Monitoring page, :func:`render_alerts`); the open alerts for the Overview's "needs a decision"
-(:func:`open_alerts_summary`).
+"""Early warning on the dashboard: the alert list with its map, each alert's explanation and chart, the response
+form, and response times (Monitoring page, :func:`render_alerts`); the open alerts for the Overview's "needs a
+decision" (:func:`open_alerts_summary`); Rt and the doubling time (Cases page, :func:`render_rt`).
 
 The alert list of a day is cached per database version, settings files and (as-of day, scope); the response
 state is read from the state store (sitrep.state) on every run, so a response shows at once in every session.
@@ -434,3 +434,54 @@ def open_alerts_summary(view: View) -> pd.DataFrame:
     return pd.DataFrame([(item, where, _day(view, since), who, "" if pd.isna(phone) else phone)
                          for since, item, where, who, phone in rows],
                         columns=["item", "where", "since", "responsible", "phone"])
+
+
+# ---------------------------------------------------------------- the Cases page: Rt and doubling time
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _rt(path: str, version: tuple, as_of: date, scope: str | None):
+    from sitrep.warning import rt
+
+    db = _database(path)
+    return rt.rt_from_db(db, as_of=as_of, region_code=scope), rt.growth_from_db(db, as_of=as_of, region_code=scope)
+
+
+def render_rt(view: View) -> None:
+    """Rt over time (median and 95% interval; "too few cases" where a window has fewer local cases than the
+    guard) and the doubling or halving time of the local cases (sitrep.warning.rt), in scope up to D."""
+    ew = warning_config.load_config()
+    t = view.t
+    st.subheader(t("alerts.rt.section"))
+    db = get_db()
+    estimates, growth = _rt(str(db.path), (db.version(), _file_stamp(warning_config.default_config_path())),
+                            view.as_of, view.scope)
+    if estimates.empty:
+        st.info(t("alerts.rt.no_cases"))
+        return
+    left, right = st.columns([3, 1])
+    with left:
+        st.markdown(f"**{t('alerts.rt.title')}**")
+        w.chart(fig.rt_chart(estimates, labels={k: t(f"alerts.rt.{k}") for k in ("median", "interval", "one",
+                                                                                    "too_few")},
+                             start=view.min_date, end=view.as_of), key="cases_rt")
+        st.caption(t("alerts.rt.caption", window=ew.rt.window_days, si_mean=f"{ew.rt.si_mean:g}",
+                     si_sd=f"{ew.rt.si_sd:g}", min_cases=ew.rt.min_cases))
+    with right:
+        last = estimates.iloc[-1]
+        value = (t("alerts.rt.latest_value", median=f"{last['median']:.2f}", low=f"{last['q025']:.2f}",
+                   high=f"{last['q975']:.2f}") if bool(last["enough_cases"]) else t("alerts.rt.too_few"))
+        st.metric(t("alerts.rt.latest"), value,
+                  help=t("alerts.rt.latest_help", window=ew.rt.window_days, end=view.date_text(last["date_end"]),
+                         cases=int(last["local_cases"])))
+        if not growth.enough_cases or growth.cases_last == 0 or growth.cases_previous == 0:
+            text = t("alerts.rt.too_few")
+        elif growth.doubling_days is not None:
+            text = t("alerts.rt.doubling", days=f"{growth.doubling_days:.1f}")
+        elif growth.halving_days is not None:
+            text = t("alerts.rt.halving", days=f"{growth.halving_days:.1f}")
+        else:
+            text = t("alerts.rt.flat")
+        st.metric(t("alerts.rt.growth"), text,
+                  help=t("alerts.rt.growth_help", window=ew.growth.window_days, last=growth.cases_last,
+                         previous=growth.cases_previous, min_cases=ew.growth.min_cases))
