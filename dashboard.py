@@ -9,6 +9,12 @@ st.set_page_config(page_title="疫情防控态势 sitrep", layout="wide", initia
 
 lang = state.current_lang()
 
+if st.query_params.get("mode") == "screen":  # the meeting-room projector: sitrep.screen draws everything
+    from sitrep import screen
+
+    screen.main()
+    st.stop()
+
 
 def t(key: str) -> str:
     return i18n.t(key, lang)

@@ -1,0 +1,533 @@
+"""Projection mode (会议室大屏): the dashboard for a meeting-room projector, opened by ``?mode=screen``.
+
+No sidebar and no Streamlit chrome, a dark high-contrast theme (page, charts: template sitrep_dark,
+maps: choropleth(dark=True)), type that reads from the back of a room (KPI values 48 px and up,
+labels 24 px, chart text 18 px at 1920x1080; larger screens are zoomed so 4K looks the same). It
+rotates through the screens of data/screen.toml - the overview and, for cases and each pillar, its
+KPIs with one or two key charts (sitrep.briefing.keycharts, shared with the daily briefing) - with a
+pause button, re-reads the data without reloading the page (st.fragment run_every; the data cache
+follows the database file), and shows a clock, the as-of time and a warning when the newest import
+is old. Status is never colour alone: every status has its icon (✓ ▲ ■).
+
+The configuration and the rules (which screen is due, is the import stale, fonts floored to 18 px)
+are plain functions; :func:`main` draws with Streamlit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import tomllib
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from html import escape
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from sitrep import catalogue, decisions, i18n
+
+CONFIG_FILE = Path(__file__).resolve().parent.parent / "data" / "screen.toml"
+SCREENS = ("overview", "cases", "command", "monitoring", "screening", "publicity", "preparedness")
+MIN_ROTATION_SECONDS = 3
+MIN_CHART_FONT_PX = 18
+
+
+class ScreenConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ScreenConfig:
+    screens: tuple[str, ...] = SCREENS
+    rotation_seconds: float = 30
+    refresh_minutes: float = 5
+    stale_import_hours: float = 26
+    overview_kpis: tuple[str, ...] = ()
+    decision_rows: int = 8
+
+    @property
+    def tick_seconds(self) -> float:
+        """How often the rotating part reruns while playing: each rotation, and at least every refresh."""
+        return min(self.rotation_seconds, self.refresh_minutes * 60)
+
+
+def load_config(path: Path = CONFIG_FILE) -> ScreenConfig:
+    """Read and check data/screen.toml; raise ScreenConfigError naming the key."""
+    with open(path, "rb") as f:
+        raw = tomllib.load(f)
+    known = set(ScreenConfig.__dataclass_fields__)
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise ScreenConfigError(f"{path.name}: unknown keys {', '.join(unknown)}")
+    cfg = ScreenConfig(
+        screens=tuple(raw.get("screens", SCREENS)),
+        rotation_seconds=float(raw.get("rotation_seconds", 30)),
+        refresh_minutes=float(raw.get("refresh_minutes", 5)),
+        stale_import_hours=float(raw.get("stale_import_hours", 26)),
+        overview_kpis=tuple(raw.get("overview_kpis", ())),
+        decision_rows=int(raw.get("decision_rows", 8)),
+    )
+    bad = [s for s in cfg.screens if s not in SCREENS]
+    if bad or not cfg.screens:
+        raise ScreenConfigError(f"{path.name}: screens must be some of {', '.join(SCREENS)} (got {bad or 'none'})")
+    if cfg.rotation_seconds < MIN_ROTATION_SECONDS:
+        raise ScreenConfigError(f"{path.name}: rotation_seconds must be at least {MIN_ROTATION_SECONDS}")
+    if cfg.refresh_minutes <= 0 or cfg.stale_import_hours <= 0 or cfg.decision_rows < 1:
+        raise ScreenConfigError(f"{path.name}: refresh_minutes, stale_import_hours and decision_rows must be positive")
+    cat = catalogue.by_key()
+    missing = [k for k in cfg.overview_kpis if k not in cat]
+    if missing or len(cfg.overview_kpis) > 8:
+        raise ScreenConfigError(f"{path.name}: overview_kpis must be at most 8 keys of data/kpis.toml "
+                                f"(unknown: {', '.join(missing) or '-'})")
+    return cfg
+
+
+def with_url(cfg: ScreenConfig, params: dict) -> ScreenConfig:
+    """The configuration with one browser's URL overrides: rotate=SECONDS, screens=a,b,c.
+    Values that do not fit are ignored (a projector bookmark should still open)."""
+    out = cfg
+    try:
+        seconds = float(params.get("rotate", ""))
+        if math.isfinite(seconds) and seconds >= MIN_ROTATION_SECONDS:
+            out = replace(out, rotation_seconds=seconds)
+    except ValueError:
+        pass
+    wanted = [s.strip() for s in str(params.get("screens", "")).split(",") if s.strip() in SCREENS]
+    if wanted:
+        out = replace(out, screens=tuple(dict.fromkeys(wanted)))
+    return out
+
+
+def due(shown_at: float, now: float, seconds: float) -> bool:
+    """Has the current screen been up for its time? (half a second early counts: a timer's tick
+    may arrive a little before the full interval)"""
+    return now - shown_at >= seconds - 0.5
+
+
+def next_index(index: int, count: int, step: int = 1) -> int:
+    return (index + step) % count if count else 0
+
+
+def is_stale(imported_at, now: datetime, hours: float) -> bool:
+    """No import at all, or the newest older than `hours`."""
+    if imported_at is None or pd.isna(imported_at):
+        return True
+    return now - pd.Timestamp(imported_at).to_pydatetime().replace(tzinfo=None) > timedelta(hours=hours)
+
+
+def delta_text(kpi: catalogue.Kpi, value: float | None, previous: float | None, lang: str) -> str:
+    """The change on the day before as a KPI card shows it: "较前日 +7", "与前日持平"."""
+    if value is None or previous is None:
+        return i18n.t("screen.delta_none", lang)
+    diff = value - previous
+    if math.isclose(diff, 0, abs_tol=0.5 * 10 ** -kpi.decimals):
+        return i18n.t("screen.delta_same", lang)
+    arrow = "↑" if diff > 0 else "↓"
+    return i18n.t("screen.delta", lang, change=f"{arrow}{abs(diff):,.{kpi.decimals}f}")
+
+
+# ---------------------------------------------------------------- chart text for the back of the room
+
+_FONT_PATHS = ("font", "title.font", "legend.font", "legend.title.font", "hoverlabel.font")
+_AXIS_FONT_PATHS = ("tickfont", "title.font")
+_TRACE_FONT_PATHS = ("textfont", "insidetextfont", "outsidetextfont", "number.font", "title.font", "delta.font",
+                     "gauge.axis.tickfont", "marker.colorbar.tickfont", "legendgrouptitle.font")
+
+
+def _floor(obj, path: str, minimum: float) -> None:
+    *parents, last = path.split(".")
+    node = obj
+    for p in parents:
+        node = getattr(node, p, None)
+        if node is None:
+            return
+    try:
+        size = getattr(node, last).size
+    except AttributeError:
+        return
+    if size is None:
+        return
+    if isinstance(size, (list, tuple)):
+        getattr(node, last).size = [max(s, minimum) if s is not None else s for s in size]
+    elif size < minimum:
+        getattr(node, last).size = minimum
+
+
+def floor_fonts(fig: go.Figure, minimum: float = MIN_CHART_FONT_PX) -> go.Figure:
+    """Every font size set in the figure raised to at least `minimum` px, and bar labels kept at their
+    size (plotly shrinks a label that is wider than its bar; on a projector it must stay readable).
+    Sizes left unset come from the theme (sitrep_dark: 18 px and more)."""
+    layout = fig.layout
+    for path in _FONT_PATHS:
+        _floor(layout, path, minimum)
+    for name in dir(layout):
+        if name.startswith(("xaxis", "yaxis")) and getattr(layout, name, None) is not None:
+            for path in _AXIS_FONT_PATHS:
+                _floor(getattr(layout, name), path, minimum)
+    for ann in layout.annotations or ():
+        if ann.font is not None and ann.font.size is not None and ann.font.size < minimum:
+            ann.font.size = minimum
+    if layout.uniformtext is not None and layout.uniformtext.minsize is not None:
+        layout.uniformtext.minsize = max(layout.uniformtext.minsize, minimum)
+    for trace in fig.data:
+        for path in _TRACE_FONT_PATHS:
+            _floor(trace, path, minimum)
+        if trace.type in ("bar", "funnel"):
+            trace.constraintext = "none"
+    return fig
+
+
+# ---------------------------------------------------------------- the page (Streamlit)
+
+CSS = """
+header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSidebar"],
+[data-testid="stSidebarCollapsedControl"], [data-testid="stDecoration"], [data-testid="stStatusWidget"],
+[data-testid="stMainMenu"], .stAppDeployButton { display: none !important; }
+html, body, .stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {
+  background: #0b1220 !important; color: #f2f5f8; }
+[data-testid="stMainBlockContainer"] { padding: 12px 28px 0 28px !important; max-width: none !important; }
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 10px; }
+/* a fragment's rerun must not fade the screen */
+[data-stale="true"], .stale-element { opacity: 1 !important; transition: none !important; }
+/* Every screen is laid out at 1920x1080 and scaled to the display (4K: 2x, 1600x900: 0.83x), so the
+   room sees the same picture on any projector. Charts have a fixed size in that layout (see _chart). */
+html, body { overflow: hidden !important; }
+.stApp { width: 1920px !important; height: 1080px !important; min-height: 0 !important;
+         transform-origin: 0 0; transform: scale(var(--screen-scale, 1)); }
+[data-testid="stAppViewContainer"], [data-testid="stMain"] { height: 1080px !important; max-height: 1080px !important;
+  min-height: 0 !important; }
+/* Streamlit gives a plotly chart the on-screen width of its frame, which the scaling enlarges: the
+   frame is made narrower by the scale, so the chart is drawn at its layout width, and the chart
+   inside it is given that width back (it overflows the narrowed frame to its full place). */
+[data-testid="stFullScreenFrame"]:has(> [data-testid="stPlotlyChart"]) {
+  width: calc(100% / var(--screen-scale, 1)) !important; overflow: visible !important; }
+[data-testid="stFullScreenFrame"] > [data-testid="stPlotlyChart"] {
+  width: calc(100% * var(--screen-scale, 1)) !important; max-width: none !important;
+  height: calc(CHART_HEIGHTpx / var(--screen-scale, 1)) !important; overflow: visible !important; }
+[data-testid="stPlotlyChart"] > div { overflow: visible !important; }
+SCALES
+
+.screen-head, .screen-clock, .screen-date, .screen-kpis, .screen-chart-title, .screen-legend, .screen-table,
+.screen-empty, .screen-ok, .screen-more { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei",
+  "PingFang SC", sans-serif; }
+.screen-head { display: flex; align-items: baseline; gap: 24px; min-height: 96px; flex-wrap: wrap; }
+.screen-title { font-size: 46px; font-weight: 700; line-height: 1.15; color: #ffffff; }
+.screen-step { font-size: 26px; color: #9fb0c3; }
+.screen-sub { font-size: 25px; color: #c9d3de; width: 100%; margin-top: -6px; }
+.screen-stale { display: inline-block; font-size: 25px; font-weight: 700; color: #111; background: #E69F00;
+  padding: 0 12px; border-radius: 4px; margin-left: 12px; }
+.st-key-screen_clock { position: fixed; top: 10px; right: 28px; z-index: 1000; width: auto !important; }
+.screen-clock { font-size: 46px; font-weight: 700; color: #ffffff; font-variant-numeric: tabular-nums;
+  text-align: right; line-height: 1.15; }
+.screen-date { font-size: 24px; color: #c9d3de; text-align: right; }
+.screen-kpis { display: grid; gap: 14px; }
+.screen-kpi { background: #16213a; border-left: 10px solid #6b7a8f; border-radius: 6px; padding: 10px 16px 12px;
+  display: flex; flex-direction: column; justify-content: space-between; }
+.screen-kpi-label { font-size: 26px; line-height: 1.25; color: #dfe6ee; min-height: 2.5em; }
+.screen-kpi-value { font-weight: 700; line-height: 1.1; color: #ffffff; white-space: nowrap; }
+.screen-kpi-delta { font-size: 24px; color: #c9d3de; }
+.screen-kpi .ico { font-weight: 700; margin-right: 6px; }
+.screen-kpi.status-ok { border-left-color: #009E73; } .screen-kpi.status-ok .ico { color: #2fd39f; }
+.screen-kpi.status-amber { border-left-color: #E69F00; } .screen-kpi.status-amber .ico { color: #ffb92e; }
+.screen-kpi.status-red { border-left-color: #D55E00; background: #2a1a17; }
+.screen-kpi.status-red .ico { color: #ff7a2e; }
+.screen-chart-title { font-size: 30px; font-weight: 700; color: #ffffff; line-height: 1.3; }
+.screen-empty { font-size: 30px; color: #c9d3de; padding: 40px 0; }
+.screen-legend { font-size: 24px; color: #e6ecf2; line-height: 1.6; }
+.screen-legend .chip { display: inline-block; width: 22px; height: 22px; border: 1px solid #aaa;
+  vertical-align: -3px; margin: 0 6px 0 14px; }
+.screen-table { width: 100%; border-collapse: collapse; font-size: 25px; color: #f2f5f8; }
+.screen-table th { text-align: left; color: #9fb0c3; font-weight: 400; border-bottom: 2px solid #44536a; padding: 4px 8px; }
+.screen-table td { border-bottom: 1px solid #2a3850; padding: 6px 8px; }
+.screen-table td.num { text-align: right; white-space: nowrap; }
+.screen-more { font-size: 24px; color: #c9d3de; }
+.red-ico { color: #ff7a2e; }
+.stButton button [data-testid="stIconMaterial"] { font-size: 32px !important; }
+.screen-ok { font-size: 30px; color: #2fd39f; padding: 20px 0; }
+.stButton button { background: #1d2a44 !important; color: #ffffff !important; border: 1px solid #50627d !important;
+  min-height: 52px; }
+.stButton button p { font-size: 24px !important; }
+"""
+
+CHART_HEIGHT = 600
+# The display sizes the layout is scaled to: the largest scale whose 1920x1080 fits the viewport wins.
+SCALES = (0.5, 0.5625, 0.625, 0.6667, 0.7, 0.75, 0.8, 0.8333, 0.875, 0.9, 1, 1.25, 1.3333, 1.5, 1.6667, 2, 2.5, 3, 4)
+CSS = CSS.replace("CHART_HEIGHT", str(CHART_HEIGHT)).replace("SCALES", "\n".join(
+    f"@media (min-width: {1920 * s:.0f}px) and (min-height: {1080 * s:.0f}px) {{ :root {{ --screen-scale: {s}; }} }}"
+    for s in SCALES))
+KPI_VALUE_PX = {4: 76, 5: 66, 6: 60, 7: 54, 8: 50}  # by cards in the row: at least 48 px
+MAP_HEIGHT = 540
+
+
+def _status_icon(status: str) -> str:
+    from sitrep.figures import STATUS_ICONS
+
+    return STATUS_ICONS[status] if status != "none" else ""
+
+
+def kpi_cards_html(keys: list[str], now: dict, before: dict, lang: str) -> str:
+    """The KPI cards of a screen as HTML: icon, name, value as the catalogue formats it, change."""
+    cat = catalogue.by_key()
+    size = KPI_VALUE_PX.get(len(keys), 76 if len(keys) < 4 else 50)
+    cards = []
+    for key in keys:
+        kpi = cat[key]
+        value, prev = now.get(key), before.get(key)
+        status = kpi.status(value)
+        icon = _status_icon(status)
+        word = i18n.t(f"briefing.status.{status}", lang)
+        cards.append(
+            f'<div class="screen-kpi status-{status}" data-kpi="{escape(key)}" title="{escape(word)}">'
+            f'<div class="screen-kpi-label">{f"<span class=ico>{icon}</span>" if icon else ""}'
+            f"{escape(kpi.name(lang))}</div>"
+            f'<div class="screen-kpi-value" style="font-size:{size}px">{escape(kpi.format(value, lang))}</div>'
+            f'<div class="screen-kpi-delta">{escape(delta_text(kpi, value, prev, lang))}</div></div>')
+    return (f'<div class="screen-kpis" style="grid-template-columns: repeat({len(keys)}, minmax(0, 470px))">'
+            + "".join(cards) + "</div>")
+
+
+def legend_html(items, title: str = "") -> str:
+    chips = "".join(f'<span class="chip" style="background:rgb{tuple(i.colour)}"></span>{escape(i.label)}'
+                    for i in items)
+    return f'<div class="screen-legend"><b>{escape(title)}</b>{chips}</div>'
+
+
+def decisions_html(df: pd.DataFrame, lang: str, rows: int) -> str:
+    """The needs-a-decision list for the room: item, where, value, who answers (no phone numbers)."""
+    def t(key, **v):
+        return i18n.t(key, lang, **v)
+
+    if df.empty:
+        return f'<div class="screen-ok">✓ {escape(t("screen.nothing_red"))}</div>'
+    head = "".join(f"<th>{escape(t(f'briefing.col.{c}'))}</th>" for c in ("item", "where", "value", "responsible"))
+    body = "".join(
+        f"<tr><td><span class=red-ico>■</span> {escape(r.item)}</td><td>{escape(str(r.where))}</td><td class=num>{escape(r.value_text)}</td>"
+        f"<td>{escape(str(r.responsible_person))}</td></tr>" for r in df.head(rows).itertuples())
+    more = (f'<div class="screen-more">{escape(t("screen.more_items", n=len(df) - rows))}</div>'
+            if len(df) > rows else "")
+    return f'<table class="screen-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
+
+
+def main() -> None:
+    """Projection mode: called by dashboard.py when the URL has mode=screen."""
+    import streamlit as st
+
+    from sitrep.ui import data, state
+
+    st.set_page_config(page_title="疫情防控态势 · 大屏", layout="wide", initial_sidebar_state="collapsed")
+    st.html(f"<style>{CSS}</style>")
+    lang = state.current_lang()
+    if not data.get_db().exists():
+        st.html(f'<div class="screen-empty">{escape(i18n.t("common.no_database", lang))}</div>')
+        return
+
+    def page() -> None:
+        _run(lang)
+
+    st.navigation([st.Page(page, title=i18n.t("screen.page_title", lang), url_path="screen", default=True)],
+                  position="hidden").run()
+
+
+def _run(lang: str) -> None:
+    import streamlit as st
+
+    from sitrep.briefing.context import Context, as_date
+    from sitrep.ui import data
+    from sitrep.ui.state import View
+
+    qp = st.query_params
+    cfg = with_url(load_config(), dict(qp))
+    ss = st.session_state
+    if "screen_index" not in ss:
+        start = qp.get("screen")
+        ss.screen_index = cfg.screens.index(start) if start in cfg.screens else 0
+        ss.screen_shown_at = time.monotonic()
+        ss.screen_paused = qp.get("paused") == "1"
+
+    def current_context() -> Context:
+        # read each time: a new import moves the last day (unless the URL fixes the day)
+        bounds = data.query("data_date_range")
+        min_date, max_date = as_date(bounds["min_date"].iloc[0]), as_date(bounds["max_date"].iloc[0])
+        regions = decisions.regions_index(data.query)
+        try:
+            as_of = date.fromisoformat(str(qp.get("as_of")))
+        except ValueError:
+            as_of = None
+        as_of = as_of if as_of and min_date <= as_of <= max_date else max_date
+        scope = qp.get("scope")
+        scope = scope if scope in regions and regions[scope]["level"] != "city" else None
+        ctx = Context(data.query, as_of, scope, lang, min_date, regions)
+        ss["sitrep_view"] = View(as_of=as_of, scope=scope, lang=lang, min_date=min_date, max_date=max_date)
+        return ctx
+
+    @st.fragment(run_every=timedelta(seconds=10))
+    def clock() -> None:
+        now = datetime.now()
+        with st.container(key="screen_clock"):
+            st.html(f'<div class="screen-clock">{now:%H:%M}</div>'
+                    f'<div class="screen-date">{escape(_date_text(now.date(), lang))}</div>')
+
+    run_every = cfg.refresh_minutes * 60 if ss.screen_paused else cfg.tick_seconds
+
+    @st.fragment(run_every=timedelta(seconds=run_every))
+    def rotating() -> None:
+        if ss.pop("screen_app_rerun", False):
+            st.rerun()  # the pause button changed how often this part reruns: the whole page must rerun
+        now = time.monotonic()
+        if not ss.screen_paused and due(ss.screen_shown_at, now, cfg.rotation_seconds):
+            ss.screen_index = next_index(ss.screen_index, len(cfg.screens))
+            ss.screen_shown_at = now
+        ss.screen_index %= len(cfg.screens)
+        key = cfg.screens[ss.screen_index]
+        ctx = current_context()
+        _header(ctx, cfg, key)
+        _screen(ctx, cfg, key)
+
+    clock()
+    rotating()
+
+
+def _date_text(d: date, lang: str) -> str:
+    weekday = i18n.t("screen.weekdays", lang).split(",")[d.weekday()]
+    return f"{d.year}年{d.month}月{d.day}日 {weekday}" if lang == "zh" else f"{weekday} {d.day} {d:%b %Y}"
+
+
+def _header(ctx, cfg: ScreenConfig, key: str) -> None:
+    import streamlit as st
+
+    ss = st.session_state
+    latest = ctx.query("import_latest")
+    imported = latest["imported_at"].iloc[0] if not latest.empty else None
+    parts = [ctx.scope_name, ctx.t("common.as_of", date=ctx.date_text(ctx.as_of))]
+    if imported is not None and not pd.isna(imported):
+        parts.append(ctx.t("common.imported_at", when=pd.Timestamp(imported).strftime("%Y-%m-%d %H:%M")))
+    stale = ""
+    if is_stale(imported, datetime.now(), cfg.stale_import_hours):
+        stale = f'<span class="screen-stale">⚠ {escape(ctx.t("screen.stale", hours=f"{cfg.stale_import_hours:g}"))}</span>'
+    step = ctx.t("screen.step", n=ss.screen_index + 1, total=len(cfg.screens))
+    state = ctx.t("screen.paused") if ss.screen_paused else ctx.t("screen.every", s=f"{cfg.rotation_seconds:g}")
+    left, right, _clock_room = st.columns([12, 5, 3], vertical_alignment="center")
+    left.html(f'<div class="screen-head"><span class="screen-title" data-screen="{escape(key)}">'
+              f'{escape(ctx.t(f"screen.title.{key}"))}</span>'
+              f'<span class="screen-step">{escape(step)} · {escape(state)}</span>'
+              f'<div class="screen-sub">{escape(" · ".join(parts))}{stale}</div></div>')
+    with right.container(horizontal=True, horizontal_alignment="right"):
+        st.button("", key="screen_prev", on_click=_step, args=(-1, len(cfg.screens)), help=ctx.t("screen.prev"),
+                  icon=":material/skip_previous:")
+        st.button(ctx.t("screen.resume") if ss.screen_paused else ctx.t("screen.pause"), key="screen_pause",
+                  on_click=_toggle_pause, icon=":material/play_arrow:" if ss.screen_paused else ":material/pause:")
+        st.button("", key="screen_next", on_click=_step, args=(1, len(cfg.screens)), help=ctx.t("screen.next"),
+                  icon=":material/skip_next:")
+
+
+def _step(step: int, count: int) -> None:
+    import streamlit as st
+
+    ss = st.session_state
+    ss.screen_index = next_index(ss.screen_index, count, step)
+    ss.screen_shown_at = time.monotonic()
+
+
+def _toggle_pause() -> None:
+    import streamlit as st
+
+    ss = st.session_state
+    ss.screen_paused = not ss.screen_paused
+    ss.screen_shown_at = time.monotonic()
+    ss.screen_app_rerun = True
+
+
+def _screen(ctx, cfg: ScreenConfig, key: str) -> None:
+    import streamlit as st
+
+    now = decisions.kpi_values(ctx.query, ctx.as_of, ctx.scope)
+    before = decisions.kpi_values(ctx.query, ctx.previous, ctx.scope)
+    keys = list(cfg.overview_kpis) if key == "overview" else [k.key for k in catalogue.for_pillar(key)]
+    st.html(kpi_cards_html(keys, now, before, ctx.lang))
+    if key == "overview":
+        _overview(ctx, cfg, now)
+        return
+    from sitrep.briefing.keycharts import key_charts
+
+    charts = key_charts(key, ctx, dark=True, height=CHART_HEIGHT)
+    for col, chart in zip(st.columns(len(charts), gap="large"), charts):
+        with col:
+            _chart(ctx, chart)
+
+
+def _chart(ctx, chart) -> None:
+    import streamlit as st
+
+    st.html(f'<div class="screen-chart-title">{escape(chart.title)}</div>')
+    if chart.empty:
+        st.html(f'<div class="screen-empty">{escape(chart.empty)}</div>')
+    elif chart.map is not None:
+        _map(ctx, chart.map, key=chart.key)
+    else:
+        fig = floor_fonts(chart.figure)
+        # tick and category labels need room of their own at projector sizes
+        fig.update_yaxes(automargin=True).update_xaxes(automargin=True)
+        fig.update_layout(height=CHART_HEIGHT)  # the CSS keeps the chart's frame at this height too
+        # theme=None: Streamlit's own chart theme would replace sitrep_dark (light paper, 12 px text)
+        st.plotly_chart(fig, width="stretch", key=f"screen_{chart.key}", theme=None,
+                        config={"displayModeBar": False, "displaylogo": False, "responsive": False})
+
+
+def _map(ctx, spec, key: str) -> None:
+    import pydeck as pdk
+    import streamlit as st
+
+    from sitrep import maps
+
+    polys = maps.polygons(ctx.query("boundaries_by_level", level=spec.level, region_code=ctx.scope))
+    if polys.empty:
+        st.html(f'<div class="screen-empty">{escape(ctx.t("common.no_data"))}</div>')
+        return
+    townships = ctx.query("boundaries_by_level", level="township", region_code=ctx.scope)
+    outline = maps.polygons(townships) if spec.level == "village" else None
+    deck, legend = maps.choropleth(
+        polys, spec.values, value_label=spec.value_label, fmt=spec.fmt, palette=spec.palette,
+        highlight=spec.highlight or None, highlight_label=spec.highlight_label, outline=outline, points=spec.points,
+        no_data_label=ctx.t("common.no_data"), dark=True, layer_id=f"screen-{key}", classes=spec.classes)
+    labels = townships[["name", "lon", "lat"]].dropna()
+    if not labels.empty:
+        deck.layers.append(pdk.Layer(
+            "TextLayer", data=labels, id=f"screen-{key}-labels", get_position=["lon", "lat"], get_text="name",
+            get_size=20, get_color=[255, 255, 255, 255],
+            # the glyphs to put in the font atlas: deck.gl's default is ASCII only
+            # (pydeck turns a plain string or a list of strings into an expression: String keeps it text)
+            character_set=pdk.types.String("".join(sorted(set("".join(labels["name"]))))),
+            font_family=pdk.types.String('"Noto Sans CJK SC", "Microsoft YaHei", sans-serif'), font_weight=700,
+            outline_width=4, outline_color=[0, 0, 0, 255], font_settings={"sdf": True}, pickable=False))
+    deck.initial_view_state = maps.view_state(polys, width_px=860, height_px=MAP_HEIGHT)
+    st.pydeck_chart(deck, height=MAP_HEIGHT, key=f"screen_map_{key}")
+    st.html(legend_html(legend + list(spec.point_legend), spec.value_label))
+
+
+def _overview(ctx, cfg: ScreenConfig, now: dict) -> None:
+    import streamlit as st
+
+    from sitrep.briefing.keycharts import MapSpec
+    from sitrep.maps import LegendItem
+
+    by_region = decisions.kpis_by_region(ctx.query, ctx.as_of, ctx.scope, ctx.regions)
+    red = decisions.needs_decision(ctx.query, as_of=ctx.as_of, scope=ctx.scope, lang=ctx.lang, now=now,
+                                   scope_name=ctx.scope_name, regions=ctx.regions, by_region=by_region)
+    counts = red[red["region_code"] != ctx.scope].groupby("region_code").size()
+    values = pd.DataFrame({"region_code": decisions.children(ctx.scope, ctx.regions)})
+    values["value"] = values["region_code"].map(counts).fillna(0).astype(int)
+    classes = {0: LegendItem((0, 158, 115), ctx.t("screen.red_none")),
+               1: LegendItem((240, 228, 66), ctx.t("screen.red_one")),
+               **{n: LegendItem((213, 94, 0), ctx.t("screen.red_more")) for n in range(2, 60)}}
+    spec = MapSpec(level=ctx.child_level, values=values, value_label=ctx.t("screen.red_map_value"),
+                   fmt=lambda v: ctx.t("screen.red_fmt", n=int(v)), classes=classes)
+    left, right = st.columns([5, 6], gap="large")
+    with left:
+        st.html(f'<div class="screen-chart-title">{escape(ctx.t("screen.red_map_title"))}</div>')
+        _map(ctx, spec, key="overview_red")
+    with right:
+        st.html(f'<div class="screen-chart-title"><span class=red-ico>■</span> '
+                f'{escape(ctx.t("screen.decisions_title", n=len(red)))}</div>')
+        st.html(decisions_html(red, ctx.lang, cfg.decision_rows))
