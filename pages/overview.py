@@ -5,6 +5,7 @@ import streamlit as st
 
 from sitrep import catalogue, ui
 from sitrep.figures.cases import epi_curve
+from sitrep.ui import briefing as briefing_ui
 from sitrep.ui import kpi as kpis
 from sitrep.ui import widgets as w
 
@@ -42,6 +43,9 @@ with right:
     curve = ui.query("cases_daily_by_source", **view.params)
     w.chart(epi_curve(curve, source_labels=view.enums("cases", "source"), start=view.min_date, end=view.as_of),
             key="overview_curve")
+
+with st.expander(view.t("briefing.ui.title"), icon=":material/summarize:"):
+    briefing_ui.downloads(view)
 
 with st.expander(view.t("common.records_of")):
     w.records_explorer(view, list(cat), key="overview")
