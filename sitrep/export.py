@@ -31,7 +31,9 @@ def safe_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    return safe_frame(df).to_csv(index=False).encode("utf-8-sig")
+    # CRLF line ends, as Excel writes: the csv module then quotes any cell holding a CR or LF, so a
+    # carriage return inside a cell cannot start a new row
+    return safe_frame(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
 
 
 def to_xlsx_bytes(df: pd.DataFrame, sheet: str = "data") -> bytes:
