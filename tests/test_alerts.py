@@ -420,8 +420,9 @@ def test_the_monitoring_page_lists_explains_and_records_a_response(city_db, tmp_
     # raised on 16 Jan (sentinel before KPI)
     assert first["处置状态"] == "待处置"
     assert first["预警"] == "城东街道发热门诊就诊/购药人次异常升高(连续2天)"
-    assert first["联系电话"] == "138****0001"
+    assert first["责任人"] == "李镇长(市级领导)"
     headings = [m.value for m in at.markdown]
+    assert any("**责任人**: 李镇长(市级领导) · 138****0001" in m for m in headings)   # the phone masked
     assert "#### 城东街道发热门诊就诊/购药人次异常升高(连续2天)" in headings
     assert any("C2 =(当日值 − 3至9天前7天均值)÷ 标准差 ≥ 3" in m for m in headings)
     at.text_input(key="alerts_who").input("李明")
@@ -506,3 +507,27 @@ def test_the_cases_page_shows_rt_and_the_doubling_time(tmp_path, monkeypatch):
     if isinstance(y, dict):  # plotly sends numeric arrays as base64
         y = np.frombuffer(base64.b64decode(y["bdata"]), dtype=y["dtype"]).tolist()
     assert y[-1] == pytest.approx(last["median"])
+
+
+def _cases_page(db, state, as_of: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    at.query_params["lang"] = "en"
+    at.query_params["as_of"] = as_of
+    at.run()
+    at.switch_page("pages/cases.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_with_too_few_cases_the_cases_page_says_so_instead_of_a_number(city_db, tmp_path, monkeypatch):
+    monkeypatch.setenv("SITREP_DB", str(city_db.path))
+    monkeypatch.setenv("SITREP_STATE", str(tmp_path / "state.sqlite3"))
+    at = _cases_page(city_db, tmp_path, "2022-01-19")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Latest Rt"] == "too few cases" and metrics["Doubling / halving time"] == "too few cases"
+    # the series starts on c1's onset (16 Jan): 4 days are too few for one window after the serial interval
+    assert [i.value for i in at.info if i.value.startswith("No case in scope")]
+    # 9 days: two windows; c1, on the first day, counts as imported (EpiEstim), so each holds c4 alone
+    at = _cases_page(city_db, tmp_path, "2022-01-24")
+    assert any(i.value.startswith("Every 7-day window up to this day holds fewer than 12 local cases")
+               and i.value.endswith("holds 1.") for i in at.info), [i.value for i in at.info]

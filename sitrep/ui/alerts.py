@@ -27,7 +27,8 @@ from sitrep.ui.data import _database, get_db, query
 from sitrep.ui.state import View
 from sitrep.warning import config as warning_config
 
-LIST_COLUMNS = ("status", "kind", "alert", "since", "condition", "responsible", "phone")
+# the phone is in each alert's explanation (masked): the list keeps to what fits beside the map
+LIST_COLUMNS = ("status", "kind", "alert", "since", "condition", "responsible")
 
 
 def _file_stamp(path: Path) -> tuple:
@@ -113,7 +114,7 @@ def responsible_text(view: View, row) -> str:
 
 
 def list_frame(view: View, df: pd.DataFrame) -> pd.DataFrame:
-    """The alert list as shown: one row per alert, words in the view's language (phone masked by the caller)."""
+    """The alert list as shown: one row per alert, words in the view's language."""
     return pd.DataFrame({
         "status": [view.t(f"alerts.status.{s}") for s in df["status"]],
         "kind": [view.t(f"alerts.kind.{k}") for k in df["kind"]],
@@ -122,7 +123,6 @@ def list_frame(view: View, df: pd.DataFrame) -> pd.DataFrame:
         "condition": [view.t("alerts.ongoing") if a else view.t("alerts.ended", day=_short_day(view, d))
                       for a, d in zip(df["active"], df["last_day"])],
         "responsible": [responsible_text(view, r) for _, r in df.iterrows()],
-        "phone": df["phone"].fillna(""),
     })
 
 
@@ -160,16 +160,16 @@ def render_alerts(view: View) -> None:
                                    format_func=lambda s: view.t(f"alerts.status.{s}"))
     shown = df[df["kind"].isin(chosen_kinds) & df["status"].isin(chosen_status)].reset_index(drop=True)
 
-    left, right = st.columns([7, 3])
+    left, right = st.columns([3, 2])
     with left:
         st.markdown(f"**{view.t('alerts.list_title')}**")
         if shown.empty:
             st.info(view.t("alerts.none_filtered"))
             picked = None
         else:
-            table = privacy.mask_frame(list_frame(view, shown))
+            table = list_frame(view, shown)
             table.columns = [view.t(f"alerts.col.{c}") for c in LIST_COLUMNS]
-            widths = dict(zip(table.columns, (70, 90, "large", 110, 100, 150, 100)))
+            widths = dict(zip(table.columns, (66, 80, 330, 108, 84, 140)))
             event = st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(table), 420),
                                  column_config={c: st.column_config.TextColumn(width=wd) for c, wd in widths.items()},
                                  on_select="rerun", selection_mode="single-row", key="alerts_list",
@@ -198,7 +198,7 @@ def _map(view: View, df: pd.DataFrame) -> None:
         caption = "alerts.map_caption_township"
     values = codes.value_counts().rename_axis("region_code").reset_index(name="value")
     w.region_map(view, values, level=level, key="alerts_map", value_label=view.t("alerts.map_value"),
-                 fmt=lambda v: view.t("alerts.map_fmt", n=int(v)), palette="oranges", height=380)
+                 fmt=lambda v: view.t("alerts.map_fmt", n=int(v)), palette="oranges", height=400)
     st.caption(view.t(caption))
 
 
@@ -456,24 +456,31 @@ def render_rt(view: View) -> None:
     db = get_db()
     estimates, growth = _rt(str(db.path), (db.version(), _file_stamp(warning_config.default_config_path())),
                             view.as_of, view.scope)
-    if estimates.empty:
-        st.info(t("alerts.rt.no_cases"))
-        return
     left, right = st.columns([3, 1])
     with left:
         st.markdown(f"**{t('alerts.rt.title')}**")
-        w.chart(fig.rt_chart(estimates, labels={k: t(f"alerts.rt.{k}") for k in ("median", "interval", "one",
-                                                                                    "too_few")},
-                             start=view.min_date, end=view.as_of), key="cases_rt")
+        if estimates["enough_cases"].any():
+            w.chart(fig.rt_chart(estimates, labels={k: t(f"alerts.rt.{k}") for k in ("median", "interval", "one",
+                                                                                        "too_few")},
+                                 start=view.min_date, end=view.as_of), key="cases_rt")
+        elif estimates.empty:  # no case yet, or too few days since the first for one window
+            st.info(t("alerts.rt.no_cases"))
+        else:  # an empty chart would say nothing: say why there is no number
+            most = estimates.loc[estimates["local_cases"].idxmax()]
+            st.info(t("alerts.rt.all_too_few", window=ew.rt.window_days, min_cases=ew.rt.min_cases,
+                      most=int(most["local_cases"]), end=view.date_text(most["date_end"])))
         st.caption(t("alerts.rt.caption", window=ew.rt.window_days, si_mean=f"{ew.rt.si_mean:g}",
                      si_sd=f"{ew.rt.si_sd:g}", min_cases=ew.rt.min_cases))
     with right:
-        last = estimates.iloc[-1]
-        value = (t("alerts.rt.latest_value", median=f"{last['median']:.2f}", low=f"{last['q025']:.2f}",
-                   high=f"{last['q975']:.2f}") if bool(last["enough_cases"]) else t("alerts.rt.too_few"))
-        st.metric(t("alerts.rt.latest"), value,
-                  help=t("alerts.rt.latest_help", window=ew.rt.window_days, end=view.date_text(last["date_end"]),
-                         cases=int(last["local_cases"])))
+        last = estimates.iloc[-1] if len(estimates) else None
+        if last is not None and bool(last["enough_cases"]):
+            value = t("alerts.rt.latest_value", median=f"{last['median']:.2f}", low=f"{last['q025']:.2f}",
+                      high=f"{last['q975']:.2f}")
+        else:
+            value = t("alerts.rt.too_few")
+        st.metric(t("alerts.rt.latest"), value, help=None if last is None else t(
+            "alerts.rt.latest_help", window=ew.rt.window_days, end=view.date_text(last["date_end"]),
+            cases=int(last["local_cases"])))
         if not growth.enough_cases or growth.cases_last == 0 or growth.cases_previous == 0:
             text = t("alerts.rt.too_few")
         elif growth.doubling_days is not None:
