@@ -60,9 +60,9 @@ def static_map(spec: MapSpec, polys: pd.DataFrame, *, outline: pd.DataFrame | No
             for ring in poly:
                 xs += [p[0] for p in ring] + [None]
                 ys += [p[1] for p in ring] + [None]
-        if xs:
-            fig.add_scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=_rgb(colour), name=label,
-                            line=dict(color=line, width=0.8), hoverinfo="skip")
+        # a class no region falls in still has its legend entry: the legend shows the whole scale
+        fig.add_scatter(x=xs or [None], y=ys or [None], mode="lines", fill="toself", fillcolor=_rgb(colour),
+                        name=label, line=dict(color=line, width=0.8), hoverinfo="skip")
     if outline is not None and not outline.empty:
         xs, ys = [], []
         for poly in outline["polygon"]:

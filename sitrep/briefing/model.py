@@ -148,7 +148,8 @@ def headline(ctx: Context, now: dict, before: dict, red: pd.DataFrame) -> str:
         return _kpi_phrase(ctx, key, now, before, change)
 
     parts = [
-        ctx.t("briefing.headline.cases", date=ctx.short_date(ctx.as_of), scope=ctx.scope_name,
+        ctx.t("briefing.headline.cases", date=ctx.short_date(ctx.as_of),
+              scope=ctx.scope_name if ctx.scope else ctx.t("briefing.headline.city"),
               new=k("cases_new", True), active=k("cases_active"), cumulative=k("cases_confirmed_cumulative"),
               contacts=k("contacts_in_quarantine")),
         ctx.t("briefing.headline.screening", under=k("returnees_under_measure", True),
