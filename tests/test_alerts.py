@@ -531,3 +531,24 @@ def test_with_too_few_cases_the_cases_page_says_so_instead_of_a_number(city_db, 
     at = _cases_page(city_db, tmp_path, "2022-01-24")
     assert any(i.value.startswith("Every 7-day window up to this day holds fewer than 12 local cases")
                and i.value.endswith("holds 1.") for i in at.info), [i.value for i in at.info]
+
+
+def test_response_times_in_the_views_language(city_db, tmp_path, monkeypatch):
+    from datetime import datetime, timezone
+
+    from sitrep.ui import alerts as ui_alerts
+    from sitrep.ui.state import View
+
+    monkeypatch.setenv("SITREP_DB", str(city_db.path))
+    monkeypatch.setenv("SITREP_STATE", str(tmp_path / "state.sqlite3"))
+    df = listed(city_db, "2022-01-19")
+    store = StateStore(tmp_path / "state.sqlite3")
+    t0 = datetime(2022, 1, 19, 8, tzinfo=timezone.utc)
+    refs = {r["alert_id"]: AlertRef.from_row(r) for _, r in df.iterrows()}
+    store.record_seen(refs.values(), now=t0)
+    store.acknowledge(refs["case:451481001001:c1:2022-01-17"], "甲", now=t0 + timedelta(minutes=90))
+    view = View(as_of=date(2022, 1, 19), scope=T1, lang="zh", min_date=FIRST, max_date=LAST)
+    frame = ui_alerts.response_times_frame(view)
+    assert frame.values.tolist() == [["城东街道", "哨点异常", 1, 0, 0, "—", "—"],
+                                     ["城东街道", "本土病例", 1, 1, 0, "1.5", "—"],
+                                     ["城东街道", "指标红灯", 2, 0, 0, "—", "—"]]

@@ -382,6 +382,9 @@ def response_times_frame(view: View) -> pd.DataFrame:
         times = store().response_times()
     else:
         times = store().response_times([township_of(view.scope)])
+    order = {k: i for i, k in enumerate(alerts.KINDS)}
+    times = times.assign(_k=times["kind"].map(order)).sort_values(["township_code", "_k"], na_position="first",
+                                                                   kind="stable")
     t = view.t
     return pd.DataFrame({
         t("alerts.times.col_township"): [t("alerts.times.city") if c is None or pd.isna(c)
@@ -390,9 +393,13 @@ def response_times_frame(view: View) -> pd.DataFrame:
         t("alerts.times.col_alerts"): times["alerts"],
         t("alerts.times.col_acknowledged"): times["acknowledged"],
         t("alerts.times.col_closed"): times["closed"],
-        t("alerts.times.col_ack_hours"): times["median_hours_to_acknowledge"].round(1),
-        t("alerts.times.col_close_hours"): times["median_hours_to_close"].round(1),
+        t("alerts.times.col_ack_hours"): [_hours(h) for h in times["median_hours_to_acknowledge"]],
+        t("alerts.times.col_close_hours"): [_hours(h) for h in times["median_hours_to_close"]],
     })
+
+
+def _hours(h) -> str:
+    return "—" if h is None or pd.isna(h) else f"{h:,.1f}"
 
 
 def _response_times(view: View) -> None:
