@@ -112,46 +112,90 @@ class Rendered:
     error: str | None  # why there are no images (no browser, ...), None when all rendered
 
 
-def render_pngs(figures: list[tuple[go.Figure, int, int]], *, scale: float = 2,
-                progress: Callable[[int], None] | None = None, timeout: float = 60) -> Rendered:
-    """PNG bytes of each (figure, width, height), rendered by one browser session. progress(i) is
-    called in the caller's thread after the i-th image. When the browser cannot be started (or
-    rendering fails) the remaining images are None and error says why."""
-    if not figures:
-        return Rendered([], None)
-    messages: queue.Queue = queue.Queue()
+class Renderer:
+    """One browser session that renders plotly figures to PNG in a thread of its own.
 
-    async def run():
+    It starts at once, so the browser comes up while the caller reads the data; figures are
+    submitted as they are built and rendered while the next ones are built; :meth:`finish`
+    collects them. When the browser cannot be started (or rendering fails) the images not made
+    are None and ``error`` says why. Use as a context manager, so the browser always stops."""
+
+    def __init__(self, *, scale: float = 2, timeout: float = 60):
+        self.scale, self.timeout = scale, timeout
+        self._jobs: queue.Queue = queue.Queue()
+        self._out: queue.Queue = queue.Queue()
+        self._count = 0
+        self._result: Rendered | None = None
+        self._thread = threading.Thread(target=self._work, name="briefing-images", daemon=True)
+        self._thread.start()
+
+    def submit(self, fig: go.Figure, width: int, height: int) -> int:
+        """Queue a figure; returns its index in the finished list."""
+        index = self._count
+        self._count += 1
+        self._jobs.put((index, fig, width, height))
+        return index
+
+    def finish(self, progress: Callable[[int, int], None] | None = None) -> Rendered:
+        """Wait for every submitted figure; progress(done, total) is called in the caller's thread."""
+        if self._result is not None:
+            return self._result
+        self._jobs.put(None)
+        images: list[bytes | None] = [None] * self._count
+        error, done = None, 0
+        while True:
+            kind, index, payload = self._out.get()
+            if kind == "image":
+                images[index] = payload
+                done += 1
+                if progress:
+                    progress(done, self._count)
+            elif kind == "error":
+                error = payload
+            else:
+                break
+        self._thread.join()
+        self._result = Rendered(images, error)
+        return self._result
+
+    def __enter__(self) -> "Renderer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.finish()
+
+    def _work(self) -> None:
+        try:
+            asyncio.run(self._session())
+        except BaseException as e:  # noqa: BLE001 - any failure means: no more images
+            text = str(e).splitlines()[0] if str(e) else ""
+            self._out.put(("error", None, f"{type(e).__name__}: {text}".rstrip(": ")))
+        self._out.put(("done", None, None))
+
+    async def _session(self) -> None:
         import kaleido
 
-        async with kaleido.Kaleido(n=1, timeout=timeout, mathjax=False) as k:
-            for i, (fig, width, height) in enumerate(figures):
-                png = await k.calc_fig(fig, opts=dict(format="png", width=width, height=height, scale=scale))
-                messages.put(("image", i, png))
+        loop = asyncio.get_running_loop()
+        async with kaleido.Kaleido(n=1, timeout=self.timeout, mathjax=False) as k:
+            while True:
+                job = await loop.run_in_executor(None, self._jobs.get)
+                if job is None:
+                    return
+                index, fig, width, height = job
+                png = await k.calc_fig(fig, opts=dict(format="png", width=width, height=height, scale=self.scale))
+                self._out.put(("image", index, png))
 
-    def worker():
-        try:
-            asyncio.run(run())
-        except BaseException as e:  # noqa: BLE001 - any failure means: no more images
-            messages.put(("error", None, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"))
-        messages.put(("done", None, None))
 
-    thread = threading.Thread(target=worker, name="briefing-images", daemon=True)
-    thread.start()
-    images: list[bytes | None] = [None] * len(figures)
-    error = None
-    while True:
-        kind, i, payload = messages.get()
-        if kind == "image":
-            images[i] = payload
-            if progress:
-                progress(i + 1)
-        elif kind == "error":
-            error = payload
-        else:
-            break
-    thread.join()
-    return Rendered(images, error)
+def render_pngs(figures: list[tuple[go.Figure, int, int]], *, scale: float = 2,
+                progress: Callable[[int], None] | None = None, timeout: float = 60) -> Rendered:
+    """PNG bytes of each (figure, width, height), rendered by one browser session; progress(i) after
+    the i-th image (in the caller's thread)."""
+    if not figures:
+        return Rendered([], None)
+    with Renderer(scale=scale, timeout=timeout) as renderer:
+        for fig, width, height in figures:
+            renderer.submit(fig, width, height)
+        return renderer.finish(lambda done, total: progress(done) if progress else None)
 
 
 def png_size(png: bytes) -> tuple[int, int]:
