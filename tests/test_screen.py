@@ -169,12 +169,12 @@ def open_screen(page, url: str, key: str | None = None) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("key", screen.SCREENS)
-def test_screen_fits_1080p_and_reads_from_the_back(key, server, watched_page):
+@pytest.mark.parametrize("key, lang", [(k, "zh") for k in screen.SCREENS] + [("overview", "en"), ("screening", "en")])
+def test_screen_fits_1080p_and_reads_from_the_back(key, lang, server, watched_page):
     page = watched_page.page
-    open_screen(page, f"{server}/?mode=screen&paused=1&screen={key}", key)
+    open_screen(page, f"{server}/?mode=screen&paused=1&screen={key}&lang={lang}", key)
     m = page.evaluate(SIZES_JS)
-    screenshot(page, f"screen_{key}")
+    screenshot(page, f"screen_{key}" if lang == "zh" else f"screen_{key}_{lang}")
     assert m["mainScroll"] <= m["viewport"] and m["docScroll"] <= m["viewport"], m
     assert m["values"] and min(s for _, s in m["values"]) >= 48, m["values"]
     assert min(s for _, s in m["labels"]) >= 24, [x for x in m["labels"] if x[1] < 24]
