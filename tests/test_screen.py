@@ -136,6 +136,24 @@ def test_an_old_import_is_flagged(demo_db, monkeypatch, tmp_path):
     assert 'class="screen-stale">⚠ 数据已超过0.0001小时未更新' in body
 
 
+def test_a_new_import_shows_on_the_next_refresh(demo_db, monkeypatch, tmp_path):
+    """The data cache follows the database file: the screen's next run (its timer) reads the new data."""
+    import shutil
+
+    from sitrep.db import Database
+
+    db_path = tmp_path / "live.duckdb"
+    shutil.copyfile(demo_db, db_path)
+    at = run_screen(db_path, monkeypatch, screen="cases", paused="1")
+    card = re.search(r'data-kpi="contacts_in_quarantine".*?screen-kpi-value[^>]*>([^<]*)<', html_of(at), re.S)
+    assert card and card.group(1) != "0人"
+    with Database(db_path).writer() as con:  # an import: a new file replaces the served one
+        con.execute("delete from contacts")
+    at.run()
+    card = re.search(r'data-kpi="contacts_in_quarantine".*?screen-kpi-value[^>]*>([^<]*)<', html_of(at), re.S)
+    assert card.group(1) == "0人"
+
+
 def test_url_keeps_as_of_scope_and_language(demo_db, monkeypatch):
     at = run_screen(demo_db, monkeypatch, screen="cases", paused="1", as_of="2022-01-20", lang="en",
                     scope="451481001000")
