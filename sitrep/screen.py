@@ -236,6 +236,7 @@ SCALES
 .screen-chart-title { font-size: 30px; font-weight: 700; color: #ffffff; line-height: 1.3; }
 .screen-empty { font-size: 30px; color: #c9d3de; padding: 40px 0; }
 .screen-legend { font-size: 24px; color: #e6ecf2; line-height: 1.6; }
+.screen-legend .item { white-space: nowrap; display: inline-block; }
 .screen-legend .chip { display: inline-block; width: 22px; height: 22px; border: 1px solid #aaa;
   vertical-align: -3px; margin: 0 6px 0 14px; }
 .screen-table { width: 100%; border-collapse: collapse; font-size: 25px; color: #f2f5f8; }
@@ -289,8 +290,8 @@ def kpi_cards_html(keys: list[str], now: dict, before: dict, lang: str) -> str:
 
 
 def legend_html(items, title: str = "") -> str:
-    chips = "".join(f'<span class="chip" style="background:rgb{tuple(i.colour)}"></span>{escape(i.label)}'
-                    for i in items)
+    chips = "".join(f'<span class="item"><span class="chip" style="background:rgb{tuple(i.colour)}"></span>'
+                    f"{escape(i.label)}</span>" for i in items)
     return f'<div class="screen-legend"><b>{escape(title)}</b>{chips}</div>'
 
 
