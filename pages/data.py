@@ -8,7 +8,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from sitrep import contract, i18n, ui
+from sitrep import audit, contract, i18n, ui
+from sitrep.auth import web as access
+from sitrep.auth.admin import render_audit
 from sitrep.ingest import ImportUsageError
 from sitrep.ui import state, uploads
 from sitrep.ui import widgets as w
@@ -38,6 +40,9 @@ def status_label(code) -> str:
 
 def run(files, table, sheet, skip_invalid, user) -> None:
     """Save the uploads under their own names, import them with a progress bar, keep the report."""
+    if not access.can("imports"):
+        st.error(t("auth.no_permission"))
+        return
     bar = st.progress(0.0, text=t("data.importing"))
 
     def progress(fraction: float, stage: str) -> None:
@@ -48,8 +53,14 @@ def run(files, table, sheet, skip_invalid, user) -> None:
     with tempfile.TemporaryDirectory(prefix="sitrep_upload_") as tmp:
         paths = uploads.save_uploads(((f.name, f.getvalue()) for f in files), Path(tmp))
         try:
+            signed_in = access.current()
+            if signed_in is not None and not signed_in.is_demo:  # the import log names who signed in
+                user = signed_in.name
             reports = uploads.run_import(ui.get_db(), paths, folder=Path(tmp), table=table, sheet=sheet,
                                          skip_invalid=skip_invalid, user=user.strip() or "web", progress=progress)
+            audit.record("import", "failed" if any(r.status == "rejected" for r in reports) else "ok",
+                         user=user.strip() or "web", role=signed_in.role if signed_in else None, via="web",
+                         files=[Path(r.file).name for r in reports], statuses=[r.status for r in reports])
         except ImportUsageError as e:
             bar.empty()
             st.error(t("data.import_failed", error=e))
@@ -88,9 +99,9 @@ def show_report(reports, rejects) -> None:
         st.code(uploads.cli_text(reports, lang), language=None)
 
 
-upload, log_tab, counts_tab, dictionary_tab, quality_tab = st.tabs(
+upload, log_tab, counts_tab, dictionary_tab, quality_tab, *audit_tab = st.tabs(
     [t("data.upload_title"), t("data.log_title"), t("data.counts_title"), t("data.dictionary_title"),
-     t("quality.tab")])
+     t("quality.tab"), *([t("auth.audit.tab")] if access.can("audit") else [])])
 
 with upload:
     had_db = ui.get_db().exists()
@@ -104,7 +115,8 @@ with upload:
         sheet = c2.text_input(t("data.sheet"), key="data_sheet")
         user = c3.text_input(t("data.user"), key="data_user")
         skip_invalid = st.checkbox(t("data.skip_invalid"), key="data_skip_invalid")
-        submitted = st.form_submit_button(t("data.submit"), type="primary")
+        # imports are for admins (and the local demo); run() checks again
+        submitted = st.form_submit_button(t("data.submit"), type="primary", disabled=not access.can("imports"))
     if submitted:
         if files:
             run(files, table, sheet, skip_invalid, user)
@@ -163,3 +175,7 @@ with quality_tab:
         render_quality(view)
     else:
         st.info(t("data.log_empty"))
+
+if audit_tab:  # admins: the audit log and the users
+    with audit_tab[0]:
+        render_audit(view)

@@ -8,6 +8,7 @@ content, 2 wrong usage (argparse's own convention).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -97,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", nargs="*", default=["import"], help="which benchmarks: import, demo, pages")
     p.add_argument("--scale", type=float, action="append", help="demo scale(s) to benchmark")
     p.add_argument("--rows", type=int, default=1_000_000, help="rows of the synthetic returnee CSV")
+
+    from sitrep.auth.cli import add_parser as add_users_parser
+
+    add_users_parser(sub)
     return parser
 
 
@@ -110,8 +115,13 @@ def main(argv: list[str] | None = None) -> int:
             return cli_demo(args)
         if args.command == "import":
             from sitrep.ingest import cli_import
+            from sitrep.audit import record_quietly
 
-            return cli_import(args)
+            status = cli_import(args)
+            record_quietly("import", "ok" if status == 0 else "failed", user=args.user or os.environ.get("USER"),
+                           via="cli", files=[os.path.basename(f) for f in args.files], table=args.table,
+                           db_path=args.db)
+            return status
         if args.command == "query":
             return cli_query(args)
         if args.command == "docs":
@@ -126,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
             from sitrep.quality import cli_check
 
             return cli_check(args)
+        if args.command == "users":
+            from sitrep.auth.cli import cli_users
+
+            return cli_users(args)
         if args.command == "briefing":
             from sitrep.briefing import cli_briefing
 

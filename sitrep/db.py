@@ -329,3 +329,121 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 def connect_memory() -> duckdb.DuckDBPyConnection:
     """An in-memory connection for work on data that is not the database (e.g. staging)."""
     return duckdb.connect(config=CONNECT_CONFIG)
+
+
+# ---------------------------------------------------------------- the SQL explorer's sandbox
+
+Interrupted = duckdb.InterruptException
+PermissionDenied = duckdb.PermissionException
+
+
+def statement_types(sql: str) -> list[tuple[str, str]]:
+    """(type, text) of each statement in sql by DuckDB's own parser, e.g. [("SELECT", "select 1")],
+    the text without the ";" and comments that end it. Raises :data:`Error` when sql does not parse."""
+    return [(s.type.name, _without_trailer(s.query)) for s in duckdb.extract_statements(sql)]
+
+
+def _without_trailer(text: str) -> str:
+    """text less its trailing semicolons and comments, found by DuckDB's tokenizer (so a
+    "--" inside a string is not taken for a comment)."""
+    end = len(text)
+    for position, kind in reversed(duckdb.tokenize(text)):
+        if kind == duckdb.token_type.comment or (kind == duckdb.token_type.operator and text[position] == ";"):
+            end = position
+        else:
+            break
+    return text[:end].strip()
+
+
+def functions_used(sql: str) -> set[str]:
+    """Lower-case names of every function (scalar, aggregate, table) a SELECT calls, from
+    DuckDB's own parse tree (``json_serialize_sql``): names in string literals do not count."""
+    import json
+
+    con = connect_memory()
+    try:
+        tree = json.loads(con.execute("SELECT json_serialize_sql($sql)", {"sql": sql}).fetchall()[0][0])
+    finally:
+        con.close()
+    if tree.get("error"):
+        raise duckdb.ParserException(tree.get("error_message", "cannot parse"))
+    names: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("function_name"), str):
+                names.add(node["function_name"].lower())
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(tree)
+    return names
+
+
+def explorer_connection(path: str | os.PathLike, *, setup: list[str], tables: list[tuple[str, str]],
+                        views: list[tuple[str, str]], params: dict[str, Any],
+                        memory_limit: str = "2GB", threads: int = 2) -> duckdb.DuckDBPyConnection:
+    """A sandbox for the SQL explorer: an in-memory database that holds only what it is given.
+
+    The database file is attached read-only as ``sitrep_source`` while each of ``tables``
+    (name, SELECT over ``sitrep_source``, with ``params`` bound: masking and scope are in
+    these SELECTs) is copied into it, then detached: nothing a query names can reach the
+    file or its unmasked rows, not even ``sitrep_source.returnees`` or ``query_table()``.
+    ``setup`` statements (macros) run first, ``views`` (name, SELECT over the copies) last.
+    Then file and network access is switched off (``read_csv``, ``ATTACH``, ``COPY``,
+    ``INSTALL`` ... fail) and the configuration is locked (``SET`` fails).
+
+    Why copies and not views over the attached file: views need the file attached, and an
+    attached database is readable by its qualified name. Table and view names come from the
+    caller's fixed lists (the contract), never from a user.
+    """
+    con = duckdb.connect(":memory:", config=CONNECT_CONFIG)
+    try:
+        for macro in MACROS:
+            con.execute(macro)
+        for statement in setup:
+            con.execute(statement)
+        con.execute("ATTACH $path AS sitrep_source (READ_ONLY)", {"path": str(path)})
+        try:
+            for name, select in tables:
+                _check_identifier(name)
+                used = {k: v for k, v in params.items() if f"${k}" in select}
+                con.execute(f"CREATE TABLE main.{name} AS {select}", used)
+        finally:
+            con.execute("DETACH sitrep_source")
+        for name, select in views:
+            _check_identifier(name)
+            con.execute(f"CREATE VIEW main.{name} AS {select}")
+        con.execute(f"SET memory_limit = '{memory_limit}'")  # constants of this module's callers, not user input
+        con.execute(f"SET threads = {int(threads)}")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _check_identifier(name: str) -> None:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise ValueError(f"not a plain identifier: {name!r}")
+
+
+def run_sandboxed(con: duckdb.DuckDBPyConnection, sql: str, *, row_cap: int, seconds: float):
+    """Run one SELECT (already checked) on its own cursor of a sandbox: at most ``row_cap``
+    rows, and interrupted after ``seconds`` (raises :data:`Interrupted`).
+
+    Returns (DataFrame of at most row_cap rows, whether there were more)."""
+    cur = con.cursor()
+    timer = threading.Timer(seconds, cur.interrupt)
+    timer.daemon = True
+    timer.start()
+    try:
+        df = cur.sql(sql).limit(row_cap + 1).df()
+    finally:
+        timer.cancel()
+        cur.close()
+    return df.iloc[:row_cap], len(df) > row_cap

@@ -34,8 +34,13 @@ def _run(name: str, path: str, version: tuple, params: tuple) -> pd.DataFrame:
 def query(name: str, **params) -> pd.DataFrame:
     """Run queries/NAME.sql with bound parameters; cached until the database changes.
     (st.cache_data hands out a fresh copy each time, so a page may change it.)"""
+    from sitrep.auth import web as access
+    from sitrep.db import load_query
     from sitrep.rules import rules_version
 
+    # access control where the data is read: a township user's region_code is forced into
+    # their township, and a query that could read outside it is refused (sitrep.auth.roles)
+    params = access.scoped_params(name, {p.name for p in load_query(name).params}, params)
     db = get_db()
     # the quarantine rules file feeds some queries too: editing it must not serve stale results
     return _run(name, str(db.path), (db.version(), rules_version()), tuple(sorted(params.items())))

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from sitrep import i18n
+from sitrep.auth import web as access
 from sitrep.ui.data import query, db_version
 
 _CODE_RE = re.compile(r"\d{12}")
@@ -106,7 +107,8 @@ def controls() -> View:
         _scope_picker(regions, lang)
 
     as_of = ss.w_as_of or max_date
-    scope = ss.get("sitrep_scope")
+    # a township user's view never leaves the township (URL, widgets, drill-up alike)
+    scope = ss.sitrep_scope = access.clamp_scope(ss.get("sitrep_scope"))
     wanted = {"lang": lang, "as_of": as_of.isoformat()}
     if scope:
         wanted["scope"] = scope
@@ -117,7 +119,7 @@ def controls() -> View:
 
 def set_scope(code: str | None) -> None:
     """Drill down (or up) to a region; None is the whole city."""
-    st.session_state.sitrep_scope = code
+    st.session_state.sitrep_scope = access.clamp_scope(code)
     st.session_state.pop("w_township", None)
     st.session_state.pop("w_village", None)
 
@@ -127,6 +129,10 @@ def _scope_picker(regions: dict[str, dict], lang: str) -> None:
     scope = ss.get("sitrep_scope")
     townships = sorted(c for c, r in regions.items() if r["level"] == "township")
     city_label = i18n.t("common.whole_city", lang)
+    limit = access.scope_limit()
+    if limit:  # a township user picks only among the villages of their township
+        townships = [limit]
+        scope = access.clamp_scope(scope)
     current_township = None
     current_village = None
     if scope in regions:
@@ -137,8 +143,9 @@ def _scope_picker(regions: dict[str, dict], lang: str) -> None:
             current_township = scope
 
     ss.w_township = current_township
-    st.selectbox(i18n.t("common.township", lang), [None, *townships], key="w_township", placeholder=city_label,
-                 format_func=lambda c: city_label if c is None else regions[c]["name"],
+    st.selectbox(i18n.t("common.township", lang), townships if limit else [None, *townships], key="w_township",
+                 placeholder=city_label,
+                 format_func=lambda c: city_label if c is None else regions.get(c, {}).get("name", c),
                  on_change=lambda: set_scope(ss.w_township))
     if current_township:
         villages = sorted(c for c, r in regions.items()

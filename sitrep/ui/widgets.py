@@ -8,7 +8,8 @@ import math
 import pandas as pd
 import streamlit as st
 
-from sitrep import catalogue, export, maps, privacy
+from sitrep import catalogue, maps
+from sitrep.auth import web as access
 from sitrep.figures import STATUS_ICONS
 from sitrep.ui.data import query
 from sitrep.ui.state import View, parent_scope, scope_name, set_scope
@@ -26,7 +27,8 @@ def header(view: View, title_key: str) -> None:
         parts.append(view.t("common.imported_at", when=pd.Timestamp(imported).strftime("%Y-%m-%d %H:%M")))
     cols = st.columns([6, 1])
     cols[0].markdown(" · ".join(parts))
-    if view.scope is not None and cols[1].button(view.t("common.scope_up"), key="scope_up"):
+    up = view.scope not in (None, access.scope_limit())  # a township user's township is as high as they go
+    if up and cols[1].button(view.t("common.scope_up"), key="scope_up"):
         set_scope(parent_scope(view.scope))
         st.rerun()
 
@@ -86,6 +88,9 @@ def kpi_cards(view: View, keys: list[str], now: dict, before: dict, columns: int
 
 def records_explorer(view: View, keys: list[str], key: str) -> None:
     """The records behind a headline number: pick a KPI, see its rows, download them."""
+    if not access.can("records"):  # leaders and projection screens see aggregates only
+        st.caption(view.t("auth.records_hidden"))
+        return
     cat = catalogue.by_key()
     choice = st.selectbox(view.t("common.records_of"), keys, key=f"records_{key}",
                           format_func=lambda k: cat[k].name(view.lang))
@@ -97,15 +102,21 @@ def records_explorer(view: View, keys: list[str], key: str) -> None:
 
 def table(view: View, df: pd.DataFrame, *, name: str, key: str, height: int | None = None,
           column_labels: dict[str, str] | None = None) -> None:
-    """A table with CSV and XLSX downloads of exactly what is shown (personal data masked)."""
-    shown = privacy.mask_frame(df)
+    """A table with CSV and XLSX downloads of exactly what is shown (personal data masked
+    unless the user may and chose to see it, which is logged; downloads logged)."""
+    if not access.may_list(df):  # a list of residents, for a role that sees aggregates only
+        st.caption(view.t("auth.records_hidden"))
+        return
+    shown = access.mask(df, source=name)
     if column_labels:
         shown = shown.rename(columns=column_labels)
     st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto")
     with st.container(horizontal=True):
-        st.download_button(view.t("common.download_csv"), export.to_csv_bytes(shown), file_name=f"{name}.csv",
-                           mime="text/csv", key=f"csv_{key}", on_click="ignore", icon=":material/download:")
-        st.download_button(view.t("common.download_xlsx"), export.to_xlsx_bytes(shown), file_name=f"{name}.xlsx",
+        st.download_button(view.t("common.download_csv"), access.export_data(shown, "csv", name),
+                           file_name=f"{name}.csv", mime="text/csv", key=f"csv_{key}", on_click="ignore",
+                           icon=":material/download:")
+        st.download_button(view.t("common.download_xlsx"), access.export_data(shown, "xlsx", name),
+                           file_name=f"{name}.xlsx",
                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                            key=f"xlsx_{key}", on_click="ignore", icon=":material/download:")
 

@@ -1,0 +1,74 @@
+"""The audit log: who signed in (or failed to), imported, downloaded, unmasked personal
+data or ran a query in the SQL explorer, and when.
+
+Kept in the access state store (sitrep.auth.store: a SQLite file apart from the served
+DuckDB file, which every import replaces). Records are only ever added; admins read them
+on the Data page.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from sitrep.auth import store
+
+EVENTS = ("login", "logout", "import", "export", "unmask", "explorer", "scope", "users")
+OUTCOMES = ("ok", "failed", "locked", "refused", "rejected", "error", "timeout")
+COLUMNS = ["audit_id", "at", "user_name", "role", "event", "outcome", "detail"]
+
+
+def record(event: str, outcome: str = "ok", *, user: str | None = None, role: str | None = None,
+           db_path=None, **detail) -> None:
+    """Add one record (to the state store of the database at ``db_path``, default the served
+    one). Raises if it cannot be written: callers that must not act unrecorded rely on that."""
+    if event not in EVENTS or outcome not in OUTCOMES:
+        raise ValueError(f"unknown audit event/outcome {event}/{outcome}")
+    at = datetime.now().astimezone().isoformat(timespec="seconds")
+    text = json.dumps(detail, ensure_ascii=False, default=str, sort_keys=True) if detail else None
+    with store.connect(db_path) as con:
+        con.execute("INSERT INTO audit (at, user_name, role, event, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                    (at, user, role, event, outcome, text))
+
+
+def record_quietly(event: str, outcome: str = "ok", **kwargs) -> bool:
+    """:func:`record` for callers that must go on when the log cannot be written (the
+    command line's import): False then."""
+    try:
+        record(event, outcome, **kwargs)
+        return True
+    except (sqlite3.Error, OSError):
+        return False
+
+
+def events(*, since: date | None = None, until: date | None = None, user: str | None = None,
+           event: str | None = None, outcome: str | None = None, limit: int = 5000) -> pd.DataFrame:
+    """Records, newest first; ``since``/``until`` are days (inclusive), the others exact."""
+    where, args = [], []
+    if since:
+        where.append("at >= ?")
+        args.append(since.isoformat())
+    if until:
+        where.append("at < ?")
+        args.append((until + timedelta(days=1)).isoformat())
+    for col, value in (("user_name", user), ("event", event), ("outcome", outcome)):
+        if value:
+            where.append(f"{col} = ?")  # column names from the fixed tuple above, values bound
+            args.append(value)
+    sql = "SELECT audit_id, at, user_name, role, event, outcome, detail FROM audit"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY audit_id DESC LIMIT ?"
+    args.append(int(limit))
+    with store.connect() as con:
+        rows = con.execute(sql, args).fetchall()
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def users_seen() -> list[str]:
+    with store.connect() as con:
+        return [r[0] for r in con.execute(
+            "SELECT DISTINCT user_name FROM audit WHERE user_name IS NOT NULL ORDER BY 1").fetchall()]

@@ -1,0 +1,161 @@
+"""Access state: sign-in sessions, failed sign-in counts (lockout) and the audit log, as
+tables of their own in the dashboard's SQLite state store (the file sitrep.state keeps
+alert responses in: ``$SITREP_STATE``, else ``state.sqlite3`` beside the database).
+
+Why not the DuckDB file: it is replaced by every import (sitrep.db), so nothing that must
+last can live in it, and the dashboard only ever reads it. SQLite takes small concurrent
+writes from several sessions and processes (WAL, ``BEGIN IMMEDIATE``, a busy timeout),
+as sitrep.state does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import secrets
+import sqlite3
+import time
+from pathlib import Path
+from typing import Iterator
+
+from sitrep.state import resolve_state_path
+
+BUSY_TIMEOUT_S = 15.0
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS sessions (
+        token_sha256 TEXT PRIMARY KEY,   -- the cookie's token is never stored, only its hash
+        user_name TEXT NOT NULL,
+        created REAL NOT NULL,           -- unix seconds
+        expires REAL NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_name)",
+    """CREATE TABLE IF NOT EXISTS sign_in_failures (
+        user_name TEXT PRIMARY KEY,      -- the name as typed: unknown names count the same way
+        failures INTEGER NOT NULL,
+        first_failure REAL NOT NULL,
+        locked_until REAL
+    )""",
+    """CREATE TABLE IF NOT EXISTS audit (
+        audit_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,                -- local time, ISO 8601 with the UTC offset
+        user_name TEXT,
+        role TEXT,
+        event TEXT NOT NULL,
+        outcome TEXT NOT NULL,
+        detail TEXT                      -- JSON
+    )""",
+    "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
+)
+
+
+def path(db_path: str | os.PathLike | None = None) -> Path:
+    """The state store's file (sitrep.state's): $SITREP_STATE, else beside the database."""
+    return resolve_state_path(db_path=db_path)
+
+
+_ready: set[str] = set()
+
+
+@contextlib.contextmanager
+def connect(db_path: str | os.PathLike | None = None) -> Iterator[sqlite3.Connection]:
+    """A connection in one transaction (committed when the block ends), schema in place.
+    ``db_path``: the database whose state store it is (default: the served one)."""
+    p = path(db_path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fresh = str(p) not in _ready or not p.exists()
+    con = sqlite3.connect(p, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+    try:
+        con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        if fresh:
+            con.execute("PRAGMA journal_mode=WAL")
+            for ddl in SCHEMA:
+                con.execute(ddl)
+            with contextlib.suppress(OSError):
+                os.chmod(p, 0o600)
+            _ready.add(str(p))
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+    finally:
+        con.close()
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def create_session(user_name: str, hours: float, now: float | None = None) -> str:
+    """A new session for user_name lasting ``hours``; returns its random token (for the cookie)."""
+    now = time.time() if now is None else now
+    token = secrets.token_urlsafe(32)
+    with connect() as con:
+        con.execute("DELETE FROM sessions WHERE expires < ?", (now,))
+        con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", (_hash(token), user_name, now, now + hours * 3600))
+    return token
+
+
+def session_user(token: str | None, now: float | None = None) -> str | None:
+    """The user a live session token belongs to, else None."""
+    if not token or len(token) > 200:
+        return None
+    now = time.time() if now is None else now
+    with connect() as con:
+        row = con.execute("SELECT user_name FROM sessions WHERE token_sha256 = ? AND expires > ?",
+                          (_hash(token), now)).fetchone()
+    return row[0] if row else None
+
+
+def end_session(token: str | None) -> None:
+    if token:
+        with connect() as con:
+            con.execute("DELETE FROM sessions WHERE token_sha256 = ?", (_hash(token),))
+
+
+def end_user_sessions(user_name: str) -> int:
+    """End every session of a user (password changed, account disabled); returns how many."""
+    with connect() as con:
+        return con.execute("DELETE FROM sessions WHERE user_name = ?", (user_name,)).rowcount
+
+
+# ---------------------------------------------------------------- lockout
+
+
+def locked_until(user_name: str, now: float | None = None) -> float | None:
+    """When the name's lock ends, if it is locked now."""
+    now = time.time() if now is None else now
+    with connect() as con:
+        row = con.execute("SELECT locked_until FROM sign_in_failures WHERE user_name = ?", (user_name,)).fetchone()
+    return row[0] if row and row[0] and row[0] > now else None
+
+
+def record_failure(user_name: str, *, max_failures: int, window_minutes: float, lock_minutes: float,
+                   now: float | None = None) -> float | None:
+    """Count one failed sign-in for the name; returns the lock's end when this one locks it.
+
+    Failures count within ``window_minutes`` of the first one; the ``max_failures``-th locks
+    the name for ``lock_minutes`` and starts the count again.
+    """
+    now = time.time() if now is None else now
+    with connect() as con:
+        row = con.execute("SELECT failures, first_failure FROM sign_in_failures WHERE user_name = ?",
+                          (user_name,)).fetchone()
+        failures, first = (row if row and now - row[1] <= window_minutes * 60 else (0, now))
+        failures += 1
+        until = now + lock_minutes * 60 if failures >= max_failures else None
+        con.execute("INSERT OR REPLACE INTO sign_in_failures VALUES (?, ?, ?, ?)",
+                    (user_name, 0 if until else failures, now if until else first, until))
+    return until
+
+
+def clear_failures(user_name: str) -> None:
+    with connect() as con:
+        con.execute("DELETE FROM sign_in_failures WHERE user_name = ?", (user_name,))

@@ -1,0 +1,396 @@
+"""The Streamlit side of access control: the sign-in gate dashboard.py runs before any
+page, the demo banner, the account box, the watermark, and what the data layer and the
+table widget ask (scope, masking, logged downloads).
+
+Modes, decided on every run:
+
+- ``oidc``: ``.streamlit/secrets.toml`` has an ``[auth]`` section: ``st.login`` signs in
+  and the users file maps the provider's e-mail address to a role;
+- ``local``: the users file has users: name and password, sessions that survive a
+  refresh (see sitrep.auth's docstring for how and its limits);
+- ``demo``: no users and the server listens on localhost only: no sign-in, a visible
+  "demo mode" banner, everything as before access control with personal data masked;
+- ``refuse``: no users and any other address: nothing is served but how to add a user.
+"""
+
+from __future__ import annotations
+
+import html
+import ipaddress
+import sys
+from datetime import datetime
+from typing import NoReturn
+from urllib.parse import quote
+
+import pandas as pd
+import streamlit as st
+
+from sitrep import audit, export, i18n, privacy
+from sitrep.auth import login, roles, users
+from sitrep.auth.roles import DEMO, Principal
+
+PRINCIPAL_KEY = "_sitrep_principal"
+TOKEN_KEY = "_sitrep_session_token"
+LOGGED_KEY = "_sitrep_audited"       # (kind, key) pairs this session has logged already
+COOKIE = "sitrep_session"
+UNMASK_WIDGET = "auth_unmask"
+
+
+def _t(key: str, lang: str, **values) -> str:
+    return i18n.t(f"auth.{key}", lang, **values)
+
+
+# ---------------------------------------------------------------- mode
+
+
+def server_address() -> str | None:
+    """The address Streamlit listens on (``server.address``; unset: every interface)."""
+    return st.get_option("server.address")
+
+
+def is_local_address(address: str | None) -> bool:
+    if not address:
+        return False  # unset: Streamlit listens on every interface
+    if address.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all (Streamlit raises its own not-found error)
+        return False
+
+
+def mode(uf: users.UsersFile) -> str:
+    if oidc_configured():
+        return "oidc"
+    if uf.users:
+        return "local"
+    return "demo" if is_local_address(server_address()) else "refuse"
+
+
+# ---------------------------------------------------------------- the current principal
+
+
+def current() -> Principal | None:
+    """Who this run is for (None outside a run, e.g. on the command line)."""
+    try:
+        return st.session_state.get(PRINCIPAL_KEY)
+    except Exception:
+        return None
+
+
+def can(permission: str) -> bool:
+    p = current()
+    return p is not None and p.can(permission)
+
+
+def unmasked() -> bool:
+    """Personal data shown unmasked in this run: the user holds the grant and switched it on."""
+    p = current()
+    return bool(p is not None and p.can("unmask") and st.session_state.get(UNMASK_WIDGET))
+
+
+def scope_limit() -> str | None:
+    """The township a township user is limited to (None: the whole city)."""
+    p = current()
+    return p.township if p else None
+
+
+def clamp_scope(scope: str | None) -> str | None:
+    return roles.clamp_scope(current(), scope)
+
+
+def projection_only() -> bool:
+    """A projection screen account: the projection mode only, aggregates only."""
+    p = current()
+    return p is not None and p.role == "screen"
+
+
+def _who() -> dict:
+    p = current()
+    return {"user": p.name if p else None, "role": p.role if p else None}
+
+
+def _once(kind: str, key) -> bool:
+    """True the first time this session sees (kind, key): logs once per session, not per rerun."""
+    seen = st.session_state.setdefault(LOGGED_KEY, set())
+    if (kind, key) in seen:
+        return False
+    seen.add((kind, key))
+    return True
+
+
+# ---------------------------------------------------------------- what the data layer asks
+
+
+def scoped_params(name: str, declared: set[str], params: dict) -> dict:
+    """A named query's parameters within the user's township; a refusal is logged and raised."""
+    try:
+        return roles.scoped_params(current(), name, declared, params)
+    except roles.ScopeError as e:
+        audit.record("scope", "refused", **_who(), query=name, params=params, reason=str(e))
+        raise
+
+
+def may_list(df: pd.DataFrame) -> bool:
+    """Whether a table may be shown at all: lists of residents need the records permission."""
+    p = current()
+    if p is None or p.can("records"):
+        return True
+    return not (set(map(str, df.columns)) & roles.RESIDENT_COLUMNS)
+
+
+def mask(df: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The frame as this user may see it: personal columns masked, or unmasked and logged."""
+    if not unmasked():
+        return privacy.mask_frame(df)
+    personal = [c for c in df.columns if str(c) in privacy.PERSONAL]
+    if personal and _once("unmask", (source, len(df))):
+        audit.record("unmask", **_who(), source=source, rows=len(df), columns=personal)
+    return df
+
+
+def export_data(frame: pd.DataFrame, fmt: str, name: str):
+    """What a download button is given: the bytes (demo mode, as before), or a function
+    Streamlit calls when the button is clicked, which logs the download first."""
+    make = export.to_csv_bytes if fmt == "csv" else export.to_xlsx_bytes
+    p = current()
+    if p is None or p.is_demo:
+        return make(frame)
+    who, unmask, rows = _who(), unmasked(), len(frame)
+
+    def deferred() -> bytes:  # runs on another thread, without the session: everything captured above
+        audit.record("export", **who, file=f"{name}.{fmt}", rows=rows, unmasked=unmask)
+        return make(frame)
+
+    return deferred
+
+
+# ---------------------------------------------------------------- the gate
+
+
+def gate(lang: str) -> Principal:
+    """Run before navigation: returns who the run is for, or draws the sign-in (or the
+    refusal) and stops the run."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        # A fresh server's first run goes through Streamlit's pages-folder mode, whose widget
+        # identities differ from the next run's: a sign-in typed now would be lost. Leave the
+        # mode first (the first st.navigation call would leave it anyway).
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    try:
+        uf = users.load_cached()
+    except users.UsersError as e:
+        only(lambda: st.error(_t("users_file_error", lang, error=e)), _t("sign_in_title", lang))
+    m = mode(uf)
+    if m == "refuse":
+        _refuse(lang)
+    ss = st.session_state
+    if m == "demo":
+        ss[PRINCIPAL_KEY] = DEMO
+        if st.query_params.get("mode") != "screen":  # the projection screen has no chrome at all
+            st.markdown(f":orange-badge[:material/science: {_t('demo_banner', lang)}]")
+        return DEMO
+    p = _oidc(uf, lang) if m == "oidc" else _local(uf, lang)
+    ss[PRINCIPAL_KEY] = p
+    if _once("login", p.name) and ss.pop("_sitrep_fresh_login", None) is None:
+        audit.record("login", "ok", user=p.name, role=p.role, via="session" if m == "local" else "oidc")
+    _account_box(p, uf, lang, m)
+    if uf.settings.watermark:
+        watermark(p.label)
+    return p
+
+
+def only(draw, title: str) -> NoReturn:
+    """Serve nothing but what ``draw`` draws (the refusal, a message) and stop the run."""
+    draw()
+    halt(title)
+
+
+def halt(title: str) -> NoReturn:
+    """Stop the run after a navigation of one empty page: a run that stopped before any
+    st.navigation call would put Streamlit in its pages-folder mode, where a page file
+    runs on its own, without dashboard.py and so without this gate."""
+    st.navigation([st.Page(_nothing, title=title, url_path="signin", default=True)], position="hidden").run()
+    st.stop()
+
+
+def _nothing() -> None:
+    pass
+
+
+def _refuse(lang: str) -> None:
+    address = server_address() or "0.0.0.0"
+    print(f"sitrep: refusing to serve on {address} without users; add one: "
+          "python -m sitrep users add NAME --role admin", file=sys.stderr)
+
+    def draw() -> None:
+        st.error(_t("refuse", lang, address=address))
+        st.code("python -m sitrep users add NAME --role admin\n"
+                "python -m sitrep users add NAME --role analyst\n"
+                "python -m sitrep users add NAME --role officer --township 451481001000", language="bash")
+        st.caption(_t("refuse_local", lang))
+
+    only(draw, _t("sign_in_title", lang))
+
+
+def _local(uf: users.UsersFile, lang: str) -> Principal:
+    ss = st.session_state
+    token = ss.get(TOKEN_KEY)
+    if token:
+        p = login.resume(uf, token)
+        if p is not None:
+            _keep_cookie(token, uf.settings.session_hours)
+            return p
+        _forget()  # signed out in another tab, expired, password changed or disabled
+    token = _cookie()
+    p = login.resume(uf, token) if token else None
+    if p is not None:
+        ss[TOKEN_KEY] = token
+        return p
+    return _sign_in_form(uf, lang)
+
+
+def _cookie() -> str | None:
+    try:
+        value = st.context.cookies.get(COOKIE)
+    except Exception:  # no browser behind this run (AppTest)
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _keep_cookie(token: str, hours: float) -> None:
+    """Put the session token in the browser's cookie, unless the browser already sent it."""
+    if _cookie() == token:
+        return
+    seconds = int(hours * 3600)
+    # the token is URL-safe base64: nothing in it needs escaping in a JavaScript string
+    st.html(f"""<script>(function() {{
+        var secure = location.protocol === "https:" ? "; Secure" : "";
+        document.cookie = "{COOKIE}={token}; Path=/; Max-Age={seconds}; SameSite=Strict" + secure;
+    }})();</script>""", unsafe_allow_javascript=True, width=1)
+
+
+def _clear_cookie() -> None:
+    st.html(f"""<script>document.cookie = "{COOKIE}=; Path=/; Max-Age=0; SameSite=Strict";</script>""",
+            unsafe_allow_javascript=True, width=1)
+
+
+def _forget() -> None:
+    ss = st.session_state
+    for k in (TOKEN_KEY, PRINCIPAL_KEY, UNMASK_WIDGET, LOGGED_KEY):
+        ss.pop(k, None)
+
+
+def _sign_in_form(uf: users.UsersFile, lang: str) -> Principal:
+    """The sign-in form, alone on the page; a good sign-in starts a session and the run
+    goes on to the page asked for."""
+    ss = st.session_state
+    title = _t("sign_in_title", lang)
+    if ss.pop("_sitrep_signed_out", False) or _cookie():  # signed out, or a stale cookie
+        _clear_cookie()
+    box = st.empty()
+    with box.container():
+        st.title(title)
+        with st.form("auth_sign_in"):
+            name = st.text_input(_t("user_name", lang), key="auth_user")
+            password = st.text_input(_t("password", lang), type="password", key="auth_password")
+            submitted = st.form_submit_button(_t("sign_in", lang), type="primary")
+        if not submitted:
+            halt(title)
+        outcome = login.authenticate(uf, name, password, client=_client())
+        if outcome.status == "locked":
+            st.error(_t("locked", lang, minutes=outcome.minutes))
+            halt(title)
+        if not outcome.ok:
+            st.error(_t("failed", lang))
+            halt(title)
+    box.empty()
+    token = login.start_session(uf, outcome.principal)
+    ss[TOKEN_KEY] = token
+    ss["_sitrep_fresh_login"] = True  # authenticate() logged it
+    _keep_cookie(token, uf.settings.session_hours)
+    return outcome.principal
+
+
+def _client() -> str | None:
+    try:
+        value = st.context.ip_address
+    except Exception:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _oidc(uf: users.UsersFile, lang: str) -> Principal:
+    """Signed in through the identity provider (st.login); the users file gives the role."""
+    if not st.user.is_logged_in:
+        def draw() -> None:
+            st.title(_t("sign_in_title", lang))
+            st.button(_t("sign_in_oidc", lang), on_click=st.login, type="primary", key="auth_oidc")
+
+        only(draw, _t("sign_in_title", lang))
+    email = st.user.get("email")
+    user = users.by_email(uf, email)
+    if user is None or user.disabled:
+        if _once("login_refused", email):
+            audit.record("login", "refused", user=email, via="oidc")
+
+        def refused() -> None:
+            st.error(_t("oidc_unknown", lang, email=email or "?"))
+            st.button(_t("sign_out", lang), on_click=st.logout, key="auth_oidc_out")
+
+        only(refused, _t("sign_in_title", lang))
+    return user.principal(via="oidc")
+
+
+def _account_box(p: Principal, uf: users.UsersFile, lang: str, m: str) -> None:
+    with st.sidebar:
+        role = _t(f"role.{p.role}", lang)
+        where = ""
+        if p.township:
+            where = " · " + _region_name(p.township)
+        st.caption(_t("signed_in_as", lang, name=p.label, role=role) + where)
+        if p.can("unmask"):
+            st.toggle(_t("unmask", lang), key=UNMASK_WIDGET, help=_t("unmask_help", lang))
+        if st.button(_t("sign_out", lang), key="auth_sign_out", icon=":material/logout:"):
+            audit.record("logout", user=p.name, role=p.role)
+            if m == "oidc":
+                _forget()
+                st.logout()
+            from sitrep.auth import store
+
+            store.end_session(st.session_state.get(TOKEN_KEY))
+            _forget()
+            st.session_state["_sitrep_signed_out"] = True
+            st.rerun()
+
+
+def _region_name(code: str) -> str:
+    try:
+        from sitrep.ui.state import regions_index
+
+        return regions_index().get(code, {}).get("name", code)
+    except Exception:  # no database yet
+        return code
+
+
+def watermark(text: str) -> None:
+    """The viewer's name and the time, faint and tiled over the whole page (CSS only: it
+    takes no space and catches no clicks). A deterrent for screenshots, not a control."""
+    stamp = f"{text} {datetime.now().strftime('%Y-%m-%d %H:%M')}"
+    svg = ("<svg xmlns='http://www.w3.org/2000/svg' width='360' height='200'>"
+           "<text x='20' y='120' transform='rotate(-20 180 100)' font-size='16' fill='rgba(0,0,0,0.07)' "
+           f"font-family='sans-serif'>{html.escape(stamp, quote=True)}</text></svg>")
+    st.html(f"""<style>
+    [data-testid="stApp"]::after {{
+        content: ""; position: fixed; inset: 0; pointer-events: none; z-index: 999990;
+        background-image: url("data:image/svg+xml;charset=utf-8,{quote(svg, safe='')}");
+    }}</style>""")
