@@ -93,8 +93,9 @@ def show_report(reports, rejects) -> None:
         st.markdown(f"**{t('data.problems_title', n=sum(r.problem_count for r in reports))}**")
         w.table(view, problems, name="import_problems", key="data_problems", column_labels=cols(*problems.columns))
     for name, content in rejects.items():
-        st.download_button(t("data.rejects_download", name=name), content, file_name=name, mime="text/csv",
-                           key=f"data_rejects_{name}", on_click="ignore")
+        # the uploader's own rows as they came (to fix and import again): not masked, the download logged
+        st.download_button(t("data.rejects_download", name=name), access.logged(content, name), file_name=name,
+                           mime="text/csv", key=f"data_rejects_{name}", on_click="ignore")
     with st.expander(t("data.cli_report")):
         st.code(uploads.cli_text(reports, lang), language=None)
 

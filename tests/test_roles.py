@@ -292,3 +292,26 @@ def users_principal(name: str):
     from sitrep.auth import users
 
     return users.load().users[name].principal()
+
+
+def test_an_admins_import_is_logged_with_their_name(access_env, tmp_path, monkeypatch, downloads):
+    import shutil
+
+    from test_page_data import BAD_FUNDS, csv_bytes
+
+    copy = tmp_path / "copy.duckdb"  # the import replaces the file: not the session's demo database
+    shutil.copyfile(access_env["db"], copy)
+    monkeypatch.setenv("SITREP_DB", str(copy))
+    at = sign_in("admin1")
+    open_page(at, "data")
+    name, content = csv_bytes(tmp_path, BAD_FUNDS)
+    at.file_uploader(key="data_files").set_value([(name, content, "text/csv")])
+    at.checkbox(key="data_skip_invalid").check()
+    next(b for b in at.button if b.proto.is_form_submitter).click().run()
+    assert_clean(at)
+    assert Database(copy).rows("SELECT user_name FROM import_log ORDER BY import_id DESC LIMIT 1") == [("admin1",)]
+    (imported,) = audit.events(event="import").itertuples()
+    assert (imported.user_name, imported.role, imported.outcome) == ("admin1", "admin", "ok")
+    assert '"files": ["bad funds.csv"]' in imported.detail
+    exports = audit.events(event="export")
+    assert any("bad funds_rejects.csv" in d for d in exports["detail"]), "the rejects download is logged"

@@ -172,6 +172,21 @@ def export_data(frame: pd.DataFrame, fmt: str, name: str):
     return deferred
 
 
+def logged(content: bytes, file_name: str):
+    """A download that is not a table (a rejects file, a briefing): its bytes in demo mode,
+    else a function that logs the download before handing them over."""
+    p = current()
+    if p is None or p.is_demo:
+        return content
+    who = _who()
+
+    def deferred() -> bytes:
+        audit.record("export", **who, file=file_name, bytes=len(content))
+        return content
+
+    return deferred
+
+
 # ---------------------------------------------------------------- the gate
 
 
