@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -255,6 +256,8 @@ def test_the_sign_in_form_lets_in_only_the_right_password_and_sign_out_ends_it(a
 
     at = sign_in("analyst1")
     assert at.metric, "the overview after signing in"
+    watermark = [h.proto.body for h in at.get("html") if "stApp" in h.proto.body]
+    assert watermark and "analyst1" in unquote(watermark[0]), "the viewer's name over the page"
     assert "analyst1 (analyst)" in [c.value for c in at.sidebar.caption]
     token = at.session_state[web.TOKEN_KEY]
     assert store.session_user(token) == "analyst1"

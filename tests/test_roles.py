@@ -120,6 +120,7 @@ def test_an_admin_imports_and_reads_the_audit_log(access_env):
 def test_a_projection_screen_account_gets_the_projection_and_nothing_else(access_env):
     at = sign_in("screen1")
     assert_clean(at)
+    assert "screen_index" in at.session_state, "the projection mode (sitrep.screen) without ?mode=screen"
     assert not at.get("text_area") and not at.get("download_button")
     for df in frames(at):
         assert not RESIDENT & set(df.columns)
