@@ -44,6 +44,19 @@ def demo_db(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.fixture(autouse=True)
+def isolated_access(tmp_path_factory, monkeypatch) -> dict[str, Path]:
+    """Every test gets a users file that does not exist (demo mode) and a state store of its
+    own, in a fresh folder: a developer's data/users.toml, data/state.sqlite3 or exported
+    SITREP_USERS/SITREP_STATE never reach a test. A test that sets its own wins (it runs
+    after this fixture)."""
+    folder = tmp_path_factory.mktemp("access")
+    paths = {"users": folder / "users.toml", "state": folder / "state.sqlite3"}
+    monkeypatch.setenv("SITREP_USERS", str(paths["users"]))
+    monkeypatch.setenv("SITREP_STATE", str(paths["state"]))
+    return paths
+
+
 @pytest.fixture
 def demo_env(demo_db, monkeypatch) -> Path:
     """SITREP_DB pointing at the demo database, for code that finds the database itself."""
@@ -58,10 +71,14 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server(demo_db):
-    """`streamlit run dashboard.py` on the demo database, on a free local port."""
+def server(demo_db, tmp_path_factory):
+    """`streamlit run dashboard.py` on the demo database, on a free local port, in demo mode:
+    no users file and a state store of its own (session fixtures start before the autouse
+    isolated_access, so the server's environment is isolated here)."""
     port = _free_port()
-    env = dict(os.environ, SITREP_DB=str(demo_db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
+    folder = tmp_path_factory.mktemp("server_access")
+    env = dict(os.environ, SITREP_DB=str(demo_db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+               SITREP_USERS=str(folder / "users.toml"), SITREP_STATE=str(folder / "state.sqlite3"))
     ARTIFACTS.mkdir(exist_ok=True)
     log = open(ARTIFACTS / "streamlit.log", "w")
     proc = subprocess.Popen(

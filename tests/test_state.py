@@ -147,9 +147,10 @@ def test_two_threads_respond_to_different_alerts_at_once(tmp_path):
     assert sorted(st["acknowledged_by"].unique()) == ["user0", "user1000"]
 
 
-def test_responses_go_on_while_an_import_runs_in_another_process(tmp_path):
+def test_responses_go_on_while_an_import_runs_in_another_process(tmp_path, monkeypatch):
     """The state file is not the database: an import (which writes a copy of the database and swaps it in)
     and responses written at the same time both complete, and nothing of either is lost."""
+    monkeypatch.delenv("SITREP_STATE")  # the default place, beside the database (conftest sets one per test)
     db_path = tmp_path / "city.duckdb"
     build_db(db_path, {"regions": tiny_regions()})
     sites = [{"site_id": f"S{i}", "site_name": f"哨点{i}", "site_type": "药店", "region_code": "451481001001"}
