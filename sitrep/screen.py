@@ -334,6 +334,7 @@ def main() -> None:
 def _run(lang: str) -> None:
     import streamlit as st
 
+    from sitrep.auth import web as access
     from sitrep.briefing.context import Context, as_date
     from sitrep.ui import data
     from sitrep.ui.state import View
@@ -359,6 +360,7 @@ def _run(lang: str) -> None:
         as_of = as_of if as_of and min_date <= as_of <= max_date else max_date
         scope = qp.get("scope")
         scope = scope if scope in regions and regions[scope]["level"] != "city" else None
+        scope = access.clamp_scope(scope)  # a township user's screen is their township, whatever the URL says
         ctx = Context(data.query, as_of, scope, lang, min_date, regions)
         ss["sitrep_view"] = View(as_of=as_of, scope=scope, lang=lang, min_date=min_date, max_date=max_date)
         return ctx

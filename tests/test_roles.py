@@ -161,6 +161,45 @@ def test_an_officer_sees_only_their_township_whatever_the_url_or_widgets_say(acc
     assert not at.get("button") or "scope_up" not in [b.key for b in at.button], "no going up from the township"
 
 
+def region_names(db_path, *codes) -> list[str]:
+    names = dict(Database(db_path).rows("SELECT region_code, name FROM regions"))
+    return [names[c] for c in codes]
+
+
+@pytest.mark.parametrize("scope", [None, "other"])
+def test_an_officer_opening_the_projection_mode_sees_their_township_whatever_the_url_says(access_env, scope):
+    """?mode=screen is open to every role; for a township officer its headings, KPI cards and
+    needs-a-decision list are their township's, with no scope in the URL or another township's."""
+    own, other = access_env["township"], access_env["other"]
+    own_name, other_name = region_names(access_env["db"], own, other)
+    params = {"mode": "screen", "screen": "overview", "paused": "1"} | ({"scope": other} if scope else {})
+    at = sign_in("officer1", params=params)
+    assert_clean(at)
+    assert at.session_state["sitrep_view"].scope == own
+    body = "\n".join(el.proto.body for el in at.get("html"))
+    sub = re.search(r'<div class="screen-sub">([^<]*)', body).group(1)
+    assert sub.startswith(f"{own_name} · "), sub
+    assert other_name not in body and i18n.t("common.whole_city", "en") not in body
+    for deck in at.get("deck_gl_json_chart"):  # the map of red items: the township's villages
+        for layer in json.loads(deck.proto.json)["layers"]:
+            for row in layer.get("data") or []:
+                code = row.get("region_code") if isinstance(row, dict) else None
+                assert code is None or code.startswith(roles.scope_prefix(own)), (layer["id"], code)
+
+
+def test_a_screen_account_opening_a_page_url_gets_the_projection_mode(access_env):
+    """A projection screen account whatever the URL or widget state says: the projection mode,
+    no table, no download (a page's address: see test_a_projection_screen_account_...)."""
+    at = sign_in("screen1", params={"scope": access_env["other"]})
+    at.query_params["mode"] = "normal"
+    at.session_state["sitrep_scope"] = access_env["township"]
+    at.run()
+    assert_clean(at)
+    body = "\n".join(el.proto.body for el in at.get("html"))
+    assert 'class="screen-title"' in body and not at.get("download_button") and not at.dataframe
+    assert at.session_state["sitrep_view"].scope == access_env["other"], "a screen account is not limited to a township"
+
+
 # The alert engine's signals: computed once for the whole city, cached for every session,
 # and cut to the view's (clamped) scope before anything is listed (sitrep.ui.alerts).
 CITY_WIDE_SIGNALS = {"sentinel_aberrations_daily", "alerts_kpi_daily"}
