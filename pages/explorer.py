@@ -64,10 +64,7 @@ else:
     else:
         # already masked in the sandbox: shown as it came (w.table would mask region names too)
         st.dataframe(df, hide_index=True, width="stretch", height=420)
-        st.download_button(view.t("common.download_csv"),
-                           access.export_data(df, "csv", t("explorer.download_name")),
-                           file_name=f"{t('explorer.download_name')}.csv", mime="text/csv", key="explorer_csv",
-                           on_click="ignore", icon=":material/download:")
+        w.downloads(view, df, name=t("explorer.download_name"), key="explorer")
         st.subheader(t("explorer.chart_title"))
         numbers = explorer.numeric_columns(df)
         if not numbers:

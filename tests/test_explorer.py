@@ -195,7 +195,7 @@ def test_the_page_runs_a_query_draws_a_chart_and_offers_a_csv(access_env):
     assert list(result.columns) == ["township_name", "origin_category", "persons"]
     assert result["persons"].sum() == Database(access_env["db"]).rows("SELECT count(*) FROM returnees")[0][0]
     assert at.get("plotly_chart"), "the chart builder draws the result"
-    assert [b.proto.label for b in at.get("download_button")] == ["CSV"]
+    assert [b.proto.label for b in at.get("download_button")] == ["CSV", "Excel"]
     at.text_area(key="explorer_sql").input("SELECT * FROM read_csv('/etc/passwd')")
     submit(at)
     assert [e.value for e in at.error] == [

@@ -111,6 +111,13 @@ def table(view: View, df: pd.DataFrame, *, name: str, key: str, height: int | No
     if column_labels:
         shown = shown.rename(columns=column_labels)
     st.dataframe(shown, hide_index=True, width="stretch", height=height or "auto")
+    downloads(view, shown, name=name, key=key)
+
+
+def downloads(view: View, shown: pd.DataFrame, *, name: str, key: str) -> None:
+    """CSV (UTF-8 with BOM) and XLSX downloads of a table exactly as shown: formula cells
+    neutralised, the download logged (sitrep.export, sitrep.auth.web.export_data). The caller
+    hands in what it shows, already masked."""
     with st.container(horizontal=True):
         st.download_button(view.t("common.download_csv"), access.export_data(shown, "csv", name),
                            file_name=f"{name}.csv", mime="text/csv", key=f"csv_{key}", on_click="ignore",
