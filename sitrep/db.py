@@ -50,7 +50,9 @@ def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
 
 # "rules": quarantine rules (sitrep.rules), bound as a list of structs; when not given, the
 # default rules file. A rules object, a rules file path or as_param() rows are accepted.
-PARAM_TYPES = ("date", "timestamp", "str", "int", "float", "bool", "rules")
+# "quality": the [reporting] settings of the quality rules (sitrep.quality), bound as JSON; when
+# not given, the default quality file. A Config, a quality rules file path or the JSON are accepted.
+PARAM_TYPES = ("date", "timestamp", "str", "int", "float", "bool", "rules", "quality")
 _PARAM_RE = re.compile(r"^--\s*param\s+(\w+)\s+(\w+)(\s+optional)?\s*(?::\s*(.*))?$")
 
 
@@ -87,6 +89,8 @@ class NamedQuery:
             v = values.get(p.name)
             if p.type == "rules":
                 bound[p.name] = rules_param(self.name, p, v)
+            elif p.type == "quality":
+                bound[p.name] = quality_param(self.name, p, v)
             elif v is None or v == "":
                 if not p.optional:
                     raise QueryError(f"query {self.name}: missing parameter {p.name} ({p.type})")
@@ -112,6 +116,22 @@ def rules_param(query: str, p: Param, v: Any) -> list[dict[str, Any]]:
     if isinstance(v, list):
         return v
     raise QueryError(f"query {query}: parameter {p.name} takes quarantine rules, got {type(v).__name__}")
+
+
+def quality_param(query: str, p: Param, v: Any) -> str:
+    """The value bound for a ``quality`` parameter: the default quality file when not given."""
+    from sitrep import quality
+
+    if isinstance(v, str) and v.lstrip().startswith("{"):
+        return v
+    try:
+        if isinstance(v, quality.Config):
+            return v.reporting_json()
+        if v is None or v == "" or isinstance(v, (str, os.PathLike)):
+            return quality.load_config(v or None).reporting_json()
+    except quality.QualityConfigError as e:
+        raise QueryError(f"query {query}: parameter {p.name}: {e}") from None
+    raise QueryError(f"query {query}: parameter {p.name} takes quality settings, got {type(v).__name__}")
 
 
 def convert_param(query: str, p: Param, v: Any) -> Any:

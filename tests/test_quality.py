@@ -24,7 +24,7 @@ import pytest
 
 from builders import build_db, id_number, tiny_regions, write_table_csv
 from sitrep import catalogue, contract, privacy, quality
-from sitrep.db import ROOT, Database
+from sitrep.db import ROOT, Database, load_query
 from sitrep.ingest import import_files
 from sitrep.quality.config import DEFAULT_CONFIG, QualityConfigError, Rule, parse_config
 
@@ -183,20 +183,32 @@ def test_a_weekly_stream_is_expected_only_on_its_reporting_days(reporting_db):
     assert len(reserves) == 4
 
 
-@pytest.mark.parametrize("name", ["quality_reporting_kpis", "quality_reporting_records"])
-def test_the_catalogue_queries_carry_the_configured_settings(name):
-    config = quality.load_config()
+REPORTING_QUERIES = ["quality_reporting_units", "quality_reporting_daily", "quality_reporting_records",
+                     "quality_reporting_kpis"]
+
+
+@pytest.mark.parametrize("name", REPORTING_QUERIES)
+def test_the_reporting_queries_share_one_classification(name):
     sql = (ROOT / "queries" / f"{name}.sql").read_text(encoding="utf-8")
-    streams = re.search(r"select '(\[.*?\])' as streams", sql).group(1)
-    assert json.loads(streams) == json.loads(config.streams_json())
-    assert int(re.search(r"(\d+) as history_min_days", sql).group(1)) == config.history_min_days
-    # the classification itself is the one of quality_reporting_units
-    units = (ROOT / "queries" / "quality_reporting_units.sql").read_text(encoding="utf-8")
-    assert _cte(sql, "classified") == _cte(units, "classified").replace("$now", "(select now from config)")
+    assert "from reporting_status($settings, " in sql and "from_json" not in sql
+    # the settings default to data/quality_rules.toml
+    q = load_query(name)
+    given = {"as_of": "2022-03-31", "from_date": "2022-03-01", "now": "2022-04-01T00:00"}
+    bound = q.bind({p.name: given[p.name] for p in q.params if p.name in given})
+    assert json.loads(bound["settings"]) == {"history_min_days": 7,
+                                             "streams": json.loads(quality.load_config().streams_json())}
 
 
-def _cte(sql: str, name: str) -> str:
-    return sql.split(f"{name} as (", 1)[1].split("\n),\n", 1)[0]
+def test_the_kpi_query_takes_the_settings_given(reporting_db):
+    day = T - timedelta(days=2)
+    config = reporting_config()
+    kpis = quality.reporting_kpis(reporting_db, day, config=config)
+    daily = quality.reporting_daily(reporting_db, day, day, config=config)
+    s = quality.reporting_summary(daily.assign(all=1), ["all"]).iloc[0]
+    assert kpis["reports_missing"] == s["missing"]
+    assert kpis["reports_complete_pct"] == pytest.approx(s["complete_pct"], abs=0.051)
+    # the shipped settings (a 7-day publicity window, reserves anchored elsewhere) count otherwise
+    assert kpis != quality.reporting_kpis(reporting_db, day)
 
 
 def test_the_kpi_query_agrees_with_the_daily_counts(reporting_db):

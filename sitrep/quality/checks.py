@@ -50,7 +50,7 @@ def is_city_scope(region_code: str | None) -> bool:
 def reporting_params(as_of: date, from_date: date, region_code: str | None, config: Config,
                      now: datetime | None) -> dict:
     return {"as_of": as_of, "from_date": from_date, "region_code": region_code,
-            "streams": config.streams_json(), "history_min_days": config.history_min_days, "now": now_hour(now)}
+            "settings": config, "now": now_hour(now)}
 
 
 def reporting_daily(db: dbm.Database, as_of: date, from_date: date, region_code: str | None = None, *,
@@ -83,9 +83,10 @@ def reporting_summary(daily: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     return out
 
 
-def reporting_kpis(db: dbm.Database, as_of: date, region_code: str | None = None) -> dict[str, float | None]:
-    """The catalogue's reporting KPIs on the as-of day (queries/quality_reporting_kpis.sql)."""
-    df = db.query("quality_reporting_kpis", as_of=as_of, region_code=region_code)
+def reporting_kpis(db: dbm.Database, as_of: date, region_code: str | None = None, *,
+                   config: Config | None = None) -> dict[str, float | None]:
+    """The catalogue's reporting KPIs on the as-of day (queries/quality_reporting_kpis.sql), checked now."""
+    df = db.query("quality_reporting_kpis", as_of=as_of, region_code=region_code, settings=config)
     return {k: (None if pd.isna(v) else float(v)) for k, v in zip(df["kpi"], df["value"])}
 
 

@@ -103,6 +103,11 @@ class Config:
             for s in self.streams
         ], ensure_ascii=False, separators=(",", ":"))
 
+    def reporting_json(self) -> str:
+        """The [reporting] settings the reporting_status macro takes (a `quality` query parameter)."""
+        return json.dumps({"history_min_days": self.history_min_days, "streams": json.loads(self.streams_json())},
+                          ensure_ascii=False, separators=(",", ":"))
+
     def series_json(self) -> str:
         """The outlier series as the JSON quality_outliers takes ($series)."""
         return json.dumps([

@@ -37,7 +37,7 @@ def build_report(db: dbm.Database, as_of: date, region_code: str | None = None, 
     dups = checks.duplicates(db, region_code, config=config)
     outs = checks.outliers(db, as_of, start, region_code, config=config)
     results = checks.run_rules(db, as_of, region_code, config=config)
-    kpis = checks.reporting_kpis(db, as_of, region_code)
+    kpis = checks.reporting_kpis(db, as_of, region_code, config=config)
     stale = sorted(trust.stale_kpis(db, now, as_of=as_of, config=config))
     critical = [r.rule.name for r in results if r.broken and r.rule.severity == "critical"]
     return {
