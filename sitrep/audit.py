@@ -1,5 +1,5 @@
-"""The audit log: who signed in (or failed to), imported, downloaded, unmasked personal
-data or ran a query in the SQL explorer, and when.
+"""The audit log: who signed in (or failed to), imported, downloaded (tables, briefings),
+unmasked personal data, ran a query in the SQL explorer or responded to an alert, and when.
 
 Kept in the access state store (sitrep.auth.store: a SQLite file apart from the served
 DuckDB file, which every import replaces). Records are only ever added; admins read them
@@ -16,7 +16,7 @@ import pandas as pd
 
 from sitrep.auth import store
 
-EVENTS = ("login", "logout", "import", "export", "unmask", "explorer", "scope", "users")
+EVENTS = ("login", "logout", "import", "export", "unmask", "explorer", "scope", "users", "alert")
 OUTCOMES = ("ok", "failed", "locked", "refused", "rejected", "error", "timeout")
 COLUMNS = ["audit_id", "at", "user_name", "role", "event", "outcome", "detail"]
 

@@ -5,6 +5,7 @@ name of a resident in any of them."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -16,7 +17,8 @@ import streamlit as st
 from sitrep import audit, i18n
 from sitrep.auth import roles, web
 from sitrep.db import Database
-from test_auth import access_env, fast_hashes, sign_in, through_dashboard  # noqa: F401 (fixtures)
+from test_alerts import CITY, T1, T2, city_db, listed  # noqa: F401 (fixture)
+from test_auth import PASSWORD, access_env, fast_hashes, sign_in, through_dashboard  # noqa: F401 (fixtures)
 
 PILLARS = ["overview", "cases", "command", "monitoring", "screening", "publicity", "preparedness"]
 # the columns of a list of residents, by name or as the pages label them
@@ -288,16 +290,123 @@ def residents(access_env) -> dict[str, set[str]]:
             "names": set(people["name"].dropna()) - officials}
 
 
-def scan(where: str, cells, residents) -> None:
-    """No cell holds a resident's ID or phone number (anywhere in it) or is a full name."""
-    numbers = residents["ids"] | residents["phones"]
+NUMBER_RUN = re.compile(r"\d{11,}[Xx]?")  # an ID number (18, the last may be X) or a mobile number (11)
+CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+def personal_data_in(cells, residents) -> dict[str, str]:
+    """What of a resident's personal data the cells (or texts) hold, by kind (id, phone, name), with
+    the text it was found in: an ID or phone number anywhere in a cell, also when a PDF wrapped it over
+    two lines; a name as a whole cell, as a run of Chinese characters on its own, or (three-character
+    names) anywhere in the text."""
+    found: dict[str, str] = {}
+    long_names = [n for n in residents["names"] if len(n) >= 3]
     for cell in cells:
         if cell is None or (isinstance(cell, float) and cell != cell):
             continue
         text = str(cell)
-        for run in re.findall(r"\d{11,}[Xx]?", text):
-            assert run not in numbers and run[:18] not in numbers, f"{where}: an unmasked number in {text[:60]!r}"
-        assert text.strip() not in residents["names"], f"{where}: a full name {text!r}"
+        joined = re.sub(r"\s*\n\s*", "", text)  # a value wrapped over lines (a narrow PDF table cell)
+        for run in NUMBER_RUN.findall(text) + NUMBER_RUN.findall(joined):
+            for i in range(len(run) - 10):
+                if run[i:i + 18].upper() in residents["ids"]:
+                    found.setdefault("id", text[:80])
+                if run[i:i + 11] in residents["phones"]:
+                    found.setdefault("phone", text[:80])
+        if text.strip() in residents["names"] or any(r in residents["names"] for r in CJK_RUN.findall(text)):
+            found.setdefault("name", text[:80])
+        elif len(joined) > 3 and any(n in joined for n in long_names):
+            found.setdefault("name", next(n for n in long_names if n in joined))
+    return found
+
+
+def scan(where: str, cells, residents) -> None:
+    """No cell holds a resident's ID or phone number, or their full name."""
+    found = personal_data_in(cells, residents)
+    assert not found, f"{where}: unmasked personal data {found}"
+
+
+def file_text(name: str, content: bytes, tmp_path) -> str:
+    """The text of a briefing as a reader gets it: DOCX paragraphs, tables, headers and footers
+    (python-docx), PDF through pdftotext -raw, HTML as written (tags and attributes too, images left out)."""
+    if name.endswith(".docx"):
+        import docx
+
+        document = docx.Document(io.BytesIO(content))
+        parts = [p.text for p in document.paragraphs]
+        parts += [c.text for t in document.tables for row in t.rows for c in row.cells]
+        for section in document.sections:
+            parts += [p.text for p in section.header.paragraphs] + [p.text for p in section.footer.paragraphs]
+        return "\n".join(parts)
+    if name.endswith(".pdf"):
+        import subprocess
+
+        path = tmp_path / "scan.pdf"
+        path.write_bytes(content)
+        # -raw: the order the text was written in, so a value wrapped in a table cell comes out in one piece
+        # (with -layout the next cell sits between its two lines)
+        return subprocess.run(["pdftotext", "-raw", str(path), "-"], capture_output=True, text=True,
+                              check=True).stdout
+    assert name.endswith(".html"), name
+    return re.sub(r"data:image/[^\"']+", "", content.decode("utf-8"))
+
+
+BRIEFING_FORMATS = ("docx", "pdf", "html")
+
+
+def briefing_files(got) -> dict[str, tuple[str, bytes]]:
+    """The briefings among the downloads, by format (the last one offered of each)."""
+    return {name.rsplit(".", 1)[1]: (name, content) for name, content in got
+            if name.rsplit(".", 1)[-1] in BRIEFING_FORMATS}
+
+
+def make_briefings(at) -> None:
+    for fmt in BRIEFING_FORMATS:
+        at.button(key=f"briefing_make_{fmt}").click().run()
+        assert_clean(at)
+        assert not at.error, [e.value for e in at.error]
+
+
+def a_resident(db_path, residents) -> dict:
+    """One resident whose name is only theirs (three characters, no official's)."""
+    for name, id_number, phone in Database(db_path).rows(
+            "SELECT name, id_number, phone FROM returnees WHERE length(name) = 3 ORDER BY person_id"):
+        if name in residents["names"] and phone in residents["phones"]:
+            return {"name": name, "id": id_number, "phone": phone}
+    raise AssertionError("no resident to test with")
+
+
+def test_the_scanner_finds_an_unmasked_id_phone_and_name_in_every_kind_of_export(access_env, residents, tmp_path):
+    """The scan below proves nothing unless it catches personal data where it is: a resident's full ID
+    number, mobile number and name, alone or inside a text, in a table download read back (CSV, XLSX)
+    and in each format of the briefing read back as the scan reads it; and passes them masked."""
+    from sitrep import briefing, export, privacy
+    from sitrep.briefing.context import Context
+
+    person = a_resident(access_env["db"], residents)
+    plain = [person["id"], person["phone"], person["name"]]
+    assert personal_data_in(plain, residents) == dict(zip(("id", "phone", "name"), plain))
+    inside = [f"身份证{person['id']}号", f"电话:{person['phone']}转", f"联系人{person['name']}(返乡)"]
+    assert set(personal_data_in(inside, residents)) == {"id", "phone", "name"}
+    masked = [privacy.mask_id(person["id"]), privacy.mask_phone(person["phone"]), privacy.mask_name(person["name"])]
+    assert personal_data_in(masked, residents) == {}
+    # a table download, unmasked and masked, read back as the scan reads downloads
+    frame = pd.DataFrame({"name": [person["name"]], "id_number": [person["id"]], "phone": [person["phone"]]})
+    for fmt, make in (("csv", export.to_csv_bytes), ("xlsx", export.to_xlsx_bytes)):
+        ((_, back),) = download_frames([(f"t.{fmt}", make(frame))])
+        assert set(personal_data_in(back.to_numpy().ravel(), residents)) == {"id", "phone", "name"}, fmt
+        ((_, back),) = download_frames([(f"t.{fmt}", make(privacy.mask_frame(frame)))])
+        assert personal_data_in(back.to_numpy().ravel(), residents) == {}, fmt
+    # a briefing whose needs-a-decision list held the resident unmasked, in every format
+    database = Database(access_env["db"])
+    model = briefing.build(Context.make(database.query, lang="zh"), images=False)
+    leaked = dataclasses.replace(model, decisions=pd.DataFrame(
+        [{"item": "核查", "where": "某村", "value_text": person["id"], "responsible_person": person["name"],
+          "phone": person["phone"]}]))
+    for fmt in BRIEFING_FORMATS:
+        text = file_text(f"b.{fmt}", briefing.render(leaked, fmt), tmp_path)
+        assert set(personal_data_in([text], residents)) == {"id", "phone", "name"}, fmt
+        text = file_text(f"b.{fmt}", briefing.render(model, fmt), tmp_path)
+        assert personal_data_in([text], residents) == {}, fmt
 
 
 @pytest.mark.parametrize("user", ["leader1", "analyst1", "officer1", "admin1", "screen1"])
@@ -355,3 +464,108 @@ def test_an_admins_import_is_logged_with_their_name(access_env, tmp_path, monkey
     assert '"files": ["bad funds.csv"]' in imported.detail
     exports = audit.events(event="export")
     assert any("bad funds_rejects.csv" in d for d in exports["detail"]), "the rejects download is logged"
+
+
+# ------------------------------------------------------------------ alerts: scope and who responds
+
+
+@pytest.fixture
+def alert_city(city_db, tmp_path, monkeypatch) -> dict:
+    """The hand-built alert city of test_alerts.py (城东街道 T1, 河西镇 T2) with a leader and an
+    officer of 河西镇 (display name 河西值班员)."""
+    from sitrep.auth import users
+
+    monkeypatch.setenv("SITREP_DB", str(city_db.path))
+    monkeypatch.setenv("SITREP_USERS", str(tmp_path / "users.toml"))
+    monkeypatch.setenv("SITREP_STATE", str(tmp_path / "state.sqlite3"))
+    uf = users.UsersFile(tmp_path / "users.toml")
+    users.add_user(uf, "leader1", "leader", PASSWORD)
+    users.add_user(uf, "officer_t2", "officer", PASSWORD, township=T2, display_name="河西值班员")
+    users.save(uf)
+    return {"db": city_db, "state": tmp_path / "state.sqlite3"}
+
+
+def alert_titles(at) -> list[str]:
+    table = next((df.value for df in at.dataframe if "Alert" in df.value.columns), None)
+    return [] if table is None else table["Alert"].tolist()
+
+
+def monitoring(user: str, **params):
+    at = sign_in(user, params={"as_of": "2022-01-19", **params})
+    at.switch_page("pages/monitoring.py").run()
+    assert_clean(at)
+    return at
+
+
+def test_an_officer_lists_only_the_alerts_of_their_township(alert_city):
+    """On 19 Jan the city lists alerts in 城东街道 (a sentinel run, local cases, red KPIs), the city's own
+    red KPI (villages without a grid owner) and one case in 河西镇 (c4 in 上村): the officer of 河西镇 gets
+    that case only, whatever the URL or the widgets say; a leader gets the city's list."""
+    from sitrep import alerts as engine
+    from sitrep.state import AlertRef, StateStore
+
+    city = listed(alert_city["db"], "2022-01-19")
+    t2 = listed(alert_city["db"], "2022-01-19", T2)
+    assert t2["alert_id"].tolist() == ["case:451481002001001:c4:2022-01-19"]
+    assert "kpi:451481000000:villages_without_grid_owner:2022-01-01" in set(city["alert_id"]) and len(city) > 3
+    # a response in 城东街道 already: its response times are not the officer's to see
+    StateStore(alert_city["state"]).acknowledge(AlertRef.from_row(city[city["township_code"] == T1].iloc[0]),
+                                                "李镇长")
+
+    at = monitoring("leader1")
+    assert sorted(alert_titles(at)) == sorted(engine.title(r, "en") for _, r in city.iterrows())
+
+    at = monitoring("officer_t2", scope=T1)
+    assert alert_titles(at) == ["上村: local case c4 (Asymptomatic)"]
+    for forced in (None, T1, CITY):  # widget state set from outside: the city, the other township
+        at.session_state["sitrep_scope"] = forced
+        at.run()
+        assert_clean(at)
+        assert alert_titles(at) == ["上村: local case c4 (Asymptomatic)"], forced
+    times = next(df.value for df in at.dataframe if "Median hours to close" in df.value.columns)
+    assert set(times["Township"]) <= {"河西镇"}, "no response times of 城东街道"
+
+
+def test_a_response_is_made_under_the_signed_in_users_name_and_logged(alert_city):
+    at = monitoring("officer_t2")
+    assert at.text_input(key="alerts_who").value == "河西值班员", "the who field starts with the user's name"
+    at.text_area(key="alerts_note").input("已通知上村")
+    next(b for b in at.button if b.label == "Acknowledge").click().run()
+    assert_clean(at)
+    from sitrep.state import StateStore
+
+    row = StateStore(alert_city["state"]).statuses().set_index("alert_id").loc["case:451481002001001:c4:2022-01-19"]
+    assert (row["status"], row["acknowledged_by"], row["acknowledge_note"]) == ("acknowledged", "河西值班员", "已通知上村")
+    (logged,) = audit.events(event="alert").itertuples()
+    assert (logged.user_name, logged.role, logged.outcome) == ("officer_t2", "officer", "ok")
+    assert json.loads(logged.detail) == {"action": "acknowledge", "alert_id": "case:451481002001001:c4:2022-01-19",
+                                         "note": "已通知上村", "who": "河西值班员"}
+    # on someone's behalf: the typed name is the responder, the account is in the log
+    at.text_input(key="alerts_who").input("上村王书记")
+    next(b for b in at.button if b.label == "Done: close the alert").click().run()
+    assert_clean(at)
+    logged = audit.events(event="alert").iloc[0]
+    assert logged["user_name"] == "officer_t2" and json.loads(logged["detail"])["who"] == "上村王书记"
+
+
+def test_the_alert_list_takes_its_scope_from_the_access_module_not_the_page(alert_city, monkeypatch):
+    """Whatever view a page hands it (here the whole city), the alert section lists, maps and times only
+    the township user's alerts: the scope comes from sitrep.auth, not from the page."""
+    from datetime import date
+
+    from sitrep.state import AlertRef, StateStore
+    from sitrep.ui import alerts as ui_alerts
+    from sitrep.ui.state import View
+
+    city = listed(alert_city["db"], "2022-01-19")
+    StateStore(alert_city["state"]).acknowledge(AlertRef.from_row(city[city["township_code"] == T1].iloc[0]), "李镇长")
+    view = View(as_of=date(2022, 1, 19), scope=None, lang="en", min_date=date(2022, 1, 1), max_date=date(2022, 1, 24))
+    monkeypatch.setattr(web, "current", lambda: roles.Principal("officer_t2", "officer", township=T2))
+    assert ui_alerts.scope(view) == T2
+    assert ui_alerts.listed_alerts(view)["alert_id"].tolist() == ["case:451481002001001:c4:2022-01-19"]
+    # listing records the alert (c4, in 河西镇); the response in 城东街道 is not the officer's
+    assert set(ui_alerts.response_times_frame(view)["Township"]) == {"河西镇"}
+    monkeypatch.setattr(web, "current", lambda: roles.Principal("leader1", "leader"))
+    assert sorted(ui_alerts.listed_alerts(view)["alert_id"]) == sorted(city["alert_id"])
+    assert set(ui_alerts.response_times_frame(view)["Township"]) == {i18n.t("alerts.times.city", "en"), "城东街道",
+                                                                     "河西镇"}

@@ -106,6 +106,11 @@ def clamp_scope(scope: str | None) -> str | None:
     return roles.clamp_scope(current(), scope)
 
 
+def region_visible(code: str | None) -> bool:
+    """Whether rows of region ``code`` may be shown to this user (a township user: only their township's)."""
+    return roles.in_scope(code, scope_limit())
+
+
 def projection_only() -> bool:
     """A projection screen account: the projection mode only, aggregates only."""
     p = current()
@@ -172,16 +177,17 @@ def export_data(frame: pd.DataFrame, fmt: str, name: str):
     return deferred
 
 
-def logged(content: bytes, file_name: str):
+def logged(content: bytes, file_name: str, **detail):
     """A download that is not a table (a rejects file, a briefing): its bytes in demo mode,
-    else a function that logs the download before handing them over."""
+    else a function that logs the download (with ``detail``: a briefing's format, day and
+    scope) before handing them over."""
     p = current()
     if p is None or p.is_demo:
         return content
     who = _who()
 
     def deferred() -> bytes:
-        audit.record("export", **who, file=file_name, bytes=len(content))
+        audit.record("export", **who, file=file_name, bytes=len(content), **detail)
         return content
 
     return deferred

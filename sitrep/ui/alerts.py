@@ -16,9 +16,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from sitrep import alerts, catalogue, privacy
+from sitrep import alerts, audit, catalogue, privacy
 from sitrep.alerts import config as alert_config
 from sitrep.alerts.engine import township_of
+from sitrep.auth import web as access
 from sitrep.figures import alerts as fig
 from sitrep.rules import rules_version
 from sitrep.state import MAX_NOTE, MAX_WHO, AlertRef, StateError, StateStore, resolve_state_path
@@ -70,10 +71,20 @@ def store() -> StateStore:
     return _store(str(resolve_state_path(db_path=get_db().path)))
 
 
+def scope(view: View) -> str | None:
+    """The view's scope as the access module allows it: a township user's is their township (or a village
+    in it), whatever the page or its widgets say. The alert engine reads the database itself (its signals are
+    cached for the whole city), so the scope is applied here, not by ui.data.query."""
+    return access.clamp_scope(view.scope)
+
+
 def listed_alerts(view: View) -> pd.DataFrame:
     """The alerts listed on the view's day at its scope (sitrep.alerts.compute_alerts) with their response
-    state, open first; records the first time each is listed."""
-    df = _alerts(str(get_db().path), _version(), view.as_of, view.scope)
+    state, open first; records the first time each is listed. A township user gets only alerts whose place
+    lies in their township: not the city's own (city-level KPIs), not another township's."""
+    df = _alerts(str(get_db().path), _version(), view.as_of, scope(view))
+    if access.scope_limit() is not None and not df.empty:
+        df = df[[access.region_visible(code) for code in df["place_code"]]].reset_index(drop=True)
     s = store()
     if not df.empty:
         s.record_seen(AlertRef.from_row(r) for _, r in df.iterrows())
@@ -188,7 +199,7 @@ def render_alerts(view: View) -> None:
 def _map(view: View, df: pd.DataFrame) -> None:
     st.markdown(f"**{view.t('alerts.map_title')}**")
     not_closed = df[df["status"] != "closed"]
-    if view.scope is None:
+    if scope(view) is None:
         level = "township"
         codes = not_closed["township_code"].dropna()
         caption = "alerts.map_caption_city"
@@ -321,7 +332,9 @@ def _respond(view: View, alert) -> None:
             st.info(view.t("alerts.form.closed"))
         else:
             ss = st.session_state
-            ss.setdefault("alerts_who", ss.get("alerts_last_who", ""))
+            # a signed-in user responds under their own name (editable: a response taken on someone's behalf);
+            # whatever is typed, the response is logged under their account (see _on_respond)
+            ss.setdefault("alerts_who", _signed_in_label() or ss.get("alerts_last_who", ""))
             with st.form("alerts_response", border=False):
                 st.text_input(view.t("alerts.form.who"), key="alerts_who", max_chars=MAX_WHO,
                               help=view.t("alerts.form.who_help"))
@@ -359,9 +372,18 @@ def _on_respond(view: View, ref: AlertRef, action: str, title: str) -> None:
     except StateError:
         ss["alerts_flash"] = ("error", view.t("alerts.form.too_long", who=MAX_WHO, note=MAX_NOTE))
         return
+    user = access.current()
+    if user is not None and not user.is_demo:
+        audit.record("alert", user=user.name, role=user.role, alert_id=ref.alert_id, action=action, who=who,
+                     note=note)
     ss["alerts_last_who"] = who
     ss["alerts_note"] = ""
     ss["alerts_flash"] = ("success", view.t(f"alerts.form.done_{action}", alert=title))
+
+
+def _signed_in_label() -> str | None:
+    user = access.current()
+    return None if user is None or user.is_demo else user.label[:MAX_WHO]
 
 
 def _flash() -> None:
@@ -378,10 +400,11 @@ def response_times_frame(view: View) -> pd.DataFrame:
     from sitrep.ui.state import regions_index
 
     regions = regions_index()
-    if view.scope is None:
+    where = scope(view)
+    if where is None:
         times = store().response_times()
     else:
-        times = store().response_times([township_of(view.scope)])
+        times = store().response_times([township_of(where)])
     order = {k: i for i, k in enumerate(alerts.KINDS)}
     times = times.assign(_k=times["kind"].map(order)).sort_values(["township_code", "_k"], na_position="first",
                                                                    kind="stable")
@@ -462,7 +485,7 @@ def render_rt(view: View) -> None:
     st.subheader(t("alerts.rt.section"))
     db = get_db()
     estimates, growth = _rt(str(db.path), (db.version(), _file_stamp(warning_config.default_config_path())),
-                            view.as_of, view.scope)
+                            view.as_of, scope(view))
     left, right = st.columns([3, 1])
     with left:
         st.markdown(f"**{t('alerts.rt.title')}**")
