@@ -6,7 +6,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test setup setup-dev browser-deps demo bench clean
+.PHONY: run test setup setup-dev browser-deps demo bench screenshots clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(VPY) || $(PY) -m venv $(VENV)
@@ -33,7 +33,11 @@ test: setup-dev browser-deps
 	$(VPY) -m pytest
 
 bench: setup-dev
-	$(VPY) -m sitrep bench import demo pages
+	$(VPY) -m sitrep bench import demo pages briefing
+
+# the README's screenshots (docs/screenshots/) from the demo city, in headless Chromium
+screenshots: setup-dev browser-deps demo
+	$(VPY) scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) data/*.duckdb data/demo_exports artifacts
