@@ -2,6 +2,7 @@
 -- param as_of date: the as-of day D; everything is as of the end of that day
 -- param region_code str optional: scope region (city, township or village code); empty = the whole city
 -- param rules rules: quarantine rules for the precise-control KPIs; default data/quarantine_rules.toml
+-- param settings quality: reporting settings for the reporting KPIs; default data/quality_rules.toml ($SITREP_QUALITY)
 -- Row: one KPI: kpi (catalogue key), value (DOUBLE; NULL when it cannot be computed, e.g. no capacity row on D).
 -- "In scope" is the stored macro in_scope(): the record's region is the scope region or lies
 -- below it; the city scope takes every row, including rows with no region.
@@ -175,9 +176,15 @@ command_kpis as (
          where v.dose = 'full' and v.date <= p.d and in_scope(v.region_code, p.scope)) as vaccination_full_pct
 ),
 
+reporting_kpis as (
+    -- data reporting (数据上报) checked now: the stored macro reporting_kpis_on_day()
+    -- (queries/macros/quality_reporting.sql); same values as queries/quality_reporting_kpis.sql
+    select * from reporting_kpis_on_day($settings, $as_of::date, $region_code::varchar, current_localtimestamp())
+),
+
 wide as (
     select columns(*)::double from case_kpis, contact_kpis, returnee_kpis, returnee_control_kpis, capacity_kpis, reserve_kpis, funds_kpis,
-                  grid_kpis, sentinel_kpis, sentinel_alarm_kpis, publicity_kpis, command_kpis
+                  grid_kpis, sentinel_kpis, sentinel_alarm_kpis, publicity_kpis, command_kpis, reporting_kpis
 ),
 
 final as (
@@ -190,7 +197,8 @@ final as (
         test_capacity_use_pct, days_to_test_everyone, reserve_items_below_target, funds_execution_pct,
         grid_complete_pct, villages_without_grid_owner, sentinel_visits_today, sentinel_alarms_today,
         publicity_coverage_7d_pct,
-        orders_open_overdue, supervision_open_overdue, vaccination_full_pct
+        orders_open_overdue, supervision_open_overdue, vaccination_full_pct,
+        reports_complete_pct, reports_on_time_pct, reports_missing
     ))
 )
 

@@ -1,5 +1,6 @@
--- quality_reporting_kpis: the reporting KPIs on the as-of day, in scope, checked now (the
--- classification of quality_reporting_units: the macro reporting_status, queries/macros/quality_reporting.sql).
+-- quality_reporting_kpis: the reporting KPIs on the as-of day, in scope, checked now, one row per KPI
+-- (the macro reporting_kpis_on_day of queries/macros/quality_reporting.sql; kpis.sql gives the same
+-- values, and the classification is the one of quality_reporting_units).
 --   reports_complete_pct  received of the reports expected on the day (pending ones not counted), %
 --   reports_on_time_pct   on time of the received reports whose timeliness is known, %
 --                         (empty when none is known: e.g. a replayed history such as the demo)
@@ -10,25 +11,13 @@
 -- Row: kpi, value.
 with
 
-classified as (
-    select * from reporting_status($settings, $as_of, $as_of, $region_code, current_localtimestamp())
-),
-
-counts as (
-    select count(*) filter (where status <> 'pending') as due,
-           count(*) filter (where status in ('on_time', 'late', 'unknown')) as received,
-           count(*) filter (where status = 'on_time') as on_time,
-           count(*) filter (where status = 'late') as late,
-           count(*) filter (where status = 'missing') as missing
-    from classified
+wide as (
+    select * from reporting_kpis_on_day($settings, $as_of, $region_code, current_localtimestamp())
 ),
 
 final as (
-    select 'reports_complete_pct' as kpi, round(100.0 * received / nullif(due, 0), 1)::double as value from counts
-    union all
-    select 'reports_on_time_pct', round(100.0 * on_time / nullif(on_time + late, 0), 1)::double from counts
-    union all
-    select 'reports_missing', missing::double from counts
+    select kpi, value
+    from wide unpivot include nulls (value for kpi in (reports_complete_pct, reports_on_time_pct, reports_missing))
 )
 
 select * from final

@@ -121,6 +121,15 @@ TABLES = {
         {"date": "2022-01-08", "region_code": V12, "channel": "宣传栏", "activities": 1},   # D-7: outside
         {"date": D, "region_code": V21, "channel": "微信", "activities": 3},
     ],
+    # Reports (data/quality_rules.toml [reporting]): every table here is imported at test time, years
+    # after each 34-hour deadline, by imports of fewer than 7 report days (not history loads), so every
+    # report that came in is late and every one that did not is missing. Due on D: sentinel S1 S2 (in),
+    # labs L1 L2 (in; L2 from its first report on D), publicity V11 V21 (a row in D-6..D) and V12 (none:
+    # 01-08 is D-7), duty day (in) and night (none). Reserves are weekly from 2022-03-31: not due on D.
+    "duty_roster": [
+        {"date": "2022-01-14", "shift": "白班", "leader": "王指挥"},
+        {"date": D, "shift": "白班", "leader": "王指挥"},
+    ],
     "orders": [
         {"order_id": "o1", "issued_at": "2022-01-15 09:00", "task_force": "流调", "region_code": V11,
          "deadline": "2022-01-15 18:00"},                                                 # open, overdue
@@ -168,6 +177,9 @@ EXPECTED_CITY = {
     "orders_open_overdue": 2,            # o1 o2
     "supervision_open_overdue": 2,       # s1 s4
     "vaccination_full_pct": 40.0,        # (300 + 100) / 1000
+    "reports_complete_pct": 77.8,        # 7 of 9 due: S1 S2 L1 L2 V11 V21 day; V12 and night missing
+    "reports_on_time_pct": 0.0,          # 0 of the 7, all late
+    "reports_missing": 2,                # V12, night shift
 }
 
 EXPECTED_T1 = {
@@ -184,6 +196,9 @@ EXPECTED_T1 = {
     "orders_open_overdue": 1,            # o1 (o2 has no region: city only)
     "supervision_open_overdue": 1,       # s1
     "vaccination_full_pct": 50.0,        # 300 / 600
+    "reports_complete_pct": 75.0,        # S1 L1 V11 of S1 L1 V11 V12 (L2 and the duty roster: city only)
+    "reports_on_time_pct": 0.0,
+    "reports_missing": 1,                # V12
 }
 
 
@@ -223,6 +238,8 @@ def test_other_township_and_village_scope(kpi_db):
     assert v11["returnees_registered"] == 2              # r1 and r6 (in group G111)
     assert v11["grid_complete_pct"] == 100.0             # V11 and G111
     assert v11["publicity_coverage_7d_pct"] == 100.0
+    assert (t2["reports_complete_pct"], t2["reports_missing"]) == (100.0, 0)    # S2, V21
+    assert (v11["reports_complete_pct"], v11["reports_missing"]) == (100.0, 0)  # S1, L1, V11
 
 
 def test_a_day_without_capacity_rows_gives_no_capacity_figures(kpi_db):
@@ -230,6 +247,9 @@ def test_a_day_without_capacity_rows_gives_no_capacity_figures(kpi_db):
     assert got["test_capacity_use_pct"] is None and got["days_to_test_everyone"] is None
     assert got["cases_new"] == 1                         # c6
     assert got["sentinel_visits_today"] == 7
+    # reports due on 01-14: S1 (in) S2; L1 (in since 01-13; its rows are 01-13 and D, L2 not yet);
+    # publicity V11 (01-09) V12 (01-08) in 01-08..01-14, V21 not; duty day (in), night
+    assert (got["reports_complete_pct"], got["reports_missing"]) == (50.0, 4)  # 4 of 8
 
 
 def test_the_day_after(kpi_db):
@@ -258,6 +278,10 @@ def test_records_behind_each_count_match_the_count(kpi_db):
                 assert len(rows) == got[kpi.key], (kpi.key, scope)
         below = kpi_db.query("kpi_records_reserve_items_below_target", as_of=D, region_code=scope)
         assert int(below["below_target"].sum()) == got["reserve_items_below_target"], scope
+        reports = kpi_db.query(catalogue.by_key()["reports_missing"].records, as_of=D, region_code=scope)
+        assert (reports["status"] == "missing").sum() == got["reports_missing"], scope
+        received = reports["status"].isin(["on_time", "late", "unknown"]).sum()
+        assert round(100 * received / len(reports), 1) == got["reports_complete_pct"], scope
 
 
 def test_cli_prints_the_same_values(kpi_db):

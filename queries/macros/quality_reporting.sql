@@ -137,3 +137,29 @@ classified as (
 )
 
 select * from classified;
+
+-- The reporting KPIs of the catalogue on one day, in scope, as one row (kpis.sql and
+-- quality_reporting_kpis.sql read it):
+--   reports_complete_pct  received of the reports expected on the day (pending ones not counted), %
+--   reports_on_time_pct   on time of the received reports whose timeliness is known, %
+--   reports_missing       reports expected on the day that did not come in by their deadline
+CREATE OR REPLACE MACRO reporting_kpis_on_day(settings_json, as_of, scope, check_time) AS TABLE
+with
+
+counts as (
+    select count(*) filter (where status <> 'pending') as due,
+           count(*) filter (where status in ('on_time', 'late', 'unknown')) as received,
+           count(*) filter (where status = 'on_time') as on_time,
+           count(*) filter (where status = 'late') as late,
+           count(*) filter (where status = 'missing') as missing
+    from reporting_status(settings_json, as_of, as_of, scope, check_time)
+),
+
+final as (
+    select round(100.0 * received / nullif(due, 0), 1)::double as reports_complete_pct,
+           round(100.0 * on_time / nullif(on_time + late, 0), 1)::double as reports_on_time_pct,
+           missing::double as reports_missing
+    from counts
+)
+
+select * from final;
