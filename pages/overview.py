@@ -11,15 +11,16 @@ from sitrep.ui import widgets as w
 
 view = ui.view()
 w.header(view, "overview.title")
+kpis.render_trust(view)
 
 now, before = w.kpi_values(view)
-# order chosen so the cards pack into three even rows
-ORDER = ["cases", "command", "screening", "monitoring", "publicity", "preparedness"]
+# order chosen so the cards pack into few, even rows of at most 8
+ORDER = ["cases", "monitoring", "command", "publicity", "screening", "preparedness"]
 w.kpi_groups(view, [(view.t(f"overview.pillar_{p}"), [k.key for k in catalogue.for_pillar(p)]) for p in ORDER],
              now, before, per_row=8)
 
 cat = catalogue.by_key()
-left, right = st.columns([3, 2])
+left, right = st.columns([1, 1])  # the decision list needs room for who to call
 with left:
     st.subheader(view.t("overview.map_title"))
     map_kpi = st.selectbox(view.t("overview.map_kpi"), list(cat), key="overview_map_kpi",
@@ -33,10 +34,18 @@ with left:
                  palette="greens" if kpi.up_is_good else "oranges")
 with right:
     st.subheader(view.t("overview.needs_decision"))
-    decisions = kpis.needs_decision(view, now)
-    if decisions.empty:
-        st.success(view.t("overview.nothing_red"))
-    else:
+    alerts = kpis.open_alerts(view)
+    decisions = kpis.needs_decision(view, now, covered=kpis.open_alert_keys(view))
+    if alerts.empty and decisions.empty:
+        st.success(view.t("overview.nothing_to_decide"))
+    if not alerts.empty:
+        st.markdown(f"**{view.t('overview.open_alerts', n=len(alerts))}**")
+        w.table(view, alerts, name=f"open_alerts_{view.as_of}", key="open_alerts", height=248,
+                column_labels={"phone": view.t("overview.col_phone")})
+    if not decisions.empty:
+        st.markdown(f"**{view.t('overview.red_kpis', n=len(decisions))}**")
+        if not alerts.empty:
+            st.caption(view.t("overview.red_kpis_caption"))
         w.table(view, decisions, name=f"needs_decision_{view.as_of}", key="decisions",
                 column_labels={"phone": view.t("overview.col_phone")})
     st.subheader(view.t("overview.epi_curve"))

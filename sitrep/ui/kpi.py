@@ -6,11 +6,21 @@ daily briefing); here it runs on the cached queries and is laid out for the page
 
 from __future__ import annotations
 
-import pandas as pd
+from datetime import date, datetime
 
-from sitrep import decisions
-from sitrep.ui.data import query
+import pandas as pd
+import streamlit as st
+
+from sitrep import catalogue, decisions, i18n, quality
+from sitrep.auth import web as access
+from sitrep.figures import STATUS_ICONS
+from sitrep.ui import alerts as alerts_ui
+from sitrep.ui.data import get_db, query
 from sitrep.ui.state import View, regions_index, scope_name
+
+# trust status -> the KPI status whose icon and colour it borrows (an icon and a word, never colour alone)
+TRUST_AS_STATUS = {"ok": "ok", "warn": "amber", "bad": "red"}
+TRUST_COLOURS = {"ok": "green", "warn": "orange", "bad": "red"}
 
 
 def child_level(view: View) -> str:
@@ -27,13 +37,93 @@ def kpis_by_region(view: View) -> pd.DataFrame:
     return decisions.kpis_by_region(query, view.as_of, view.scope, regions_index())
 
 
-def needs_decision(view: View, now: dict) -> pd.DataFrame:
+def open_alert_keys(view: View) -> set[tuple[str, str]]:
+    """(kpi, place_code) of the KPI alerts nobody has responded to yet (sitrep.ui.alerts)."""
+    df = alerts_ui.listed_alerts(view)
+    df = df[(df["status"] == "open") & (df["kind"] == "kpi")]
+    return set(zip(df["kpi"], df["place_code"]))
+
+
+def needs_decision(view: View, now: dict, covered: set[tuple[str, str]] = frozenset()) -> pd.DataFrame:
     """Items red on the catalogue: at the scope itself and in each region below it, with
-    the grid person responsible for that region."""
+    the grid person responsible for that region; less those in ``covered`` ((kpi, region_code)
+    pairs, e.g. :func:`open_alert_keys`, listed already as open alerts)."""
+    regions = regions_index()
     items = decisions.needs_decision(query, as_of=view.as_of, scope=view.scope, lang=view.lang, now=now,
-                                     scope_name=scope_name(view), regions=regions_index(),
+                                     scope_name=scope_name(view), regions=regions,
                                      by_region=kpis_by_region(view))
+    city = next((c for c, r in regions.items() if r["level"] == "city"), None)
+    place = items["region_code"].where(items["region_code"].notna(), city)
+    listed = pd.Series([(k, c) in covered for k, c in zip(items["kpi"], place)], index=items.index, dtype=bool)
+    items = items[~listed]
     cols = {"item": view.t("overview.col_item"), "where": view.t("overview.col_where"),
             "value_text": view.t("overview.col_value"), "responsible_person": view.t("overview.col_responsible"),
             "phone": "phone"}
     return items[list(cols)].rename(columns=cols)
+
+
+def open_alerts(view: View) -> pd.DataFrame:
+    """The open alerts (sitrep.ui.alerts.open_alerts_summary) with the page's column headers; the
+    phone column keeps its name so that the table masks it."""
+    df = alerts_ui.open_alerts_summary(view)
+    cols = {"item": view.t("overview.col_item"), "where": view.t("overview.col_where"),
+            "since": view.t("overview.col_since"), "responsible": view.t("overview.col_responsible"),
+            "phone": "phone"}
+    return df[list(cols)].rename(columns=cols)
+
+
+# ---------------------------------------------------------------- data trust per pillar
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _trust(path: str, version: tuple | None, config_stamp: float, as_of: date, scope: str | None,
+           now: datetime) -> dict[str, dict]:
+    return quality.trust_by_pillar(get_db(), as_of, scope, now=now)
+
+
+def data_trust(view: View) -> tuple[dict[str, dict], datetime]:
+    """sitrep.quality.trust_by_pillar for the view (its day, its scope as the user may see it), checked
+    this hour; cached per database version, settings file, day, scope and hour. Returns it and the hour."""
+    db = get_db()
+    now = quality.now_hour()
+    stamp = quality.load_config().path.stat().st_mtime
+    return _trust(str(db.path), db.version(), stamp, view.as_of, access.clamp_scope(view.scope), now), now
+
+
+def trust_reasons(view: View, trust: dict[str, dict]) -> list[str]:
+    """Why each pillar that is not trusted is not, in the view's language."""
+    rules = {r.name: (r.zh if view.lang == "zh" else r.en) for r in quality.load_config().rules}
+    out = []
+    for pillar, t in trust.items():
+        name = view.t(f"nav.{pillar}")
+        if t["stale_tables"]:
+            tables = "、".join(i18n.table_label(x, view.lang) for x in t["stale_tables"])
+            out.append(view.t("overview.trust_why_stale", pillar=name, tables=tables))
+        if not t["complete"]:
+            out.append(view.t("overview.trust_why_incomplete", pillar=name, pct=t["complete_pct"]))
+        if t["broken_rules"]:
+            sep = ";" if view.lang == "zh" else "; "
+            out.append(view.t("overview.trust_why_rules", pillar=name,
+                              rules=sep.join(f"{rules.get(k, k)} ({n})" for k, n in t["broken_rules"].items())))
+        if t["failed_rules"]:
+            out.append(view.t("overview.trust_why_failed", pillar=name, rules=", ".join(t["failed_rules"])))
+    return out
+
+
+def trust_line(view: View, trust: dict[str, dict], checked: datetime) -> str:
+    """One line: the label, then each pillar in catalogue order with an icon and a word."""
+    parts = []
+    for pillar in catalogue.PILLARS:
+        status = trust[pillar]["status"]
+        icon = STATUS_ICONS[TRUST_AS_STATUS[status]]
+        parts.append(f"{view.t(f'nav.{pillar}')} :{TRUST_COLOURS[status]}[{icon} {view.t(f'overview.trust_{status}')}]")
+    when = view.t("overview.trust_as_of", as_of=view.date_text(view.as_of), checked=checked.strftime("%Y-%m-%d %H:%M"))
+    colon = ":" if view.lang == "zh" else ": "
+    return f"**{view.t('overview.trust_label')}**{colon}" + "\u2003".join(parts) + f"  \n:gray[{when}]"
+
+
+def render_trust(view: View) -> None:
+    """The data-trust indicator: one compact line, the reasons in its tooltip."""
+    trust, checked = data_trust(view)
+    reasons = trust_reasons(view, trust)
+    st.markdown(trust_line(view, trust, checked), help="\n\n".join([view.t("overview.trust_help"), *reasons]))
