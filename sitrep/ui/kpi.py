@@ -123,7 +123,13 @@ def trust_line(view: View, trust: dict[str, dict], checked: datetime) -> str:
 
 
 def render_trust(view: View) -> None:
-    """The data-trust indicator: one compact line, the reasons in its tooltip."""
+    """The data-trust indicator: one compact line, the reasons in its tooltip.
+
+    Not for an account limited to a township yet: trust reads the freshness of every table
+    (queries/quality_freshness.sql, city-wide metadata like import_latest), which the access rules
+    do not list as scope-free (sitrep.auth.roles.SCOPE_FREE_QUERIES)."""
+    if access.scope_limit() is not None:
+        return
     trust, checked = data_trust(view)
     reasons = trust_reasons(view, trust)
     st.markdown(trust_line(view, trust, checked), help="\n\n".join([view.t("overview.trust_help"), *reasons]))
