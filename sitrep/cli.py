@@ -82,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE", help="the file to write")
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the briefing")
     p.add_argument("--no-images", action="store_true", help="leave the charts and maps out (tables only)")
+    p.add_argument("--user", help="who writes it (recorded in the audit log; default: $USER)")
     p.add_argument("--quiet", action="store_true", help="no progress output on stderr")
 
     p = sub.add_parser("alerts", help="the alert list of a day with its response state")

@@ -47,21 +47,32 @@ def frames(at) -> list[pd.DataFrame]:
 @pytest.fixture
 def downloads(monkeypatch) -> list[tuple[str, bytes]]:
     """Every download a page offers, as the user would get it (deferred downloads are made)."""
+    from streamlit.delta_generator import DeltaGenerator
+
     got: list[tuple[str, bytes]] = []
     original = st.download_button
+    original_method = DeltaGenerator.download_button
 
-    def recording(label, data, file_name=None, *args, **kwargs):
+    def record(data, file_name) -> None:
         content = data() if callable(data) else data
         got.append((file_name, content if isinstance(content, bytes) else str(content).encode()))
+
+    def recording(label, data, file_name=None, *args, **kwargs):
+        record(data, file_name)
         return original(label, data, file_name, *args, **kwargs)
 
+    def recording_method(self, label, data, file_name=None, *args, **kwargs):  # slot.download_button(...)
+        record(data, file_name)
+        return original_method(self, label, data, file_name, *args, **kwargs)
+
     monkeypatch.setattr(st, "download_button", recording)
+    monkeypatch.setattr(DeltaGenerator, "download_button", recording_method)
     return got
 
 
 def download_frames(got) -> list[tuple[str, pd.DataFrame]]:
     out = []
-    for name, content in got:
+    for name, content in dict.fromkeys(got):  # each rerun offers the same files again: read each once
         if name.endswith(".csv"):
             out.append((name, pd.read_csv(io.BytesIO(content), dtype=str, encoding="utf-8-sig")))
         elif name.endswith(".xlsx"):
@@ -130,17 +141,23 @@ def test_a_projection_screen_account_gets_the_projection_and_nothing_else(access
         at.switch_page("pages/screening.py")
 
 
-def test_unmasking_needs_the_grant_and_the_switch_and_is_logged(access_env):
+def test_unmasking_needs_the_grant_and_the_switch_and_is_logged(access_env, downloads, residents):
     at = sign_in("analyst2")
     at.switch_page("pages/screening.py").run()
     at.selectbox(key="screening_worklist_township").set_value(access_env["township"]).run()
     assert worklist_ids(at) and all("*" in v for v in worklist_ids(at))
     assert audit.events(event="unmask").empty
+    before = len(downloads)
     at.toggle(key=web.UNMASK_WIDGET).set_value(True).run()
     assert_clean(at)
     assert all(re.fullmatch(r"\d{17}[\dX]", v) for v in worklist_ids(at))
     logged = audit.events(event="unmask")
     assert len(logged) >= 1 and set(logged["user_name"]) == {"analyst2"}
+    # what the export scan below looks for is really there in a download made with the grant switched on
+    found = [set(personal_data_in(df.to_numpy().ravel(), residents)) for _, df in download_frames(downloads[before:])]
+    assert {"id", "phone", "name"} in found, "the worklist's CSV and XLSX hold all three"
+    unmasked = [json.loads(d) for d in audit.events(event="export")["detail"]]
+    assert any(d["unmasked"] for d in unmasked), "a download of unmasked data says so in the log"
     at.toggle(key=web.UNMASK_WIDGET).set_value(False).run()
     assert all("*" in v for v in worklist_ids(at))
 
@@ -300,7 +317,8 @@ def personal_data_in(cells, residents) -> dict[str, str]:
     two lines; a name as a whole cell, as a run of Chinese characters on its own, or (three-character
     names) anywhere in the text."""
     found: dict[str, str] = {}
-    long_names = [n for n in residents["names"] if len(n) >= 3]
+    names = residents["names"]
+    longest = max(map(len, names), default=0)
     for cell in cells:
         if cell is None or (isinstance(cell, float) and cell != cell):
             continue
@@ -312,10 +330,16 @@ def personal_data_in(cells, residents) -> dict[str, str]:
                     found.setdefault("id", text[:80])
                 if run[i:i + 11] in residents["phones"]:
                     found.setdefault("phone", text[:80])
-        if text.strip() in residents["names"] or any(r in residents["names"] for r in CJK_RUN.findall(text)):
+        runs = CJK_RUN.findall(text)
+        if not runs:  # no Chinese character: no name
+            continue
+        if text.strip() in names or any(r in names for r in runs):
             found.setdefault("name", text[:80])
-        elif len(joined) > 3 and any(n in joined for n in long_names):
-            found.setdefault("name", next(n for n in long_names if n in joined))
+        elif len(joined) > 3:
+            inside = (joined[i:i + k] for k in range(3, longest + 1) for i in range(len(joined) - k + 1))
+            hit = next((part for part in inside if part in names), None)
+            if hit:
+                found.setdefault("name", hit)
     return found
 
 
@@ -410,12 +434,17 @@ def test_the_scanner_finds_an_unmasked_id_phone_and_name_in_every_kind_of_export
 
 
 @pytest.mark.parametrize("user", ["leader1", "analyst1", "officer1", "admin1", "screen1"])
-def test_no_export_made_without_the_unmask_grant_holds_personal_data(access_env, downloads, residents, user):
+def test_no_export_made_without_the_unmask_grant_holds_personal_data(access_env, downloads, residents, user,
+                                                                     tmp_path):
+    """Every page each role may open, every table on it and every download it offers (tables as CSV and
+    XLSX, the daily briefing as DOCX, PDF and HTML), read back and scanned (the scanner is proven above)."""
     at = sign_in(user)
     pages = [p for p in PILLARS + ["data", "explorer"]
              if roles.page_allowed(users_principal(user), p) and user != "screen1"]
     for page in pages:
         open_page(at, page)
+        if page == "overview":
+            make_briefings(at)
         if page == "overview" and any(s.key == "records_overview" for s in at.selectbox):
             for value in at.selectbox(key="records_overview").options:
                 at.selectbox(key="records_overview").select(value).run()
@@ -433,8 +462,34 @@ def test_no_export_made_without_the_unmask_grant_holds_personal_data(access_env,
     assert downloads or user in ("screen1",), "the pages offered downloads"
     for name, df in download_frames(downloads):
         scan(f"{user} download {name}", list(df.columns) + list(df.to_numpy().ravel()), residents)
+    files = briefing_files(downloads)
+    assert sorted(files) == ([] if user == "screen1" else sorted(BRIEFING_FORMATS))
+    for name, content in files.values():
+        scan(f"{user} briefing {name}", [file_text(name, content, tmp_path)], residents)
+    made = {name.rsplit(".", 1)[-1] for name, _ in downloads}
+    assert made <= {"csv", "xlsx", *BRIEFING_FORMATS}, f"a download the scan does not read: {made}"
     if user != "screen1":
         assert not audit.events(event="export").empty, "every download is logged"
+
+
+def test_each_briefing_download_is_logged_with_the_user_format_day_and_scope(access_env, downloads, tmp_path):
+    """The daily briefing as a township officer: their township's, each format's download in the audit log
+    under their name with the format, the day and the scope; and nothing personal in any of them."""
+    at = sign_in("officer1", params={"as_of": "2022-03-01"})
+    make_briefings(at)
+    files = briefing_files(downloads)
+    assert sorted(files) == sorted(BRIEFING_FORMATS)
+    own_name = region_names(access_env["db"], access_env["township"])[0]
+    for fmt, (name, content) in files.items():
+        text = file_text(name, content, tmp_path)
+        assert own_name in text, fmt
+    logged = audit.events(event="export")
+    assert set(logged["user_name"]) == {"officer1"} and set(logged["role"]) == {"officer"}
+    details = [d for d in map(json.loads, logged["detail"]) if d["file"].rsplit(".", 1)[1] in BRIEFING_FORMATS]
+    assert {d["format"] for d in details} == set(BRIEFING_FORMATS)
+    for d in details:
+        assert (d["as_of"], d["scope"], d["lang"]) == ("2022-03-01", access_env["township"], "en")
+        assert d["file"] == files[d["format"]][0] and d["bytes"] == len(files[d["format"]][1])
 
 
 def users_principal(name: str):
@@ -569,3 +624,21 @@ def test_the_alert_list_takes_its_scope_from_the_access_module_not_the_page(aler
     assert sorted(ui_alerts.listed_alerts(view)["alert_id"]) == sorted(city["alert_id"])
     assert set(ui_alerts.response_times_frame(view)["Township"]) == {i18n.t("alerts.times.city", "en"), "城东街道",
                                                                      "河西镇"}
+
+
+def test_a_briefing_written_on_the_command_line_is_logged_under_the_given_user(access_env, tmp_path):
+    import subprocess
+    import sys
+
+    from sitrep.db import ROOT
+
+    out = tmp_path / "b.html"
+    run = subprocess.run([sys.executable, "-m", "sitrep", "briefing", "--db", str(access_env["db"]), "--as-of",
+                          "2022-03-01", "--scope", access_env["township"], "--out", str(out), "--no-images",
+                          "--user", "王值班", "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    (logged,) = audit.events(event="export").itertuples()
+    assert logged.user_name == "王值班"
+    assert json.loads(logged.detail) == {"as_of": "2022-03-01", "bytes": out.stat().st_size, "file": "b.html",
+                                         "format": "html", "lang": "zh", "scope": access_env["township"],
+                                         "via": "cli"}

@@ -98,6 +98,15 @@ def cli_briefing(args) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
+    import os
+
+    from sitrep.audit import record_quietly
+
+    # in the audit log as a download from the dashboard is (a briefing leaves the system)
+    if not record_quietly("export", user=getattr(args, "user", None) or os.environ.get("USER"), via="cli",
+                          file=out.name, bytes=len(data), format=fmt, as_of=ctx.as_of.isoformat(), scope=ctx.scope,
+                          lang=ctx.lang, db_path=args.db) and not args.quiet:
+        print("briefing: could not write the audit log", file=sys.stderr)
     if briefing.images_note and not args.quiet:
         print(f"briefing: {briefing.images_note}", file=sys.stderr)
     if not args.quiet:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sitrep import briefing
+from sitrep.auth import web as access
 from sitrep.briefing.context import Context
 from sitrep.ui.data import db_version, query
 from sitrep.ui.state import View
@@ -19,7 +20,9 @@ ICONS = {"docx": ":material/description:", "pdf": ":material/picture_as_pdf:", "
 
 
 def _key(view: View) -> tuple:
-    return (db_version(), view.as_of, view.scope, view.lang)
+    # the user too: a briefing built before a sign-out is not offered to the next user of the browser
+    user = access.current()
+    return (user.name if user else None, db_version(), view.as_of, view.scope, view.lang)
 
 
 def downloads(view: View) -> None:
@@ -39,6 +42,9 @@ def downloads(view: View) -> None:
                     _build(view, store, fmt)
             if fmt in store:
                 data, name = store[fmt]
+                # each download is written to the audit log: who, which format, which day and scope
+                data = access.logged(data, name, format=fmt, as_of=view.as_of.isoformat(), scope=view.scope,
+                                     lang=view.lang)
                 slot.download_button(view.t("briefing.ui.download", fmt=LABELS[fmt]), data, file_name=name,
                                      mime=briefing.MIME[fmt], key=f"briefing_get_{fmt}", icon=":material/download:",
                                      on_click="ignore", type="primary", width="stretch")
