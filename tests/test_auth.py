@@ -16,12 +16,12 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urlparse
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sitrep import audit, cli
+from sitrep import audit, cli, i18n
 from sitrep.auth import login, roles, store, users, web
 from sitrep.db import ROOT, Database
 
@@ -408,6 +408,19 @@ def test_in_a_browser_a_refresh_keeps_the_sign_in_and_sign_out_ends_it(demo_db, 
         page.wait_for_function("!document.cookie.includes('sitrep_session=')", timeout=30_000)
         page.reload()
         page.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
+        # a link to a page while signed out: the sign-in (no "page not found"), then that page
+        page.goto(f"{url}/monitoring?lang=en")
+        page.wait_for_function("""() => document.querySelector('[data-testid="stForm"]')
+            && !document.querySelector('[data-testid="stStatusWidget"]')""", timeout=60_000)
+        page.wait_for_timeout(500)
+        assert page.get_by_text("Page not found").count() == 0
+        page.get_by_label("User name").fill("officer1")
+        page.get_by_role("textbox", name="Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        wait_for_app(page, timeout=60_000)
+        assert urlparse(page.url).path == "/monitoring"
+        assert page.get_by_role("heading", name=i18n.t("monitoring.title", "en")).count() == 1
+        assert page.get_by_text("Page not found").count() == 0
         context.close()
     finally:
         proc.terminate()

@@ -240,7 +240,11 @@ def halt(title: str) -> NoReturn:
     """Stop the run after a navigation of one empty page: a run that stopped before any
     st.navigation call would put Streamlit in its pages-folder mode, where a page file
     runs on its own, without dashboard.py and so without this gate."""
-    st.navigation([st.Page(_nothing, title=title, url_path="signin", default=True)], position="hidden").run()
+    # the dashboard's page addresses lead here too: a link to a page (/monitoring) opens the sign-in
+    # without Streamlit's "page not found", and after signing in that page is shown
+    pages = [st.Page(_nothing, title=title, url_path="signin", default=True)]
+    pages += [st.Page(_nothing, title=title, url_path=key) for key in roles.PAGE_PERMISSIONS if key != "overview"]
+    st.navigation(pages, position="hidden").run()
     st.stop()
 
 
