@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -227,9 +228,23 @@ class Database:
             if self._con is None or stamp != self._stamp:
                 # The old connection is dropped, not closed: a query still running on one of
                 # its cursors in another session finishes on the old snapshot.
-                self._con = _connect_read_only(self.path)
-                self._stamp = stamp
+                con = _connect_read_only(self.path)
+                if stored_fingerprint(con) != schema_fingerprint():
+                    # made by an older sitrep: its tables and macros are brought up to date the
+                    # way every write is made (a copy swapped in), then read
+                    self._upgrade()
+                    stamp = self.version()
+                    con = _connect_read_only(self.path)
+                self._con, self._stamp = con, stamp
             return self._con.cursor()
+
+    def _upgrade(self) -> None:
+        try:
+            with self.writer():
+                pass
+        except OSError as e:
+            raise QueryError(f"{self.path} was made by an older version of sitrep and could not be brought up "
+                             f"to date ({e}); run `python -m sitrep import` with write access once") from None
 
     def sql(self, sql: str, params: dict[str, Any] | None = None):
         """Run SQL with bound parameters; return a pandas DataFrame."""
@@ -334,16 +349,42 @@ MACROS = (
 )
 
 
+def _macro_files() -> list[Path]:
+    return sorted((QUERY_DIR / "macros").glob("*.sql"))
+
+
+def schema_fingerprint() -> str:
+    """A hash of everything :func:`ensure_schema` creates: the contract's tables, the macros and
+    queries/macros/*.sql. A database whose stored fingerprint differs was made by another version
+    of sitrep (e.g. a query now calls a macro the file does not have yet)."""
+    h = hashlib.sha256()
+    for part in (*contract.all_ddl(), *MACROS, *(p.read_text(encoding="utf-8") for p in _macro_files())):
+        h.update(part.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create every contract table (and the importer's own tables) that is missing, and
-    the shared macros."""
+    the shared macros; record the schema fingerprint."""
     for ddl in contract.all_ddl():
         con.execute(ddl)
     for macro in MACROS:
         con.execute(macro)
     # Table macros shared by several named queries (queries/macros/*.sql, one file of statements each).
-    for path in sorted((QUERY_DIR / "macros").glob("*.sql")):
+    for path in _macro_files():
         con.execute(path.read_text(encoding="utf-8"))
+    con.execute("CREATE TABLE IF NOT EXISTS sitrep_schema (fingerprint VARCHAR NOT NULL)")
+    con.execute("DELETE FROM sitrep_schema")
+    con.execute("INSERT INTO sitrep_schema VALUES (?)", [schema_fingerprint()])
+
+
+def stored_fingerprint(con: duckdb.DuckDBPyConnection) -> str | None:
+    try:
+        row = con.execute("SELECT max(fingerprint) FROM sitrep_schema").fetchone()
+    except duckdb.CatalogException:
+        return None
+    return row[0] if row else None
 
 
 def connect_memory() -> duckdb.DuckDBPyConnection:

@@ -42,5 +42,18 @@ def query(name: str, **params) -> pd.DataFrame:
     # their township, and a query that could read outside it is refused (sitrep.auth.roles)
     params = access.scoped_params(name, {p.name for p in load_query(name).params}, params)
     db = get_db()
-    # the quarantine rules file feeds some queries too: editing it must not serve stale results
-    return _run(name, str(db.path), (db.version(), rules_version()), tuple(sorted(params.items())))
+    # the quarantine rules and quality settings files feed some queries too (bound as parameters
+    # when not given): editing them must not serve stale results
+    return _run(name, str(db.path), (db.version(), rules_version(), quality_version()),
+                tuple(sorted(params.items())))
+
+
+def quality_version() -> tuple | None:
+    """Changes whenever the quality settings file ($SITREP_QUALITY, data/quality_rules.toml) does."""
+    from sitrep.quality.config import config_path
+
+    p = config_path()
+    try:
+        return (str(p.resolve()), p.stat().st_mtime_ns)
+    except FileNotFoundError:
+        return None
