@@ -128,6 +128,35 @@ def test_an_admin_imports_and_reads_the_audit_log(access_env):
     at.selectbox(key="audit_event").set_value("login").run()
     log = next(df for df in frames(at) if "Event" in df.columns)
     assert set(log["Event"]) == {"sign-in"}
+    # by user, and by day: a record of another user and another day is left out
+    audit.record("export", user="analyst1", role="analyst", file="x.csv", rows=1)
+    at.selectbox(key="audit_event").set_value(None).run()
+    at.selectbox(key="audit_user").set_value("analyst1").run()
+    log = next(df for df in frames(at) if "Event" in df.columns)
+    assert log[["User", "Event"]].values.tolist() == [["analyst1", "download"]]
+    from datetime import date, timedelta
+
+    at.selectbox(key="audit_user").set_value(None).run()
+    at.date_input(key="audit_until").set_value(date.today() - timedelta(days=1)).run()
+    assert next(df for df in frames(at) if "Event" in df.columns).empty, "nothing before today"
+
+
+ALL_PAGES = PILLARS + ["data", "explorer"]
+PAGES_OF = {
+    "leader1": PILLARS, "officer1": PILLARS, "analyst1": PILLARS + ["data", "explorer"],
+    "admin1": PILLARS + ["data"], "screen1": [],
+}
+
+
+@pytest.mark.parametrize("user", sorted(PAGES_OF))
+def test_each_role_opens_exactly_its_pages(access_env, user):
+    at = sign_in(user)
+    for page in ALL_PAGES:
+        if page in PAGES_OF[user]:
+            at.switch_page(f"pages/{page}.py")  # in the navigation (raises otherwise)
+        else:
+            with pytest.raises(ValueError):
+                at.switch_page(f"pages/{page}.py")
 
 
 def test_a_projection_screen_account_gets_the_projection_and_nothing_else(access_env):
