@@ -269,6 +269,20 @@ def test_the_sign_in_form_lets_in_only_the_right_password_and_sign_out_ends_it(a
     assert list(log["event"])[:2] == ["logout", "login"]
 
 
+def test_the_run_that_signs_in_lays_out_the_page_as_the_runs_after_it(access_env):
+    """Streamlit keeps an element (an open expander, a drawn chart) from one run to the next by its
+    place on the page: the run that signs in must place everything where the next run does, or the
+    first click after signing in rebuilds the page (the briefing's expander closed on its first button)."""
+    def layout(at):
+        return [(i, type(el).__name__) for i, el in at.main.children.items()]
+
+    at = sign_in("leader1")
+    first = layout(at)
+    at.run()
+    assert_clean(at)
+    assert layout(at) == first
+
+
 def test_a_refresh_keeps_the_sign_in_through_the_session_cookie(access_env, monkeypatch):
     """AppTest has no browser: the cookie a refreshed page sends is handed in directly (the
     browser test below checks the real cookie)."""

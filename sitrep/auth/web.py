@@ -269,6 +269,10 @@ def _refuse(lang: str) -> None:
 
 def _local(uf: users.UsersFile, lang: str) -> Principal:
     ss = st.session_state
+    # the sign-in form's place, kept (empty) on every run: the run that signs in and the runs after it
+    # then lay out the page alike, so the first click after signing in does not rebuild the page
+    # (an open expander would close, a chart would be drawn anew)
+    box = st.empty()
     token = ss.get(TOKEN_KEY)
     if token:
         p = login.resume(uf, token)
@@ -281,7 +285,7 @@ def _local(uf: users.UsersFile, lang: str) -> Principal:
     if p is not None:
         ss[TOKEN_KEY] = token
         return p
-    return _sign_in_form(uf, lang)
+    return _sign_in_form(uf, lang, box)
 
 
 def _cookie() -> str | None:
@@ -315,14 +319,13 @@ def _forget() -> None:
         ss.pop(k, None)
 
 
-def _sign_in_form(uf: users.UsersFile, lang: str) -> Principal:
+def _sign_in_form(uf: users.UsersFile, lang: str, box) -> Principal:
     """The sign-in form, alone on the page; a good sign-in starts a session and the run
     goes on to the page asked for."""
     ss = st.session_state
     title = _t("sign_in_title", lang)
     if ss.pop("_sitrep_signed_out", False) or _cookie():  # signed out, or a stale cookie
         _clear_cookie()
-    box = st.empty()
     with box.container():
         st.title(title)
         with st.form("auth_sign_in"):
