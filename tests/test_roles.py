@@ -9,6 +9,7 @@ import dataclasses
 import io
 import json
 import re
+from urllib.parse import unquote
 
 import pandas as pd
 import pytest
@@ -245,6 +246,8 @@ def test_a_screen_account_opening_a_page_url_gets_the_projection_mode(access_env
     assert_clean(at)
     body = "\n".join(el.proto.body for el in at.get("html"))
     assert 'class="screen-title"' in body and not at.get("download_button") and not at.dataframe
+    watermark = unquote(next(h.proto.body for h in at.get("html") if "stApp" in h.proto.body))
+    assert "screen1" in watermark and "rgba(255,255,255," in watermark, "light on the dark projection"
     assert at.session_state["sitrep_view"].scope == access_env["other"], "a screen account is not limited to a township"
 
 

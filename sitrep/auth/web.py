@@ -226,7 +226,8 @@ def gate(lang: str) -> Principal:
         audit.record("login", "ok", user=p.name, role=p.role, via="session" if m == "local" else "oidc")
     _account_box(p, uf, lang, m)
     if uf.settings.watermark:
-        watermark(p.label)
+        # the projection mode is dark: a light watermark there
+        watermark(p.label, dark=st.query_params.get("mode") == "screen" or p.role == "screen")
     return p
 
 
@@ -410,12 +411,14 @@ def _region_name(code: str) -> str:
         return code
 
 
-def watermark(text: str) -> None:
+def watermark(text: str, dark: bool = False) -> None:
     """The viewer's name and the time, faint and tiled over the whole page (CSS only: it
-    takes no space and catches no clicks). A deterrent for screenshots, not a control."""
+    takes no space and catches no clicks). A deterrent for screenshots, not a control.
+    ``dark``: for a dark page (the projection mode), light text."""
     stamp = f"{text} {datetime.now().strftime('%Y-%m-%d %H:%M')}"
+    fill = "rgba(255,255,255,0.09)" if dark else "rgba(0,0,0,0.07)"
     svg = ("<svg xmlns='http://www.w3.org/2000/svg' width='360' height='200'>"
-           "<text x='20' y='120' transform='rotate(-20 180 100)' font-size='16' fill='rgba(0,0,0,0.07)' "
+           f"<text x='20' y='120' transform='rotate(-20 180 100)' font-size='16' fill='{fill}' "
            f"font-family='sans-serif'>{html.escape(stamp, quote=True)}</text></svg>")
     st.html(f"""<style>
     [data-testid="stApp"]::after {{
