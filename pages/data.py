@@ -53,9 +53,6 @@ def run(files, table, sheet, skip_invalid, user) -> None:
     with tempfile.TemporaryDirectory(prefix="sitrep_upload_") as tmp:
         paths = uploads.save_uploads(((f.name, f.getvalue()) for f in files), Path(tmp))
         try:
-            signed_in = access.current()
-            if signed_in is not None and not signed_in.is_demo:  # the import log names who signed in
-                user = signed_in.name
             reports = uploads.run_import(ui.get_db(), paths, folder=Path(tmp), table=table, sheet=sheet,
                                          skip_invalid=skip_invalid, user=user.strip() or "web", progress=progress)
             audit.record("import", "failed" if any(r.status == "rejected" for r in reports) else "ok",
@@ -100,36 +97,44 @@ def show_report(reports, rejects) -> None:
         st.code(uploads.cli_text(reports, lang), language=None)
 
 
-upload, log_tab, counts_tab, dictionary_tab, quality_tab, *audit_tab = st.tabs(
-    [t("data.upload_title"), t("data.log_title"), t("data.counts_title"), t("data.dictionary_title"),
-     t("quality.tab"), *([t("auth.audit.tab")] if access.can("audit") else [])])
+may_import = access.can("imports")
+signed_in = access.current()
+named = signed_in is not None and not signed_in.is_demo  # the import log names who signed in
+may_audit = access.can("audit")
+tabs = list(st.tabs([*([t("data.upload_title")] if may_import else []), t("data.log_title"), t("data.counts_title"),
+                     t("data.dictionary_title"), t("quality.tab"), *([t("auth.audit.tab")] if may_audit else [])]))
+upload_tab = tabs.pop(0) if may_import else None
+audit_tab = tabs.pop() if may_audit else None
+log_tab, counts_tab, dictionary_tab, quality_tab = tabs
 
-with upload:
-    had_db = ui.get_db().exists()
-    with st.form("data_upload", clear_on_submit=True):
-        files = st.file_uploader(t("data.upload_label"), type=list(uploads.UPLOAD_TYPES), accept_multiple_files=True,
-                                 key="data_files")
-        c1, c2, c3 = st.columns(3)
-        table = c1.selectbox(t("data.table_choice"), [None, *TABLES], key="data_table",
-                             format_func=lambda n: t("data.table_auto") if n is None
-                             else f"{uploads.table_label(n, lang)} ({n})")
-        sheet = c2.text_input(t("data.sheet"), key="data_sheet")
-        user = c3.text_input(t("data.user"), key="data_user")
-        skip_invalid = st.checkbox(t("data.skip_invalid"), key="data_skip_invalid")
-        # imports are for admins (and the local demo); run() checks again
-        submitted = st.form_submit_button(t("data.submit"), type="primary", disabled=not access.can("imports"))
-    if submitted:
-        if files:
-            run(files, table, sheet, skip_invalid, user)
-        else:
-            st.warning(t("data.no_files"))
-    last = st.session_state.get("data_last_import")
-    if last:
-        show_report(last["reports"], last["rejects"])
-    if not had_db and ui.get_db().exists():
-        st.success(t("data.new_database"))
-        if st.button(t("data.show_pages"), key="data_show_pages"):
-            st.rerun()
+if not may_import:  # imports are for admins (and the local demo): no form to fill in for nothing
+    st.caption(t("data.imports_for_admins"))
+else:
+    with upload_tab:
+        had_db = ui.get_db().exists()
+        with st.form("data_upload", clear_on_submit=True):
+            files = st.file_uploader(t("data.upload_label"), type=list(uploads.UPLOAD_TYPES),
+                                     accept_multiple_files=True, key="data_files")
+            c1, c2, c3 = st.columns(3)
+            table = c1.selectbox(t("data.table_choice"), [None, *TABLES], key="data_table",
+                                 format_func=lambda n: t("data.table_auto") if n is None
+                                 else f"{uploads.table_label(n, lang)} ({n})")
+            sheet = c2.text_input(t("data.sheet"), key="data_sheet")
+            user = signed_in.name if named else c3.text_input(t("data.user"), key="data_user")
+            skip_invalid = st.checkbox(t("data.skip_invalid"), key="data_skip_invalid")
+            submitted = st.form_submit_button(t("data.submit"), type="primary")
+        if submitted:
+            if files:
+                run(files, table, sheet, skip_invalid, user)
+            else:
+                st.warning(t("data.no_files"))
+        last = st.session_state.get("data_last_import")
+        if last:
+            show_report(last["reports"], last["rejects"])
+        if not had_db and ui.get_db().exists():
+            st.success(t("data.new_database"))
+            if st.button(t("data.show_pages"), key="data_show_pages"):
+                st.rerun()
 
 has_db = ui.get_db().exists()
 with log_tab:
@@ -177,6 +182,6 @@ with quality_tab:
     else:
         st.info(t("data.log_empty"))
 
-if audit_tab:  # admins: the audit log and the users
-    with audit_tab[0]:
+if audit_tab is not None:  # admins: the audit log and the users
+    with audit_tab:
         render_audit(view)

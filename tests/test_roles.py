@@ -114,9 +114,12 @@ def test_an_analyst_sees_records_masked_but_cannot_import_or_read_the_audit_log(
     assert ids and all(re.fullmatch(r"\d{4}\*{10}[\dX]{4}", v) for v in ids), ids[:3]
     assert not at.get("toggle"), "no unmask switch without the grant"
     open_page(at, "data")
-    submit = next(b for b in at.button if b.proto.is_form_submitter)
-    assert submit.disabled, "imports are for admins"
-    assert "Audit log" not in [t.label for t in at.tabs], "no audit tab"
+    assert not [b for b in at.button if b.proto.is_form_submitter], "no import form: imports are for admins"
+    assert not at.get("file_uploader")
+    labels = [t.label for t in at.tabs]  # the page's tabs, then the quality tab's own
+    assert labels[:4] == ["Import log", "Rows and dates in each table", "Data dictionary", "Data quality"]
+    assert "Import export files" not in labels and "Audit log" not in labels
+    assert "Importing needs an admin account" in " ".join(c.value for c in at.caption)
 
 
 def test_an_admin_imports_and_reads_the_audit_log(access_env):
