@@ -421,6 +421,9 @@ def test_the_monitoring_page_lists_explains_and_records_a_response(city_db, tmp_
     assert first["处置状态"] == "待处置"
     assert first["预警"] == "城东街道发热门诊就诊/购药人次异常升高(连续2天)"
     assert first["责任人"] == "李镇长(市级领导)"
+    ids = [b.proto.id for b in at.get("download_button")]
+    assert [k for k in ("csv_alerts_list", "xlsx_alerts_list") if any(i.endswith(k) for i in ids)] == \
+        ["csv_alerts_list", "xlsx_alerts_list"], "the alert list downloads as CSV and XLSX like every table"
     headings = [m.value for m in at.markdown]
     assert any("**责任人**: 李镇长(市级领导) · 138****0001" in m for m in headings)   # the phone masked
     assert "#### 城东街道发热门诊就诊/购药人次异常升高(连续2天)" in headings

@@ -127,6 +127,8 @@ def test_an_admin_imports_and_reads_the_audit_log(access_env):
     open_page(at, "data")
     assert not next(b for b in at.button if b.proto.is_form_submitter).disabled
     assert "Audit log" in [t.label for t in at.tabs]
+    ids = [b.proto.id for b in at.get("download_button")]
+    assert all(any(i.endswith(k) for i in ids) for k in ("csv_audit_log", "xlsx_audit_log", "csv_audit_users"))
     log = next(df for df in frames(at) if "Event" in df.columns)
     assert {"sign-in"} <= set(log["Event"]) and "admin1" in set(log["User"])
     at.selectbox(key="audit_event").set_value("login").run()

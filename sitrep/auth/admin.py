@@ -13,6 +13,8 @@ LIMIT = 5000
 
 
 def render_audit(view) -> None:
+    from sitrep.ui.widgets import downloads
+
     if not web.can("audit"):
         st.error(view.t("auth.no_permission"))
         return
@@ -31,8 +33,9 @@ def render_audit(view) -> None:
     log["event"] = [t(f"auth.audit.events.{e}") for e in log["event"]]
     log["outcome"] = [t(f"auth.audit.outcomes.{o}") for o in log["outcome"]]
     st.caption(t("auth.audit.caption", n=f"{LIMIT:,}"))
-    st.dataframe(log.rename(columns={c: t(f"auth.audit.col.{c}") for c in log.columns}), hide_index=True,
-                 width="stretch", height=480)
+    shown = log.rename(columns={c: t(f"auth.audit.col.{c}") for c in log.columns})
+    st.dataframe(shown, hide_index=True, width="stretch", height=480)
+    downloads(view, shown, name="audit_log", key="audit_log")
 
     st.markdown(f"**{t('auth.audit.users_title')}**")
     st.caption(t("auth.audit.users_caption"))
@@ -42,5 +45,6 @@ def render_audit(view) -> None:
              "created": u.created} for u in uf.users.values()]
     if rows:
         shown = pd.DataFrame(rows)
-        st.dataframe(shown.rename(columns={c: t(f"auth.audit.col.{c}") for c in shown.columns}), hide_index=True,
-                     width="stretch")
+        shown = shown.rename(columns={c: t(f"auth.audit.col.{c}") for c in shown.columns})
+        st.dataframe(shown, hide_index=True, width="stretch")
+        downloads(view, shown, name="users", key="audit_users")

@@ -188,6 +188,7 @@ def render_alerts(view: View) -> None:
             rows = event.selection.rows if event and event.selection else []
             picked = shown.iloc[rows[0]] if rows and rows[0] < len(shown) else shown.iloc[0]
             st.caption(view.t("alerts.list_caption"))
+            w.downloads(view, table, name=f"alerts_{view.as_of}", key="alerts_list")
     with right:
         _map(view, df)
 
@@ -358,6 +359,7 @@ def _respond(view: View, alert) -> None:
                 view.t("alerts.history.col_note"): hist["note"],
             })
             st.dataframe(shown, hide_index=True, width="stretch")
+            w.downloads(view, shown, name=f"alert_history_{ref.alert_id}", key="alert_history")
 
 
 def _on_respond(view: View, ref: AlertRef, action: str, title: str) -> None:
