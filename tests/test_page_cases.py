@@ -30,6 +30,7 @@ from streamlit.testing.v1 import AppTest
 from builders import build_db, tiny_regions
 from sitrep.db import ROOT
 from sitrep.figures import cases as fig
+from sitrep.figures import nice_step
 
 T1, T2 = "451481001000", "451481002000"
 V1, V2, V3, V4, V5 = "451481001001", "451481001002", "451481001003", "451481002001", "451481002002"
@@ -271,7 +272,9 @@ def test_found_by_bar_lists_every_way_in_order_with_totals(cases_db):
 
 
 def test_nice_step():
-    assert [fig.nice_step(v) for v in (0, 1, 4, 7, 12, 85, 400)] == [1, 1, 1, 2, 5, 20, 100]
+    assert [nice_step(v) for v in (0, 1, 4, 7, 12, 85, 400)] == [1, 1, 1, 2, 5, 20, 100]
+    assert [nice_step(t) for t in (2, 6, 11, 26, 51, 101, 220, 2206)] == [1, 2, 5, 10, 20, 50, 50, 500]
+    assert nice_step(float("nan")) == 1
 
 
 def test_case_points_colour_active_households(cases_db):

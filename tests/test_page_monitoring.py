@@ -197,6 +197,8 @@ def test_haves_missing_bar_in_the_speech_order_with_counts_and_shares(db):
     assert list(bar["y"]) == [labels[h] for h in HAVES]
     assert values(bar["x"]) == [0, 1, 1, 1, 0]
     assert list(bar["text"]) == ["0 (0.0%)", "1 (20.0%)", "1 (20.0%)", "1 (20.0%)", "0 (0.0%)"]
+    # a count axis steps by whole units: plotly's own step is 0.5 here, which ",d" prints as 0, 1, 1
+    assert spec["layout"]["xaxis"]["dtick"] == 1 and spec["layout"]["xaxis"]["tickformat"] == ",d"
 
 
 def test_grid_levels_bar_stacks_complete_and_holes_and_labels_units_over_regions(db):

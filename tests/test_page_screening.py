@@ -493,7 +493,3 @@ def test_whatif_another_rule_set_and_edited_days(demo_db, demo, monkeypatch):
     moved = shift[shift["release_shift_days"] != 0]
     assert sum(sum(values(t["y"])) for t in bars) == moved["persons"].sum() == summary["earlier"]
     assert set(shift.loc[shift["release_shift_days"] != 0, "release_shift_days"]) <= {-7, -4}
-
-
-def test_count_axes_step_in_round_whole_numbers():
-    assert [fig._whole_dtick(t) for t in (0, 2, 6, 11, 26, 51, 101, 220, 2206)] == [1, 1, 2, 5, 10, 20, 50, 50, 500]

@@ -16,6 +16,20 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F
 STATUS_COLOURS = {"ok": "#009E73", "amber": "#E69F00", "red": "#D55E00", "none": "#999999"}
 STATUS_ICONS = {"ok": "✓", "amber": "▲", "red": "■", "none": "·"}
 
+
+def nice_step(peak: float, ticks: int = 5) -> int:
+    """A whole tick step of 1, 2 or 5 x 10^k that puts about `ticks` ticks up to peak. Counts are whole:
+    left to itself plotly steps a small count's axis by halves, and ",d" then prints 0, 1, 1, 2."""
+    raw = max(float(peak) if peak == peak and peak else 1.0, 1.0) / ticks
+    scale = 1
+    while True:
+        for m in (1, 2, 5):
+            if m * scale >= raw:
+                return m * scale
+        scale *= 10
+
+
+
 _TEMPLATE = go.layout.Template(
     layout=go.Layout(
         font=dict(family=FONT, size=14, color="#222"),

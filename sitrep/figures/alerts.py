@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from sitrep.figures import PALETTE, STATUS_COLOURS, _finish
+from sitrep.figures import PALETTE, STATUS_COLOURS, _finish, nice_step
 
 BAND = "rgba(0, 114, 178, 0.14)"
 ALARM = STATUS_COLOURS["red"]
@@ -50,7 +50,8 @@ def sentinel_chart(df: pd.DataFrame, *, start_day, last_day, labels: dict[str, s
     _run(fig, start_day, last_day, labels["run"])
     if len(d):
         _days(fig, d["date"].min(), d["date"].max())
-    fig.update_yaxes(rangemode="tozero", tickformat=",d")
+    peak = float(pd.concat([d["y"], d["upper"]]).max()) if len(d) else 0.0
+    fig.update_yaxes(rangemode="tozero", tickformat=",d", dtick=nice_step(peak))
     fig.update_layout(legend=dict(orientation="h", y=-0.15, yanchor="top"), hovermode="x unified")
     return _finish(fig, title, height, dark)
 

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sitrep.figures import _finish
+from sitrep.figures import _finish, nice_step
 
 SOURCE_ORDER = ["local", "domestic_imported", "overseas"]
 SOURCE_COLOURS = {"local": "#D55E00", "domestic_imported": "#E69F00", "overseas": "#0072B2"}
@@ -46,17 +46,6 @@ CONTACT_TYPES = ["close", "secondary"]
 QUARANTINE_PLACES = ["central", "home", "unknown"]
 ACTIVE_POINT = [213, 94, 0, 235]
 PAST_POINT = [110, 110, 110, 200]
-
-
-def nice_step(peak: float, ticks: int = 5) -> int:
-    """A whole tick step of 1, 2 or 5 x 10^k that puts about `ticks` ticks up to peak."""
-    raw = max(float(peak) if peak == peak and peak else 1.0, 1.0) / ticks
-    scale = 1
-    while True:
-        for m in (1, 2, 5):
-            if m * scale >= raw:
-                return m * scale
-        scale *= 10
 
 
 def _integer_axis(fig: go.Figure, peak: float, **where) -> None:

@@ -7,7 +7,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sitrep.figures import FONT, PALETTE, STATUS_COLOURS, _finish, funnel
-from sitrep.figures.cases import display_table, nice_step  # noqa: F401  (display_table: this page's tables)
+from sitrep.figures import nice_step
+from sitrep.figures.cases import display_table  # noqa: F401  (display_table: this page's tables)
 
 TASK_FORCES = ("information", "cold_chain", "vaccine", "epi_investigation", "transfer", "materials", "publicity")
 ORDER_MEASURES = ("issued", "closed", "closed_on_time", "open_overdue")

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sitrep.figures import FONT, STATUS_COLOURS, _finish
+from sitrep.figures import FONT, STATUS_COLOURS, _finish, nice_step
 from sitrep.maps import HIGHLIGHT, LegendItem
 
 FIVE_HAVES = ("has_guide", "has_system_owner", "has_materials", "has_medical_support", "has_isolation_transfer")
@@ -49,7 +49,8 @@ def haves_missing_bar(df: pd.DataFrame, *, have_labels: dict[str, str], title: s
         cliponaxis=False, hovertemplate="%{y}: %{x:,}<extra></extra>",
     ))
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(rangemode="tozero", tickformat=",d", range=[0, max(1, df["units_missing"].max()) * 1.3])
+    fig.update_xaxes(rangemode="tozero", tickformat=",d", range=[0, max(1, df["units_missing"].max()) * 1.3],
+                     dtick=nice_step(df["units_missing"].max(), 4))
     fig.update_layout(showlegend=False, bargap=0.35)
     return _finish(fig, title, height, dark)
 
@@ -71,7 +72,8 @@ def grid_levels_bar(df: pd.DataFrame, *, level_labels: dict[str, str], complete_
     fig.add_scatter(x=totals, y=names, mode="text", text=texts, textposition="middle right", showlegend=False,
                     hoverinfo="skip", cliponaxis=False)
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(rangemode="tozero", tickformat=",d", range=[0, max(1.0, totals.max()) * 1.35])
+    fig.update_xaxes(rangemode="tozero", tickformat=",d", range=[0, max(1.0, totals.max()) * 1.35],
+                     dtick=nice_step(totals.max(), 4))
     fig.update_layout(barmode="stack", bargap=0.35, legend=dict(y=-0.12, yanchor="top", traceorder="normal"))
     return _finish(fig, title, height, dark)
 

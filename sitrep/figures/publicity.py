@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sitrep.figures import FONT, PALETTE, _finish
+from sitrep.figures import FONT, PALETTE, _finish, nice_step
 
 CHANNELS = ("vehicle", "cable_tv", "village_broadcast", "loudspeaker", "bulletin_board", "poster", "leaflet",
             "sms", "wechat")
@@ -93,5 +93,6 @@ def themes_by_week(df: pd.DataFrame, *, theme_labels: dict, unspecified: str, we
                     hovertemplate="%{customdata|%m-%d} – %{x|%m-%d}: %{y:,}<extra>" + name + "</extra>")
     fig.update_layout(barmode="stack", bargap=0.15, legend=dict(y=-0.22, yanchor="top", traceorder="normal"))
     fig.update_xaxes(title=week_label, tickformat="%m-%d")
-    fig.update_yaxes(rangemode="tozero", tickformat=",d")
+    peak = float(df.groupby("week_end")["activities"].sum().max()) if not df.empty else 0.0
+    fig.update_yaxes(rangemode="tozero", tickformat=",d", dtick=nice_step(peak))
     return _finish(fig, title, height, dark)

@@ -4,13 +4,11 @@ another quarantine rule; and the worklist as the township officers read it."""
 
 from __future__ import annotations
 
-import itertools
-
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sitrep.figures import FONT, PALETTE, STATUS_COLOURS, _finish
+from sitrep.figures import FONT, PALETTE, STATUS_COLOURS, _finish, nice_step
 from sitrep.maps import LegendItem
 
 CATEGORIES = ("in_province", "out_of_province", "overseas", "nonlocal_staying")
@@ -44,15 +42,6 @@ def _rgba(hex_colour: str, alpha: float) -> str:
 BELOW = dict(orientation="h", y=-0.06, yanchor="top", x=0, traceorder="normal")
 
 
-def _whole_dtick(top: float) -> int:
-    """A round whole-number tick step (1, 2, 5, 10, 20, 50, ...) giving at most about five ticks up to top:
-    counts of people are whole, and plotly's own steps go to halves on small counts."""
-    step, factors = 1, itertools.cycle((2, 2.5, 2))  # 1 -> 2 -> 5 -> 10 -> 20 -> 50 -> 100 ...
-    while step * 5 < top:
-        step = round(step * next(factors))
-    return step
-
-
 def _bar_height(n: int) -> int:
     return max(260, 26 * n + 110)
 
@@ -70,7 +59,7 @@ def category_bars(df: pd.DataFrame, *, category_labels: dict[str, str], title: s
     fig.add_scatter(x=df["registered"], y=df["name"], mode="text", text=[f"{int(v):,}" for v in df["registered"]],
                     textposition="middle right", showlegend=False, hoverinfo="skip", cliponaxis=False)
     top = float(df["registered"].max()) if not df.empty else 0.0
-    fig.update_xaxes(rangemode="tozero", tickformat=",d", range=[0, max(1.0, top) * 1.15])
+    fig.update_xaxes(rangemode="tozero", tickformat=",d", range=[0, max(1.0, top) * 1.15], dtick=nice_step(top))
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_layout(barmode="stack", bargap=0.25, legend=BELOW)
     return _finish(fig, title, height or _bar_height(len(df)) + 30, dark)
@@ -88,7 +77,7 @@ def arrivals_daily(df: pd.DataFrame, *, category_labels: dict[str, str], title: 
     fig.update_layout(barmode="stack", bargap=0.1, legend=dict(BELOW, y=-0.15))
     fig.update_xaxes(type="date", tickformat="%m-%d")
     top = float(df.groupby("day")["arrivals"].sum().max()) if not df.empty else 1.0  # the stacks' height
-    fig.update_yaxes(rangemode="tozero", tickformat=",d", dtick=_whole_dtick(top))
+    fig.update_yaxes(rangemode="tozero", tickformat=",d", dtick=nice_step(top))
     return _finish(fig, title, height, dark)
 
 
@@ -117,8 +106,9 @@ def stage_bars(df: pd.DataFrame, *, stage_labels: dict[str, str], under_label: s
                 text=[f"{int(v):,}" for v in wide["released"]], textposition="outside", cliponaxis=False,
                 hovertemplate="%{y}: %{x:,}<extra>" + label + "</extra>", row=1, col=2)
     fig.update_xaxes(rangemode="tozero", tickformat=",d")
-    fig.update_xaxes(range=[0, max(1.0, float(wide["under"].max() if names else 0)) * 1.2], row=1, col=1)
-    fig.update_xaxes(range=[0, max(1.0, float(wide["released"].max() if names else 0)) * 1.3], row=1, col=2)
+    for col, column, room in ((1, "under", 1.2), (2, "released", 1.3)):
+        top = float(wide[column].max() if names else 0)
+        fig.update_xaxes(range=[0, max(1.0, top) * room], dtick=nice_step(top, 4), row=1, col=col)
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_annotations(font=dict(size=15, family=FONT))
     fig.update_layout(barmode="stack", bargap=0.25, legend=BELOW,
@@ -202,7 +192,7 @@ def release_shift_bar(df: pd.DataFrame, *, risk_labels: dict[str, str], axis_lab
     fig.update_xaxes(title=axis_label, range=[lo - 0.8, hi + 0.8], dtick=1 if hi - lo <= 20 else None,
                      zeroline=False)
     fig.update_yaxes(title=persons_label, rangemode="tozero", tickformat=",d", range=[0, top * 1.15],
-                     dtick=_whole_dtick(top))
+                     dtick=nice_step(top))
     fig.update_layout(barmode="stack", legend=dict(BELOW, y=-0.22))
     return _finish(fig, title, height, dark)
 
@@ -221,7 +211,7 @@ def central_daily_lines(df: pd.DataFrame, *, current_label: str, alternative_lab
     top = max([1, *df["central_current"].tolist(), *df["central_alternative"].tolist()])
     fig.update_xaxes(type="date", tickformat="%m-%d")
     fig.update_yaxes(title=axis_label, rangemode="tozero", tickformat=",d", range=[0, top * 1.15],
-                     dtick=_whole_dtick(top))
+                     dtick=nice_step(top))
     fig.update_layout(hovermode="x unified", legend=dict(BELOW, y=-0.12))
     return _finish(fig, title, height, dark)
 
