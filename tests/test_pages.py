@@ -217,3 +217,26 @@ def test_bad_url_parameters_fall_back_to_defaults(demo_db, monkeypatch):
 def _param(at: AppTest, name: str) -> str:
     value = at.query_params[name]
     return value[0] if isinstance(value, list) else value
+
+
+def test_a_cards_change_is_coloured_only_when_the_kpi_has_thresholds(demo_db, demo_facts, monkeypatch):
+    """Green/red for a change says good/bad: only a KPI with thresholds (and a direction) can say so; an
+    informational KPI's change (returnees registered, arrivals) is grey whichever way it goes."""
+    from sitrep import catalogue
+
+    red, green, grey = 0, 1, 2  # streamlit's Metric.MetricColor
+    by_name = {k.name("en"): k for k in catalogue.load()}
+    at = run_page(demo_db, monkeypatch, "overview", lang="en", as_of=demo_facts["dates"][0])
+    seen = {"grey": 0, "coloured": 0}
+    for m in at.metric:
+        kpi = by_name[m.label.split("] ", 1)[-1]]
+        if not m.delta:
+            continue
+        rising = not m.delta.startswith("-")
+        if kpi.amber is None:
+            assert m.proto.color == grey, (kpi.key, m.delta)
+            seen["grey"] += 1
+        else:
+            assert m.proto.color == (green if rising == kpi.up_is_good else red), (kpi.key, m.delta)
+            seen["coloured"] += 1
+    assert seen["grey"] and seen["coloured"], seen

@@ -80,7 +80,8 @@ def kpi_cards(view: View, keys: list[str], now: dict, before: dict, columns: int
             f"{icon} {kpi.name(view.lang)}".strip(),
             kpi.format(value, view.lang),
             delta=delta,
-            delta_color="normal" if kpi.up_is_good else "inverse",
+            # a KPI with no thresholds informs: its change is grey, neither good nor bad
+            delta_color="off" if kpi.amber is None else "normal" if kpi.up_is_good else "inverse",
             help=f"{kpi.definition(view.lang)}。{view.as_of_text}" if view.lang == "zh"
             else f"{kpi.definition(view.lang)}. {view.as_of_text}.",
         )
