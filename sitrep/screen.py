@@ -225,7 +225,7 @@ SCALES
 .screen-kpis { display: grid; gap: 14px; }
 .screen-kpi { background: #16213a; border-left: 10px solid #6b7a8f; border-radius: 6px; padding: 10px 16px 12px;
   display: flex; flex-direction: column; justify-content: space-between; }
-.screen-kpi-label { font-size: 26px; line-height: 1.25; color: #dfe6ee; min-height: 2.5em; }
+.screen-kpi-label { font-size: 26px; line-height: 1.25; color: #dfe6ee; min-height: 2.5em; text-wrap: balance; }
 .screen-kpi-value { font-weight: 700; line-height: 1.1; color: #ffffff; white-space: nowrap; }
 .screen-kpi-delta { font-size: 24px; color: #c9d3de; }
 .screen-kpi .ico { font-weight: 700; margin-right: 6px; }
