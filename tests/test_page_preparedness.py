@@ -365,6 +365,6 @@ def test_page_in_a_township_maps_that_township(demo_db, demo_as_of, monkeypatch)
 def test_page_runs_on_a_city_with_no_boundaries_and_no_later_data(db, monkeypatch):
     """The hand-built city has no boundary file and a capacity row after D: nothing breaks."""
     at = run_page(db.path, monkeypatch, lang="zh", as_of=D)
-    assert at.title[0].value == "一本账 · 应急准备"
+    assert at.title[0].value == "应急准备保障有力,做好疫情防控“一本账”"
     at = run_page(db.path, monkeypatch, lang="en", scope="451481002002", as_of=D)  # a village with nothing
     assert any("No laboratory" in i.value for i in at.info)
