@@ -14,6 +14,7 @@ from sitrep.auth.admin import render_audit
 from sitrep.ingest import ImportUsageError
 from sitrep.ui import state, uploads
 from sitrep.ui import widgets as w
+from sitrep.ui.alert_settings import render_alert_settings
 from sitrep.ui.quality import render_quality
 
 view = ui.view()
@@ -101,9 +102,12 @@ may_import = access.can("imports")
 signed_in = access.current()
 named = signed_in is not None and not signed_in.is_demo  # the import log names who signed in
 may_audit = access.can("audit")
+may_set_alerts = access.can("alert_settings")
 tabs = list(st.tabs([*([t("data.upload_title")] if may_import else []), t("data.log_title"), t("data.counts_title"),
-                     t("data.dictionary_title"), t("quality.tab"), *([t("auth.audit.tab")] if may_audit else [])]))
+                     t("data.dictionary_title"), t("quality.tab"), *([t("auth.audit.tab")] if may_audit else []),
+                     *([t("alerts.settings.tab")] if may_set_alerts else [])]))
 upload_tab = tabs.pop(0) if may_import else None
+alert_settings_tab = tabs.pop() if may_set_alerts else None
 audit_tab = tabs.pop() if may_audit else None
 log_tab, counts_tab, dictionary_tab, quality_tab = tabs
 
@@ -185,3 +189,7 @@ with quality_tab:
 if audit_tab is not None:  # admins: the audit log and the users
     with audit_tab:
         render_audit(view)
+
+if alert_settings_tab is not None:  # admins: data/alerts.toml
+    with alert_settings_tab:
+        render_alert_settings(view)

@@ -1,5 +1,6 @@
 """The audit log: who signed in (or failed to), imported, downloaded (tables, briefings),
-unmasked personal data, ran a query in the SQL explorer or responded to an alert, and when.
+unmasked personal data, ran a query in the SQL explorer, responded to an alert or changed the
+alert settings, and when.
 
 Kept in the access state store (sitrep.auth.store: a SQLite file apart from the served
 DuckDB file, which every import replaces). Records are only ever added; admins read them
@@ -16,7 +17,7 @@ import pandas as pd
 
 from sitrep.auth import store
 
-EVENTS = ("login", "logout", "import", "export", "unmask", "explorer", "scope", "users", "alert")
+EVENTS = ("login", "logout", "import", "export", "unmask", "explorer", "scope", "users", "alert", "settings")
 OUTCOMES = ("ok", "failed", "locked", "refused", "rejected", "error", "timeout")
 COLUMNS = ["audit_id", "at", "user_name", "role", "event", "outcome", "detail"]
 

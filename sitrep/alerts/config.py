@@ -5,7 +5,10 @@ unnoticed. The meaning of each key is documented in the file itself.
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +53,9 @@ class AlertConfig:
 
 
 def default_config_path() -> Path:
-    """data/alerts.toml."""
-    return DEFAULT_CONFIG
+    """$SITREP_ALERTS, else data/alerts.toml."""
+    env = os.environ.get("SITREP_ALERTS")
+    return Path(env) if env else DEFAULT_CONFIG
 
 
 def load_alert_config(path: str | os.PathLike | None = None) -> AlertConfig:
@@ -132,3 +136,103 @@ def config_from_dict(data: Mapping[str, Any], source: str = "<config>") -> Alert
             f"{source}: [kpi] the catalogue KPI(s) {', '.join(unsupported)} have thresholds but no daily history "
             f"in queries/alerts_kpi_daily.sql: add them there (and to KPI_HISTORY) or to exclude")
     return cfg
+
+
+# ------------------------------------------------------------------ saving (the Data page's alert settings)
+
+
+def config_dict(cfg: AlertConfig) -> dict[str, dict[str, Any]]:
+    """``cfg`` as the sections and keys of the settings file."""
+    return {
+        "sentinel": {"metric": cfg.metric, "statistics": list(cfg.statistics), "min_run_days": cfg.min_run_days},
+        "cases": {"sources": list(cfg.case_sources), "categories": list(cfg.case_categories)},
+        "kpi": {"exclude": list(cfg.kpi_exclude)},
+        "list": {"keep_days": cfg.keep_days, "sentinel_chart_days": cfg.sentinel_chart_days,
+                 "case_chart_days": cfg.case_chart_days, "kpi_chart_days": cfg.kpi_chart_days},
+    }
+
+
+def changes(old: AlertConfig, new: AlertConfig) -> dict[str, list]:
+    """``{"section.key": [old value, new value]}`` for every key that differs."""
+    a, b = config_dict(old), config_dict(new)
+    return {f"{s}.{k}": [a[s][k], b[s][k]] for s in _KEYS for k in _KEYS[s] if a[s][k] != b[s][k]}
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)  # a TOML basic string for these codes
+    return str(int(v))
+
+
+_SECTION = re.compile(r"^[ \t]*\[([A-Za-z0-9_.-]+)\][ \t]*(?:#.*)?$", re.M)
+
+
+def render_config(text: str, data: Mapping[str, Mapping[str, Any]], header: str) -> str:
+    """The settings file ``text`` with each ``key = value`` line of ``data`` rewritten in place, so its
+    comments stay; when that cannot be done exactly (a key not found once in its section, a result that
+    does not read back as ``data``), a clean file that starts with ``header`` (comment lines)."""
+    starts = [(m.start(), m.group(1)) for m in _SECTION.finditer(text)]
+    parts, pos, ok = [text[:starts[0][0]] if starts else text], 0, bool(starts)
+    for i, (start, section) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
+        body = text[start:end]
+        for key, value in data.get(section, {}).items():
+            pattern = re.compile(rf'^([ \t]*{re.escape(key)}[ \t]*=[ \t]*)("(?:[^"\\\n]|\\.)*"|\[[^\]]*\]|[^\s#]+)',
+                                 re.M)
+            body, n = pattern.subn(lambda m: m.group(1) + _toml_value(value), body)
+            ok = ok and n == 1
+        parts.append(body)
+    new = "".join(parts)
+    try:
+        ok = ok and tomllib.loads(new) == {s: dict(v) for s, v in data.items()}
+    except tomllib.TOMLDecodeError:
+        ok = False
+    if ok:
+        return new
+    lines = [header.rstrip("\n"), ""]
+    for section, keys in data.items():
+        lines.append(f"[{section}]")
+        lines += [f"{k} = {_toml_value(v)}" for k, v in keys.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def save_alert_config(data: Mapping[str, Mapping[str, Any]], path: str | os.PathLike | None = None, *,
+                      header: str = "# Alert settings; the meaning of each key: README.md, Configuration.") \
+        -> AlertConfig:
+    """Check ``data`` (:func:`config_from_dict`; an :class:`AlertConfigError` writes nothing), then write
+    it to ``path`` (default :func:`default_config_path`) at once: a new file beside it, renamed over it, so a
+    reader sees the old settings or the new ones, never half of them. The file's comments are kept."""
+    p = Path(path) if path else default_config_path()
+    cfg = config_from_dict(data, p.name)
+    try:
+        old = p.read_text(encoding="utf-8")
+        before = p.stat()
+    except FileNotFoundError:
+        old, before = "", None
+    write_text_atomic(p, render_config(old, config_dict(cfg), header), before)
+    return cfg
+
+
+def write_text_atomic(p: Path, text: str, before: os.stat_result | None = None) -> None:
+    """Write ``text`` to ``p`` through a file in the same folder and one rename; the file keeps its mode and
+    its modification time moves on (readers cache on it)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if before is not None:
+            os.chmod(tmp, before.st_mode & 0o7777)
+            if os.stat(tmp).st_mtime_ns <= before.st_mtime_ns:  # a coarse clock: still a new stamp
+                os.utime(tmp, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
+        os.replace(tmp, p)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
