@@ -1,5 +1,5 @@
-"""SQL explorer: analysts' own SELECT queries on a sandboxed, masked copy of the data, with a
-result table, a simple chart builder and a CSV download (sitrep.explorer does the work)."""
+"""SQL explorer: analysts' own read-only queries on a sandboxed, masked copy of the data, with a
+result table, a simple chart builder and CSV/XLSX downloads (sitrep.explorer does the work)."""
 
 import streamlit as st
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from sitrep import catalogue, contract
+from sitrep import catalogue, contract, tomlfile
 from sitrep.warning.ears import METRICS, STATISTICS
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -61,15 +61,7 @@ def default_config_path() -> Path:
 def load_alert_config(path: str | os.PathLike | None = None) -> AlertConfig:
     """The settings in ``path`` (default: :func:`default_config_path`)."""
     p = Path(path) if path else default_config_path()
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise AlertConfigError(f"{p}: cannot read the alert settings ({e.strerror or e})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise AlertConfigError(f"{p}: not valid TOML: {e}") from None
-    return config_from_dict(data, str(p))
+    return config_from_dict(tomlfile.read(p, "alert settings", AlertConfigError), str(p))
 
 
 _KEYS = {

@@ -8,10 +8,11 @@ file itself.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping
+
+from sitrep import tomlfile
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_CONFIG = ROOT / "data" / "early_warning.toml"
@@ -111,15 +112,7 @@ def default_config_path() -> Path:
 def load_config(path: str | os.PathLike | None = None) -> WarningConfig:
     """The configuration in ``path`` (default: :func:`default_config_path`)."""
     p = Path(path) if path else default_config_path()
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as e:
-        raise ConfigError(f"{p}: cannot read the early-warning configuration ({e.strerror or e})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{p}: not valid TOML: {e}") from None
-    return config_from_dict(data, str(p))
+    return config_from_dict(tomlfile.read(p, "early-warning configuration", ConfigError), str(p))
 
 
 def config_from_dict(data: Mapping[str, Any], source: str = "<config>") -> WarningConfig:
