@@ -11,6 +11,8 @@ real database through the production import path.
   them imported in one ``import_files`` call; asserts every file loaded.
 - ``tiny_regions()``: a hand-checkable city (see its docstring).
 - ``id_number(first17)``: a valid 18-character ID number (GB 11643 check digit added).
+- ``open_page(page, **query_params)``: dashboard.py under AppTest on $SITREP_DB with those URL
+  parameters, switched to pages/PAGE.py; no exception on either run.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from sitrep import contract
-from sitrep.db import Database
+from sitrep.db import ROOT, Database
 from sitrep.ingest import import_files
 
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -137,3 +139,18 @@ def tiny_regions() -> list[dict]:
         r("451481002001001", "上村一组", "group", "451481002001", 800, 260, False, 106.7012, 22.0852),
         r("451481002001002", "上村二组", "group", "451481002001", 700, 240, False, 106.7008, 22.0848),
     ]
+
+
+def open_page(page: str, *, timeout: int = 120, **query_params):
+    """dashboard.py under AppTest (the database is $SITREP_DB, as the caller set it) with these URL
+    parameters, then pages/PAGE.py; asserts that neither run raised."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=timeout)
+    for k, v in query_params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at

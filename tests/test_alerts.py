@@ -34,7 +34,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from builders import build_db, tiny_regions
+from builders import build_db, open_page, tiny_regions
 from sitrep import alerts, catalogue
 from sitrep.alerts.config import DEFAULT_CONFIG, KPI_HISTORY, AlertConfigError, config_from_dict
 from sitrep.db import ROOT, Database
@@ -408,12 +408,7 @@ def test_rt_chart_marks_windows_with_too_few_cases_instead_of_a_number():
 def test_the_monitoring_page_lists_explains_and_records_a_response(city_db, tmp_path, monkeypatch):
     monkeypatch.setenv("SITREP_DB", str(city_db.path))
     monkeypatch.setenv("SITREP_STATE", str(tmp_path / "state.sqlite3"))
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.query_params["lang"] = "zh"
-    at.query_params["as_of"] = "2022-01-16"
-    at.run()
-    at.switch_page("pages/monitoring.py").run()
-    assert not at.exception, [e.message for e in at.exception]
+    at = open_page("monitoring", lang="zh", as_of="2022-01-16")
     table = next(df.value for df in at.dataframe if "预警" in df.value.columns)
     first = table.iloc[0]
     # open first, going on first, the newest first: the sentinel alert and the orders overdue again were both
@@ -492,12 +487,7 @@ def test_the_cases_page_shows_rt_and_the_doubling_time(tmp_path, monkeypatch):
     db = build_db(tmp_path / "rt.duckdb", {"regions": tiny_regions(), "cases": cases})
     monkeypatch.setenv("SITREP_DB", str(db.path))
     monkeypatch.setenv("SITREP_STATE", str(tmp_path / "state.sqlite3"))
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.query_params["lang"] = "en"
-    at.query_params["as_of"] = "2022-01-20"
-    at.run()
-    at.switch_page("pages/cases.py").run()
-    assert not at.exception, [e.message for e in at.exception]
+    at = open_page("cases", lang="en", as_of="2022-01-20")
     est = rt.rt_from_db(db, as_of="2022-01-20")
     last = est.iloc[-1]
     assert bool(last["enough_cases"]) and last["local_cases"] == sum(range(15, 22))
@@ -513,13 +503,7 @@ def test_the_cases_page_shows_rt_and_the_doubling_time(tmp_path, monkeypatch):
 
 
 def _cases_page(db, state, as_of: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.query_params["lang"] = "en"
-    at.query_params["as_of"] = as_of
-    at.run()
-    at.switch_page("pages/cases.py").run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return open_page("cases", lang="en", as_of=as_of)
 
 
 def test_with_too_few_cases_the_cases_page_says_so_instead_of_a_number(city_db, tmp_path, monkeypatch):

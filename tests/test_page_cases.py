@@ -27,8 +27,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from builders import build_db, tiny_regions
-from sitrep.db import ROOT
+from builders import build_db, open_page, tiny_regions
 from sitrep.figures import cases as fig
 from sitrep.figures import nice_step
 
@@ -290,14 +289,7 @@ def test_case_points_colour_active_households(cases_db):
 
 def run_cases_page(db_path, monkeypatch, **query_params) -> AppTest:
     monkeypatch.setenv("SITREP_DB", str(db_path))
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
-    for k, v in query_params.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    at.switch_page("pages/cases.py").run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return open_page("cases", timeout=60, **query_params)
 
 
 def test_page_on_the_hand_built_city(cases_db, monkeypatch):

@@ -30,9 +30,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from builders import build_db, tiny_regions
+from builders import build_db, open_page, tiny_regions
 from sitrep import catalogue
-from sitrep.db import ROOT, Database
+from sitrep.db import Database
 from sitrep.figures import command as fig
 
 T1, T2 = "451481001000", "451481002000"
@@ -257,14 +257,7 @@ def test_vaccination_gauges_colour_by_the_kpi_thresholds(command_db):
 
 def run_command_page(db_path, monkeypatch, **query_params) -> AppTest:
     monkeypatch.setenv("SITREP_DB", str(db_path))
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
-    for k, v in query_params.items():
-        at.query_params[k] = v
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    at.switch_page("pages/command.py").run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return open_page("command", timeout=60, **query_params)
 
 
 def charts(at: AppTest) -> list[dict]:
