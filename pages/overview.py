@@ -5,6 +5,7 @@ import streamlit as st
 
 from sitrep import catalogue, ui
 from sitrep.figures.cases import epi_curve
+from sitrep.ui import alerts as alerts_ui
 from sitrep.ui import briefing as briefing_ui
 from sitrep.ui import kpi as kpis
 from sitrep.ui import widgets as w
@@ -34,8 +35,9 @@ with left:
                  palette="greens" if kpi.up_is_good else "oranges")
 with right:
     st.subheader(view.t("overview.needs_decision"))
-    alerts = kpis.open_alerts(view)
-    decisions = kpis.needs_decision(view, now, covered=kpis.open_alert_keys(view))
+    listed = alerts_ui.listed_alerts(view)  # once: listing them records when each was first seen
+    alerts = kpis.open_alerts(view, listed)
+    decisions = kpis.needs_decision(view, now, covered=kpis.open_alert_keys(listed))
     if alerts.empty and decisions.empty:
         st.success(view.t("overview.nothing_to_decide"))
     if not alerts.empty:

@@ -440,11 +440,12 @@ def _response_times(view: View) -> None:
 # ---------------------------------------------------------------- the Overview
 
 
-def open_alerts_summary(view: View) -> pd.DataFrame:
+def open_alerts_summary(view: View, listed: pd.DataFrame | None = None) -> pd.DataFrame:
     """Open alerts (nobody has responded yet) for the Overview's "needs a decision": one row per alert, the
     local cases of one village folded into one row; columns item, where, since, responsible, phone, words in
-    the view's language (the phone unmasked: show it through w.table, which masks it)."""
-    df = listed_alerts(view)
+    the view's language (the phone unmasked: show it through w.table, which masks it). ``listed``: the
+    view's :func:`listed_alerts` when the caller has them already."""
+    df = listed_alerts(view) if listed is None else listed
     df = df[df["status"] == "open"]
     rows = []
     cat = catalogue.by_key()

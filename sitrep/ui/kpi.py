@@ -37,10 +37,10 @@ def kpis_by_region(view: View) -> pd.DataFrame:
     return decisions.kpis_by_region(query, view.as_of, view.scope, regions_index())
 
 
-def open_alert_keys(view: View) -> set[tuple[str, str]]:
-    """(kpi, place_code) of the KPI alerts nobody has responded to yet (sitrep.ui.alerts)."""
-    df = alerts_ui.listed_alerts(view)
-    df = df[(df["status"] == "open") & (df["kind"] == "kpi")]
+def open_alert_keys(listed: pd.DataFrame) -> set[tuple[str, str]]:
+    """(kpi, place_code) of the KPI alerts nobody has responded to yet, of the view's listed alerts
+    (sitrep.ui.alerts.listed_alerts)."""
+    df = listed[(listed["status"] == "open") & (listed["kind"] == "kpi")]
     return set(zip(df["kpi"], df["place_code"]))
 
 
@@ -62,10 +62,10 @@ def needs_decision(view: View, now: dict, covered: set[tuple[str, str]] = frozen
     return items[list(cols)].rename(columns=cols)
 
 
-def open_alerts(view: View) -> pd.DataFrame:
-    """The open alerts (sitrep.ui.alerts.open_alerts_summary) with the page's column headers; the
-    phone column keeps its name so that the table masks it."""
-    df = alerts_ui.open_alerts_summary(view)
+def open_alerts(view: View, listed: pd.DataFrame) -> pd.DataFrame:
+    """The open alerts of the view's listed alerts (sitrep.ui.alerts.open_alerts_summary) with the page's
+    column headers; the phone column keeps its name so that the table masks it."""
+    df = alerts_ui.open_alerts_summary(view, listed)
     cols = {"item": view.t("overview.col_item"), "where": view.t("overview.col_where"),
             "since": view.t("overview.col_since"), "responsible": view.t("overview.col_responsible"),
             "phone": "phone"}
