@@ -161,7 +161,8 @@ select * from (values
 CREATE OR REPLACE MACRO kpi_cube_places() AS TABLE
 select region_code, level, population from regions where level in ('city', 'township', 'village');
 
--- The days of the cube: those of the as-of picker (queries/data_date_range.sql).
+-- The days of the cube: those of the as-of picker (queries/data_date_range.sql) and the 31 days after its last day,
+-- so that an as-of day shortly after the last import (today, when the data are a few days old) still reads the cube.
 CREATE OR REPLACE MACRO kpi_cube_day_range() AS TABLE
 with days as (
     select min(date) as lo, max(date) as hi from sentinel_reports
@@ -170,7 +171,7 @@ with days as (
     union all select min(report_date), max(report_date) from cases
     union all select min(arrival_date), max(arrival_date) from returnees
 )
-select coalesce(min(lo), current_date) as d_first, coalesce(max(hi), current_date) as d_last from days;
+select coalesce(min(lo), current_date) as d_first, coalesce(max(hi), current_date) + 31 as d_last from days;
 
 -- The facts that count on day d, as the records behind an additive KPI (the kpi_records_* queries join them).
 CREATE OR REPLACE MACRO kpi_facts_on_day(kpi_key, d, scope) AS TABLE
