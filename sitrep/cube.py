@@ -10,7 +10,8 @@ new file is swapped in, and again when the rules or settings files change or a p
 passes (:func:`stale`).
 
 Tables written: ``kpi_facts_control`` and ``kpi_facts_reporting`` (facts), ``kpi_cube(region_code, day, kpi,
-value)`` and ``kpi_cube_meta`` (one row: when and how long, the day range, the inputs' fingerprint, and
+value)``, ``quality_duplicate_pairs`` (the duplicate-person check scans every returnee: done here, read by the Data
+page and the trust line) and ``kpi_cube_meta`` (one row: when and how long, the day range, the inputs' fingerprint, and
 ``valid_until``, the earliest deadline of a report still pending when it was built).
 """
 
@@ -67,6 +68,8 @@ def refresh(con, *, rules_rows: list[dict[str, Any]], settings_json: str, now: d
     con.execute("CREATE OR REPLACE TABLE kpi_cube AS SELECT * FROM kpi_cube_range($d_first, $d_last) "
                 "ORDER BY region_code, day, kpi", {"d_first": d_first, "d_last": d_last})
     rows = con.execute("SELECT count(*) FROM kpi_cube").fetchall()[0][0]
+    # quality checks that scan every returnee: the Data page and the trust line read their results
+    con.execute(f"CREATE OR REPLACE TABLE quality_duplicate_pairs AS {_sql('duplicate_pairs')}")
 
     # the cube holds until the first pending report's deadline passes (then "pending" becomes "missing")
     recent = max(d_first, d_last - timedelta(days=PENDING_LOOKBACK_DAYS))
