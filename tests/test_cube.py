@@ -116,6 +116,21 @@ def test_every_import_brings_the_cube_up_to_date_and_reports_its_time(tmp_path):
     t2 = db.rows("SELECT value FROM kpi_cube WHERE region_code = '451481002000' AND day = '2022-01-15' "
                  "AND kpi = 'cases_new'")
     assert t2 == [(1.0,)]
+    # only what a cases file can change was recomputed: the case KPIs and the reporting ones (an import is a report)
+    assert not db.last_cube.full
+    assert set(db.last_cube.kpis) == {"cases_new", "cases_confirmed_cumulative", "cases_active", "reports_complete_pct",
+                                      "reports_on_time_pct", "reports_missing"}
+    # ... and the cube is the one a full computation gives
+    incremental = sorted(db.rows("SELECT region_code, day, kpi, value FROM kpi_cube"), key=str)
+    with db.writer() as con:
+        con.execute("DROP TABLE kpi_cube_meta")  # no cube state: everything is recomputed
+    assert db.last_cube.full
+    assert sorted(db.rows("SELECT region_code, day, kpi, value FROM kpi_cube"), key=str) == incremental
+    # a write that changes no table recomputes only the reporting KPIs
+    with db.writer():
+        pass
+    assert not db.last_cube.full and set(db.last_cube.kpis) == {"reports_complete_pct", "reports_on_time_pct",
+                                                                "reports_missing"}
 
 
 def test_other_rules_recompute_the_cube_on_the_next_read(tmp_path, monkeypatch):

@@ -182,11 +182,11 @@ where f.kpi = kpi_key
   and (f.stop_day is null or d < f.stop_day)
   and in_scope(f.region_code, scope);
 
--- Additive KPIs for every place and day d_first .. d_last: each fact adds on its first day and takes away on its
+-- Additive KPIs (those listed in kpis) for every place and day d_first .. d_last: each fact adds on its first day and takes away on its
 -- stop day, and a running sum over the days gives the value (a day's cost follows places x days, not rows).
-CREATE OR REPLACE MACRO kpi_cube_additive(d_first, d_last) AS TABLE
+CREATE OR REPLACE MACRO kpi_cube_additive(d_first, d_last, kpis) AS TABLE
 with
-kinds as (select * from kpi_cube_kinds() where kind <> 'direct'),
+kinds as (select * from kpi_cube_kinds() where kind <> 'direct' and list_contains(kpis, kpi)),
 clipped as (
     -- a record stopping on or before its first day never counts
     select kpi, coalesce(region_code, '') as leaf,
@@ -195,7 +195,7 @@ clipped as (
            case when stop_day is not null then greatest(stop_day, coalesce(first_day, stop_day)) end as stop_day,
            num, den
     from kpi_facts
-    where first_day is null or first_day <= d_last::date
+    where (first_day is null or first_day <= d_last::date) and list_contains(kpis, kpi)
 ),
 events as (
     select kpi, leaf, start_day as day, num, den, (num is not null)::bigint as n
@@ -240,8 +240,8 @@ select place as region_code, day, kpi,
         end)::double as value
 from running;
 
--- The KPIs that do not add up over places, for every place and day d_first .. d_last.
-CREATE OR REPLACE MACRO kpi_cube_direct(d_first, d_last) AS TABLE
+-- The KPIs that do not add up over places (those listed in kpis), for every place and day d_first .. d_last.
+CREATE OR REPLACE MACRO kpi_cube_direct(d_first, d_last, kpis) AS TABLE
 with
 places as (select * from kpi_cube_places()),
 city as (select min(region_code) as city_code from regions where level = 'city'),
@@ -358,13 +358,16 @@ sentinel_alarms as (
     from place_days pd left join alarms a using (place, day)
 )
 
-select place as region_code, day, kpi, value::double as value from days_to_test
-union all select place, day, kpi, value::double from funds_execution
-union all select place, day, kpi, value::double from reserve_below
-union all select place, day, kpi, value::double from sentinel_alarms;
+select * from (
+    select place as region_code, day, kpi, value::double as value from days_to_test
+    union all select place, day, kpi, value::double from funds_execution
+    union all select place, day, kpi, value::double from reserve_below
+    union all select place, day, kpi, value::double from sentinel_alarms
+)
+where list_contains(kpis, kpi);
 
--- Every KPI for every place and day d_first .. d_last: what sitrep/cube.py stores as the table kpi_cube.
-CREATE OR REPLACE MACRO kpi_cube_range(d_first, d_last) AS TABLE
-select * from kpi_cube_additive(d_first, d_last)
+-- The KPIs listed in kpis for every place and day d_first .. d_last: what sitrep/cube.py stores in the table kpi_cube.
+CREATE OR REPLACE MACRO kpi_cube_range(d_first, d_last, kpis) AS TABLE
+select * from kpi_cube_additive(d_first, d_last, kpis)
 union all
-select * from kpi_cube_direct(d_first, d_last);
+select * from kpi_cube_direct(d_first, d_last, kpis);
