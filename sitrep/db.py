@@ -306,6 +306,7 @@ class Database:
                     shutil.copyfile(self.path, tmp)
                 con = duckdb.connect(str(tmp), config=CONNECT_CONFIG)
                 try:
+                    con.execute("SET enable_progress_bar = false")  # long cube steps must not draw on stdout
                     ensure_schema(con)
                     yield con
                     # every write brings the KPI cube up to date before the file is swapped in
