@@ -27,6 +27,7 @@ final as (
     select p.place_code, p.place_level, c.day as date, c.kpi, c.value
     from kpi_cube c
     join places p on p.place_code = c.region_code
+    semi join kpi_cube_kinds() k on k.kpi = c.kpi and k.catalogue
     where c.day between $date_from::date and $as_of::date
       and (c.kpi <> 'funds_execution_pct' or p.place_level = 'city')
     order by p.place_level, p.place_code, c.kpi, c.day

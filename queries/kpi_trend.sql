@@ -14,7 +14,7 @@ place as (
 final as (
     select c.kpi, c.day as date, c.value
     from kpi_cube c
-    join kpi_cube_kinds() k on k.kpi = c.kpi
+    join kpi_cube_kinds() k on k.kpi = c.kpi and k.catalogue
     where c.region_code = (select code from place)
       and c.day between $date_from::date and $as_of::date
       and ($kpi::varchar is null or c.kpi = $kpi::varchar)

@@ -19,7 +19,7 @@ children as (
 final as (
     select ch.region_code, ch.name, k.kpi, c.value
     from children ch
-    cross join kpi_cube_kinds() k
+    cross join (select * from kpi_cube_kinds() where catalogue) k
     left join kpi_cube c on c.region_code = ch.region_code and c.kpi = k.kpi and c.day = $as_of::date
     order by ch.region_code, k.pos
 )

@@ -55,9 +55,14 @@ def _sql(name: str) -> str:
     return (CUBE_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
-# KPIs whose facts are a table filled here from the quarantine rules (queries/cube/facts_control.sql)
+# KPIs and measures whose facts are a table filled here from the quarantine rules (queries/cube/facts_control.sql):
+# the four catalogue KPIs and the one-wall page's breakdowns (returnee_*)
 CONTROL_KPIS = ("returnees_tests_overdue", "returnees_release_overdue", "returnees_misclassified",
                 "returnees_tests_due_tomorrow")
+
+
+def _is_control(kpi: str) -> bool:
+    return kpi in CONTROL_KPIS or kpi.startswith("returnee_")
 CONTROL_TABLES = ("returnees", "tests")
 
 
@@ -105,7 +110,8 @@ def refresh(con, *, rules_rows: list[dict[str, Any]], settings_json: str, now: d
     else:
         reads = _kpi_tables()
         kpis = [k for k in all_kpis
-                if k not in reads or reads[k] & changed or k.startswith("reports_") or (control and k in CONTROL_KPIS)]
+                if (control and _is_control(k)) or k.startswith("reports_")
+                or (k not in reads and not _is_control(k)) or reads.get(k, set()) & changed]
 
     if control:
         con.execute("DELETE FROM kpi_facts_control")

@@ -126,36 +126,50 @@ union all select * from kpi_facts_command
 union all select * from kpi_facts_control
 union all select * from kpi_facts_reporting;
 
--- Every KPI of the cube, in catalogue order, and how its value folds its facts ('direct': a value per place and day).
+-- Every KPI of the cube, in catalogue order, and how its value folds its facts ('direct': a value per place and day);
+-- catalogue = false: a measure of the cube that is not a catalogue KPI (the one-wall page's breakdowns, named
+-- returnee_*: queries/cube/facts_control.sql).
 CREATE OR REPLACE MACRO kpi_cube_kinds() AS TABLE
 select * from (values
-    (1, 'cases_new', 'count'),
-    (2, 'cases_confirmed_cumulative', 'count'),
-    (3, 'cases_active', 'count'),
-    (4, 'contacts_in_quarantine', 'count'),
-    (5, 'returnees_registered', 'count'),
-    (6, 'returnees_arrived_today', 'count'),
-    (7, 'returnees_under_measure', 'count'),
-    (8, 'returnees_tests_overdue', 'count'),
-    (9, 'returnees_release_overdue', 'count'),
-    (10, 'returnees_misclassified', 'count'),
-    (11, 'returnees_tests_due_tomorrow', 'count'),
-    (12, 'test_capacity_use_pct', 'pct'),
-    (13, 'days_to_test_everyone', 'direct'),
-    (14, 'reserve_items_below_target', 'direct'),
-    (15, 'funds_execution_pct', 'direct'),
-    (16, 'grid_complete_pct', 'pct'),
-    (17, 'villages_without_grid_owner', 'count'),
-    (18, 'sentinel_visits_today', 'count'),
-    (19, 'sentinel_alarms_today', 'direct'),
-    (20, 'publicity_coverage_7d_pct', 'pct'),
-    (21, 'orders_open_overdue', 'count'),
-    (22, 'supervision_open_overdue', 'count'),
-    (23, 'vaccination_full_pct', 'pct_population'),
-    (24, 'reports_complete_pct', 'pct'),
-    (25, 'reports_on_time_pct', 'pct'),
-    (26, 'reports_missing', 'count')
-) k(pos, kpi, kind);
+    (1, 'cases_new', 'count', true),
+    (2, 'cases_confirmed_cumulative', 'count', true),
+    (3, 'cases_active', 'count', true),
+    (4, 'contacts_in_quarantine', 'count', true),
+    (5, 'returnees_registered', 'count', true),
+    (6, 'returnees_arrived_today', 'count', true),
+    (7, 'returnees_under_measure', 'count', true),
+    (8, 'returnees_tests_overdue', 'count', true),
+    (9, 'returnees_release_overdue', 'count', true),
+    (10, 'returnees_misclassified', 'count', true),
+    (11, 'returnees_tests_due_tomorrow', 'count', true),
+    (12, 'test_capacity_use_pct', 'pct', true),
+    (13, 'days_to_test_everyone', 'direct', true),
+    (14, 'reserve_items_below_target', 'direct', true),
+    (15, 'funds_execution_pct', 'direct', true),
+    (16, 'grid_complete_pct', 'pct', true),
+    (17, 'villages_without_grid_owner', 'count', true),
+    (18, 'sentinel_visits_today', 'count', true),
+    (19, 'sentinel_alarms_today', 'direct', true),
+    (20, 'publicity_coverage_7d_pct', 'pct', true),
+    (21, 'orders_open_overdue', 'count', true),
+    (22, 'supervision_open_overdue', 'count', true),
+    (23, 'vaccination_full_pct', 'pct_population', true),
+    (24, 'reports_complete_pct', 'pct', true),
+    (25, 'reports_on_time_pct', 'pct', true),
+    (26, 'reports_missing', 'count', true),
+    (27, 'returnee_stage:central_quarantine', 'count', false),
+    (28, 'returnee_stage:home_quarantine', 'count', false),
+    (29, 'returnee_stage:home_monitoring', 'count', false),
+    (30, 'returnee_stage:released', 'count', false),
+    (31, 'returnee_release_due', 'count', false),
+    (32, 'returnee_overdue_tests', 'count', false),
+    (33, 'returnee_overdue_any', 'count', false),
+    (34, 'returnee_funnel:registered', 'count', false),
+    (35, 'returnee_funnel:classified', 'count', false),
+    (36, 'returnee_funnel:under_measure', 'count', false),
+    (37, 'returnee_funnel:tests_on_schedule', 'count', false),
+    (38, 'returnee_funnel:released', 'count', false)
+) k(pos, kpi, kind, catalogue);
 
 -- The places of the cube: the city, every township and every village.
 CREATE OR REPLACE MACRO kpi_cube_places() AS TABLE
