@@ -16,16 +16,29 @@
 -- the records' own (the current ones), as in the one-day definitions.
 with
 
-people as (
+plan as materialized (
+    -- one expansion of the schedules: a row per scheduled test (and per stage without tests), a row with stage_no
+    -- NULL for every returnee without stages (queries/macros/returnee_control.sql)
     select person_id, region_code, arrival_date, measure, measure_start, measure_end, positive, misclassified,
-           scheduled, release_due
-    from returnee_rule($rules, $d_last::date, null)
+           scheduled, release_due, stage_no, stage_measure, stage_start, stage_next, last_stage, test_date, test_seq,
+           owed, done
+    from returnee_test($rules, $d_last::date, null)
+),
+
+people as (
+    select person_id, any_value(region_code) as region_code, any_value(arrival_date) as arrival_date,
+           any_value(measure) as measure, any_value(measure_start) as measure_start,
+           any_value(measure_end) as measure_end, any_value(positive) as positive,
+           any_value(misclassified) as misclassified, any_value(scheduled) as scheduled,
+           any_value(release_due) as release_due
+    from plan
+    group by person_id
 ),
 
 stages as (
     select person_id, stage_no, stage_measure, stage_start, stage_next, last_stage
-    from returnee_stage($rules, $d_last::date, null)
-    where stage_no is not null
+    from plan
+    where stage_no is not null and test_seq = 1
 ),
 
 tests_sampled as (
@@ -33,8 +46,8 @@ tests_sampled as (
 ),
 
 scheduled_tests as (
-    select person_id, test_date, owed, done, measure_end
-    from returnee_test($rules, $d_last::date, null)
+    select person_id, test_date, owed, done
+    from plan
     where stage_no is not null and test_date is not null
 ),
 
@@ -84,7 +97,7 @@ stage_facts as (
     where measure is not null and measure <> 'none' and measure_start is not null and not scheduled and not positive
 ),
 
-final as (
+catalogue_facts as (
     select 'returnees_tests_overdue' as kpi, p.person_id as record_id, p.region_code,
            greatest(o.first_day, p.arrival_date) as first_day, p.measure_end as stop_day, 1::bigint as num,
            null::bigint as den
@@ -103,47 +116,59 @@ final as (
     select 'returnees_tests_due_tomorrow', p.person_id, p.region_code, d.day, d.day + 1, 1, null
     from people p join due_tomorrow d using (person_id)
     where not p.positive and d.day >= p.arrival_date
-    union all
-    select kpi, person_id, region_code, first_day, stop_day, 1, null
+),
+
+-- the one-wall page's measures: no records are listed behind them, so the people on the same interval in the same
+-- region are one fact (num = how many): a tenth of the rows
+measure_facts as (
+    select kpi, person_id, region_code, first_day, stop_day, 1 as num
     from stage_facts
     where stop_day is null or stop_day > first_day
     union all
     -- release due on D or D + 1 and not released by D
     select 'returnee_release_due', person_id, region_code, greatest(release_due - 1, arrival_date),
-           case when measure_end is null then release_due + 1 else least(release_due + 1, measure_end) end, 1, null
+           case when measure_end is null then release_due + 1 else least(release_due + 1, measure_end) end, 1
     from people
     where release_due is not null
     union all
     select 'returnee_overdue_tests', t.person_id, p.region_code, greatest(t.test_date + 2, p.arrival_date),
-           p.measure_end, 1, null
+           p.measure_end, 1
     from scheduled_tests t join people p using (person_id)
     where t.owed and not t.done and not p.positive
     union all
     select 'returnee_overdue_any', p.person_id, p.region_code,
            greatest(least(coalesce(o.first_day, p.release_due + 1), coalesce(p.release_due + 1, o.first_day)),
                     p.arrival_date),
-           p.measure_end, 1, null
+           p.measure_end, 1
     from people p left join first_overdue o using (person_id)
     where not p.positive and (o.first_day is not null or p.release_due is not null)
     union all
     -- the management funnel (returnees_funnel)
-    select 'returnee_funnel:registered', person_id, region_code, arrival_date, null, 1, null
+    select 'returnee_funnel:registered', person_id, region_code, arrival_date, null, 1
     from people
     union all
-    select 'returnee_funnel:classified', person_id, region_code, arrival_date, null, 1, null
+    select 'returnee_funnel:classified', person_id, region_code, arrival_date, null, 1
     from people where measure is not null
     union all
-    select 'returnee_funnel:under_measure', person_id, region_code, greatest(measure_start, arrival_date), null, 1, null
+    select 'returnee_funnel:under_measure', person_id, region_code, greatest(measure_start, arrival_date), null, 1
     from people where measure <> 'none' and measure_start is not null
     union all
     select 'returnee_funnel:tests_on_schedule', p.person_id, p.region_code, greatest(p.measure_start, p.arrival_date),
-           f.first_day, 1, null
+           f.first_day, 1
     from people p left join first_off_schedule f using (person_id)
     where p.measure <> 'none' and p.measure_start is not null
     union all
     select 'returnee_funnel:released', person_id, region_code, greatest(measure_start, measure_end, arrival_date), null,
-           1, null
+           1
     from people where measure <> 'none' and measure_start is not null and measure_end is not null
+),
+
+final as (
+    select * from catalogue_facts
+    union all
+    select kpi, null, region_code, first_day, stop_day, sum(num)::bigint, null
+    from measure_facts
+    group by kpi, region_code, first_day, stop_day
 )
 
 select * from final
