@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the titles")
 
     p = sub.add_parser("bench", help="print benchmark figures (import throughput, memory, page times)")
-    p.add_argument("what", nargs="*", default=["import"], help="which benchmarks: import, demo, pages, briefing")
+    p.add_argument("what", nargs="*", default=["import"], help="which benchmarks: import, demo, cube, pages, sessions, briefing")
     p.add_argument("--scale", type=float, action="append", help="demo scale(s) to benchmark")
     p.add_argument("--rows", type=int, default=1_000_000, help="rows of the synthetic returnee CSV")
 
