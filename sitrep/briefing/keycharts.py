@@ -17,7 +17,7 @@ from typing import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from sitrep import catalogue
+from sitrep import catalogue, l10n
 from sitrep.briefing.context import Context
 from sitrep.figures import cases as cases_fig
 from sitrep.figures import command as command_fig
@@ -59,8 +59,13 @@ class KeyChart:
 
 
 def key_charts(section: str, ctx: Context, *, dark: bool = False, height: int = 420) -> list[KeyChart]:
-    """The key charts of one section (a pillar, or "cases") for the context's day and scope."""
-    return BUILDERS[section](ctx, dark, height)
+    """The key charts of one section (a pillar, or "cases") for the context's day and scope, their
+    axes in the context's language (sitrep.l10n)."""
+    charts = BUILDERS[section](ctx, dark, height)
+    for chart in charts:
+        if chart.figure is not None:
+            l10n.localize_figure(chart.figure, ctx.lang)
+    return charts
 
 
 def _t(ctx: Context, key: str, **values) -> str:

@@ -157,4 +157,8 @@ def region_map(view: View, values: pd.DataFrame, *, level: str, value_label: str
 
 
 def chart(fig, key: str) -> None:
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+    from sitrep import l10n
+    from sitrep.ui.state import current_lang
+
+    st.plotly_chart(l10n.localize_figure(fig, current_lang()), width="stretch", key=key,
+                    config={"displaylogo": False})
