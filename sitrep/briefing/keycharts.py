@@ -25,7 +25,10 @@ from sitrep.figures import monitoring as monitoring_fig
 from sitrep.figures import preparedness as preparedness_fig
 from sitrep.figures import publicity as publicity_fig
 from sitrep.figures import screening as screening_fig
+from sitrep.alerts.config import load_alert_config
 from sitrep.maps import LegendItem
+from sitrep.warning import config as warning_config
+from sitrep.warning import ears
 
 SECTIONS = ("cases", "command", "monitoring", "screening", "publicity", "preparedness")
 PUBLICITY_DAYS = 7
@@ -129,15 +132,20 @@ def _monitoring(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
     start = max(ctx.as_of - timedelta(days=SENTINEL_DAYS - 1), ctx.min_date)
     series = ctx.query("sentinel_daily_by_site_type", **ctx.params)
     charts = [KeyChart("monitoring_grid", _t(ctx, "grid_title"), _t(ctx, "grid_caption"), map=grid_map)]
+    statistics = load_alert_config().statistics  # what makes an alarm day, as for the alerts
     title = _t(ctx, "sentinel_title")
-    caption = _t(ctx, "sentinel_caption", **_period(ctx, start))
+    caption = _t(ctx, "sentinel_caption", **_period(ctx, start), statistics="/".join(s.upper() for s in statistics))
     if series.empty:
         charts.append(KeyChart("monitoring_sentinel", title, caption, empty=_t(ctx, "no_data")))
     else:
+        alarms = ears.alarm_days(ctx.query("sentinel_aberrations_daily", **ctx.params, metric="visits",
+                                           date_from=start, **warning_config.load_config().aberration_params()),
+                                 statistics)
         rows = -(-series["site_type"].nunique() // SENTINEL_COLUMNS)
         charts.append(KeyChart("monitoring_sentinel", title, caption, figure=monitoring_fig.sentinel_small_multiples(
             series, measure="visits", type_labels=ctx.enums("sentinel_sites", "site_type"), start=start,
-            end=ctx.as_of, columns=SENTINEL_COLUMNS, height=max(height, 170 * rows + 60), dark=dark)))
+            end=ctx.as_of, columns=SENTINEL_COLUMNS, height=max(height, 170 * rows + 60), dark=dark,
+            alarms=alarms, alarm_label=_t(ctx, "sentinel_alarm"))))
     return charts
 
 

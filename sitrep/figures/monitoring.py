@@ -80,9 +80,12 @@ def grid_levels_bar(df: pd.DataFrame, *, level_labels: dict[str, str], complete_
 
 def sentinel_small_multiples(df: pd.DataFrame, *, measure: str, type_labels: dict[str, str], start=None, end=None,
                              columns: int = 2, title: str | None = None, height: int | None = None,
-                             dark: bool = False) -> go.Figure:
+                             dark: bool = False, alarms: pd.DataFrame | None = None,
+                             alarm_label: str = "") -> go.Figure:
     """One small line chart per site type with its own y scale (a market sees hundreds of visits a day,
-    a school a handful), shared dates (df: date, site_type, visits, fever). A gap is a day with no report."""
+    a school a handful), shared dates (df: date, site_type, visits, fever). A gap is a day with no report.
+    alarms (site_type, date; sitrep.warning.ears.alarm_days): the alarm days, marked on each line with a
+    red square (hover: alarm_label)."""
     types = [t for t in SITE_TYPES if t in set(df["site_type"])] + \
         sorted(set(df["site_type"]) - set(SITE_TYPES))
     rows = max(1, math.ceil(len(types) / columns))
@@ -95,8 +98,19 @@ def sentinel_small_multiples(df: pd.DataFrame, *, measure: str, type_labels: dic
                         line=dict(color=colour, width=2), connectgaps=False, showlegend=False,
                         hovertemplate="%{x|%Y-%m-%d}: %{y:,}<extra>" + type_labels.get(t, t) + "</extra>",
                         row=i // columns + 1, col=i % columns + 1)
+        if alarms is not None and not alarms.empty:
+            days = set(pd.to_datetime(alarms.loc[alarms["site_type"] == t, "date"]).dt.normalize())
+            hit = part[pd.to_datetime(part["date"]).dt.normalize().isin(days)]
+            if len(hit):
+                fig.add_scatter(x=hit["date"], y=hit[measure].fillna(0), mode="markers", name=alarm_label,
+                                marker=dict(symbol="square", size=11 if dark else 8, color=STATUS_COLOURS["red"],
+                                            line=dict(width=1.5, color="#ffffff" if dark else "#222222")),
+                                showlegend=False,
+                                hovertemplate="%{x|%Y-%m-%d}: %{y:,}<extra>" + alarm_label + "</extra>",
+                                row=i // columns + 1, col=i % columns + 1)
     fig.update_yaxes(rangemode="tozero", tickformat=",d", nticks=4)
-    fig.update_xaxes(tickformat="%m-%d", nticks=5, showticklabels=True)
+    # few date ticks: a small multiple is narrow, and its dates are shared with its neighbours
+    fig.update_xaxes(tickformat="%m-%d", nticks=4 if columns >= 3 else 5, showticklabels=True)
     if start is not None and end is not None:
         fig.update_xaxes(range=[pd.Timestamp(start), pd.Timestamp(end)])
     fig.update_annotations(font=dict(size=15, family=FONT))
