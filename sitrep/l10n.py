@@ -191,6 +191,20 @@ def date_ticktext(ticks: list, unit: str, lang: str) -> list[str]:
     return out
 
 
+def _bar_ticks(traces, letter: str, lo, hi, max_ticks: int) -> list[pd.Timestamp] | None:
+    """Weekly (or longer) bars: ticks on the bars themselves, every k-th counted back from the latest,
+    so that each label sits under a bar and the latest bar is labelled; None for other axes."""
+    if not traces or any(tr.type != "bar" for tr in traces):
+        return None
+    xs = pd.to_datetime(pd.Series([v for tr in traces for v in _values(tr, letter)]), errors="coerce").dropna()
+    xs = sorted(set(x for x in xs.dt.normalize() if lo <= x <= hi))
+    gaps = {(b - a).days for a, b in zip(xs, xs[1:])}
+    if len(xs) < 2 or len(gaps) != 1 or gaps.pop() < 7:
+        return None
+    step = -(-len(xs) // max_ticks)
+    return sorted(xs[::-1][::step])
+
+
 def _date_axis(axis, traces, letter: str, lang: str) -> None:
     if axis.range is not None and all(r is not None for r in axis.range):
         lo, hi = (pd.Timestamp(r) for r in axis.range)
@@ -204,7 +218,9 @@ def _date_axis(axis, traces, letter: str, lang: str) -> None:
     if hi < lo:
         return
     max_ticks = axis.nticks or 7
-    ticks, unit = _date_ticks(lo, hi, max_ticks)
+    ticks, unit = _bar_ticks(traces, letter, lo.normalize(), hi.normalize(), max_ticks), "day"
+    if ticks is None:
+        ticks, unit = _date_ticks(lo, hi, max_ticks)
     axis.update(tickmode="array", tickvals=ticks, ticktext=date_ticktext(ticks, unit, lang),
                 hoverformat="%Y-%m-%d")
 

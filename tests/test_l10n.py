@@ -92,3 +92,15 @@ def test_subplots_and_sankey():
     s = l10n.localize_figure(go.Figure(go.Sankey(node=dict(label=["a", "b"]),
                                                  link=dict(source=[0], target=[1], value=[14566]))), "zh")
     assert s.data[0].valueformat == ",d"
+
+
+def test_weekly_bars_are_labelled_under_the_bars_latest_first():
+    weeks = pd.date_range("2021-12-12", periods=6, freq="7D")  # Sundays, the last 2022-01-16
+    fig = l10n.localize_figure(go.Figure(go.Bar(x=weeks, y=[1] * 6)), "zh")
+    assert [pd.Timestamp(v) for v in fig.layout.xaxis.tickvals] == list(weeks)
+    assert fig.layout.xaxis.ticktext[-1] == "1月16日"
+    fig = go.Figure(go.Bar(x=pd.date_range("2021-07-25", periods=26, freq="7D"), y=[1] * 26))
+    fig.update_xaxes(nticks=5)
+    l10n.localize_figure(fig, "en")
+    ticks = [pd.Timestamp(v) for v in fig.layout.xaxis.tickvals]
+    assert ticks[-1] == pd.Timestamp("2022-01-16") and len(ticks) == 5 and {(b - a).days for a, b in zip(ticks, ticks[1:])} == {42}

@@ -179,6 +179,14 @@ def _publicity(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
                        value_label=_t(ctx, "publicity_value"), fmt=lambda v: _t(ctx, "times_fmt", n=f"{v:,.0f}"),
                        palette="greens", highlight=blind, highlight_label=_t(ctx, "blind_spot"))
     channels = ctx.query("publicity_by_channel", **ctx.params, days=PUBLICITY_DAYS)
+    weekly = ctx.query("publicity_weekly_by_theme", **ctx.params)
+    themes = KeyChart("publicity_themes", _t(ctx, "themes_title"), _t(ctx, "themes_caption", end=ctx.date_text(ctx.as_of)))
+    if weekly.empty:
+        themes.empty = _t(ctx, "no_data")
+    else:  # the phase's focus over the weeks: a third chart, so the screen of one KPI card is not half empty
+        themes.figure = publicity_fig.themes_by_week(
+            weekly, theme_labels=ctx.enums("publicity", "theme"), unspecified=_t(ctx, "theme_unspecified"),
+            week_label=_t(ctx, "themes_week"), height=height, dark=dark)
     return [
         KeyChart("publicity_map", _t(ctx, "publicity_map_title", n=PUBLICITY_DAYS, blind=len(blind)),
                  _t(ctx, "publicity_map_caption", **_period(ctx, start)), map=coverage),
@@ -186,6 +194,7 @@ def _publicity(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
                  _t(ctx, "channels_caption", **_period(ctx, start)), figure=publicity_fig.channel_mix(
                      channels, channel_labels=ctx.enums("publicity", "channel"), activities_label=_t(ctx, "activities"),
                      reach_label=_t(ctx, "reach"), lang=ctx.lang, height=height, dark=dark)),
+        themes,
     ]
 
 
