@@ -387,7 +387,7 @@ def test_the_explanation_charts_show_the_band_the_thresholds_and_the_case_day():
                       up_is_good=False, start_day=date(2022, 1, 2), last_day=date(2022, 1, 2),
                       labels={"value": "v", "amber": "amber", "red": "red", "began": "began"})
     rects = [s for s in k.layout.shapes if s.type == "rect"]
-    assert [(r.y0, r.fillcolor) for r in rects] == [(5, "#D55E00"), (1, "#E69F00")]
+    assert [(r.y0, r.fillcolor) for r in rects] == [(5, "#D7191C"), (1, "#E69F00")]
     c = fig.case_chart(pd.DataFrame({"date": [date(2022, 1, 1), date(2022, 1, 2)], "cases": [0, 1]}),
                        report_day=date(2022, 1, 2), labels={"cases": "c", "threshold": "t"})
     assert list(c.data[0].marker.color) == [fig.PALETTE[8], fig.ALARM]

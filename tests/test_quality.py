@@ -738,6 +738,6 @@ def test_completeness_heatmap_legend_shows_the_colours_of_its_cells():
         return next(c for (p0, c), (p1, _) in zip(hm.colorscale, hm.colorscale[1:]) if p0 <= pos <= p1 and p0 != p1)
 
     cells = [[None if z != z else colour(z) for z in row] for row in hm.z]
-    assert cells == [["#009E73", "#F0E442", "#E69F00"], ["#D55E00", "#E69F00", None]]
+    assert cells == [["#009E73", "#F0E442", "#E69F00"], ["#D7191C", "#E69F00", None]]
     legend = {hm.colorbar.ticktext[i]: colour(v) for i, v in enumerate(hm.colorbar.tickvals)}
-    assert legend == {"<80%": "#D55E00", "80–95%": "#E69F00", "95–99%": "#F0E442", "100%": "#009E73"}
+    assert legend == {"<80%": "#D7191C", "80–95%": "#E69F00", "95–99%": "#F0E442", "100%": "#009E73"}
