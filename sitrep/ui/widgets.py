@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from sitrep import catalogue, maps
+from sitrep import catalogue, i18n, maps
 from sitrep.auth import web as access
 from sitrep.figures import STATUS_ICONS
 from sitrep.ui.data import query
@@ -96,9 +96,10 @@ def records_explorer(view: View, keys: list[str], key: str) -> None:
     choice = st.selectbox(view.t("common.records_of"), keys, key=f"records_{key}",
                           format_func=lambda k: cat[k].name(view.lang))
     kpi = cat[choice]
-    df = query(kpi.records, **view.params)
+    df = i18n.display_codes(query(kpi.records, **view.params), view.lang, kpi.tables)
     st.caption(view.t("common.records_caption", n=len(df), kpi=kpi.name(view.lang)) + " · " + view.as_of_text)
-    table(view, df, name=f"{choice}_{view.as_of.isoformat()}", key=f"rec_{key}")
+    table(view, df, name=f"{choice}_{view.as_of.isoformat()}", key=f"rec_{key}",
+          column_labels=i18n.display_labels(df.columns, view.lang, kpi.tables))
 
 
 def table(view: View, df: pd.DataFrame, *, name: str, key: str, height: int | None = None,
