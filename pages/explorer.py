@@ -3,7 +3,7 @@ result table, a simple chart builder and CSV/XLSX downloads (sitrep.explorer doe
 
 import streamlit as st
 
-from sitrep import explorer, ui
+from sitrep import explorer, i18n, ui
 from sitrep.auth import web as access
 from sitrep.ui import widgets as w
 from sitrep.ui.state import regions_index
@@ -24,7 +24,9 @@ if scope:
 
 with st.expander(t("explorer.schema_title")):
     st.caption(t("explorer.schema_caption"))
-    st.dataframe(explorer.schema(path, scope, unmask, view.lang), hide_index=True, width="stretch", height=360)
+    schema = explorer.schema(path, scope, unmask, view.lang)
+    st.dataframe(schema.rename(columns=i18n.display_labels(schema.columns, view.lang)), hide_index=True,
+                 width="stretch", height=360)
 
 
 def use_example() -> None:

@@ -11,48 +11,18 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sitrep import contract, i18n
+from sitrep import i18n
 
 # derived columns whose values are the returnees' measure codes, or one of these states
 _STAGE_STATES = ("released", "positive", "not_started", "unclassified", "no_measure")
 
 
-def _contract_column(table: str | None, column: str) -> tuple[str, contract.Column] | None:
-    """The contract column of that name: in the records' own table first, else in any table."""
-    tables = [contract.TABLES_BY_NAME[table]] if table in contract.TABLES_BY_NAME else []
-    tables += [t for t in contract.TABLES if t.name != table]
-    for t in tables:
-        if column in t.column_names:
-            return t.name, t.column(column)
-    return None
-
-
-def column_label(table: str | None, column: str, lang: str) -> str:
-    """A column's header: the records strings (sitrep/strings/records.*.toml) for derived columns, else the
-    contract's (Chinese header, English name)."""
-    key = f"records.columns.{column}"
-    label = i18n.t(key, lang)
-    if label != key:
-        return label
-    found = _contract_column(table, column)
-    if found:
-        return i18n.column_label(found[0], column, lang)
-    return column.replace("_", " ")
-
-
-def _labels(table: str | None, column: str, lang: str) -> dict[str, str] | None:
-    """code -> label for a column that holds enumeration codes."""
-    if column in ("rule_measure", "stage_on_day"):
-        labels = i18n.enum_labels("returnees", "measure", lang)
-        labels.update({s: i18n.t(f"records.states.{s}", lang) for s in _STAGE_STATES})
-        return labels
-    if column == "stream":
-        return {t.name: i18n.table_label(t.name, lang) for t in contract.TABLES}
-    if column == "status" and table == "quality_reporting":
+def _states(column: str, tables: tuple[str, ...], lang: str) -> dict[str, str] | None:
+    """Labels of the codes of derived columns that are not contract enumerations."""
+    if column == "stage_on_day":
+        return {s: i18n.t(f"records.states.{s}", lang) for s in _STAGE_STATES}
+    if column == "status" and tables == ("import_log",):  # the reporting records (quality_reporting_records)
         return {s: i18n.t(f"records.reporting.{s}", lang) for s in ("on_time", "late", "unknown", "missing", "pending")}
-    found = _contract_column(table, column)
-    if found and found[1].type == "enum":
-        return i18n.enum_labels(found[0], column, lang)
     return None
 
 
@@ -63,22 +33,21 @@ def _is_date_only(s: pd.Series) -> bool:
     return len(v) == 0 or bool((v == v.dt.normalize()).all())
 
 
-def present(df: pd.DataFrame, *, table: str | None, lang: str,
+def present(df: pd.DataFrame, *, tables: tuple[str, ...], lang: str,
             regions: dict[str, dict] | None = None) -> tuple[pd.DataFrame, dict[str, str]]:
-    """(values for the reader, {column: header}) of records read from ``table`` (the KPI's first table, or
-    ``quality_reporting`` for the reporting records)."""
-    out = df.copy()
+    """(values for the reader, {column: header}) of records read from ``tables`` (the KPI's tables in the
+    catalogue): codes as labels and headers by sitrep.i18n (display_codes, display_labels), plus the states of
+    derived columns, yes/no, dates without a time, and the township and village beside the region code."""
+    out = i18n.display_codes(df, lang, tables)
     for col in list(out.columns):
         s = out[col]
-        labels = _labels(table, col, lang)
-        if labels is not None and (s.dtype == object or pd.api.types.is_string_dtype(s)):
-            out[col] = s.map(lambda v, m=labels: m.get(v, v) if isinstance(v, str) else v)
-        elif pd.api.types.is_bool_dtype(s) or (s.dtype == object and s.dropna().map(type).eq(bool).all()
-                                               and len(s.dropna())):
+        states = _states(col, tuple(tables), lang)
+        if states is not None:
+            out[col] = [states.get(v, v) if isinstance(v, str) else v for v in s]
+        elif pd.api.types.is_bool_dtype(s) or (s.dtype == object and len(s.dropna())
+                                               and s.dropna().map(lambda v: isinstance(v, bool)).all()):
             yes, no = i18n.t("records.yes", lang), i18n.t("records.no", lang)
-            out[col] = s.astype(object).map(lambda v: yes if v is True or (isinstance(v, bool) and v)
-                                            else (no if isinstance(v, bool) or v is False else None)
-                                            if not pd.isna(v) else None)
+            out[col] = [None if pd.isna(v) else (yes if bool(v) else no) for v in s.astype(object)]
         elif _is_date_only(s):
             out[col] = s.dt.date
     if regions is not None and "region_code" in out.columns and "village" not in out.columns:
@@ -96,5 +65,4 @@ def present(df: pd.DataFrame, *, table: str | None, lang: str,
             out.insert(at, "township", codes.map(lambda c: name(c, "township")))
             at += 1
         out.insert(at, "village", codes.map(lambda c: name(c, "village")))
-    headers = {c: column_label(table, c, lang) for c in out.columns}
-    return out, headers
+    return out, i18n.display_labels(out.columns, lang, tables)

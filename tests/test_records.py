@@ -43,12 +43,12 @@ def test_a_contact_released_after_d_has_no_release_date_on_d(db):
 def test_records_in_the_readers_language(db, lang):
     regions = decisions.regions_index(db.query)
     df = db.query("kpi_records_cases_active", as_of=D, region_code=T1)
-    shown, headers = records.present(df, table="cases", lang=lang, regions=regions)
+    shown, headers = records.present(df, tables=("cases",), lang=lang, regions=regions)
     row = shown.set_index("case_id").loc["c1"]
     if lang == "zh":
         assert headers["report_date"] == "报告日期" and headers["category"] == "类别"
         assert (row["category"], row["source"], row["status"]) == ("确诊病例", "本土", "住院")
-        assert headers["township"] == "乡镇/街道" and headers["village"] == "村/社区"
+        assert headers["township"] == "乡镇(街道)" and headers["village"] == "村(社区)"
     else:
         assert headers["report_date"] == "report date"
         assert (row["category"], row["source"], row["status"]) == ("Confirmed", "Local", "Hospitalised")
@@ -62,16 +62,18 @@ def test_every_records_column_has_a_chinese_header(db):
     regions = decisions.regions_index(db.query)
     for kpi in catalogue.load():
         df = db.query(kpi.records, as_of=D)
-        source = "quality_reporting" if kpi.tables == ("import_log",) else kpi.tables[0]
-        _, headers = records.present(df, table=source, lang="zh", regions=regions)
+        shown, headers = records.present(df, tables=kpi.tables, lang="zh", regions=regions)
         latin = {c: h for c, h in headers.items() if any("a" <= ch.lower() <= "z" for ch in h) and h != "C2统计量"}
         assert latin == {}, kpi.records
+        codes = {v for c in shown.columns if shown[c].dtype == object for v in shown[c].dropna()
+                 if isinstance(v, str) and v.replace("_", "").isalpha() and v.isascii() and "_" in v}
+        assert codes == set(), (kpi.records, codes)  # no enumeration code left (e.g. central_quarantine)
 
 
 def test_a_township_row_names_the_township_and_no_village(db):
     regions = decisions.regions_index(db.query)
     df = pd.DataFrame({"region_code": [T1, V21, None, C]})
-    shown, _ = records.present(df, table="orders", lang="zh", regions=regions)
+    shown, _ = records.present(df, tables=("orders",), lang="zh", regions=regions)
     assert shown["township"].tolist()[:2] == ["东镇", "西镇"]
     assert pd.isna(shown["village"].iloc[0]) and shown["village"].iloc[1] == "三村"
     assert pd.isna(shown["township"].iloc[2]) and pd.isna(shown["township"].iloc[3])  # no region; the city

@@ -57,7 +57,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "region_mismatch": ("区划代码与乡镇/村名称不一致（名称对应 {resolved}）",
                         "region code does not match the township/village names (the names give {resolved})"),
     "unknown_reference": ("在{target}中找不到该编号", "not found in {target}"),
-    "date_order": ("早于“{other}”（{other_value}）", "is before '{other}' ({other_value})"),
+    "date_order": ("早于同一行的“{other}”", "is before '{other}' on the same row"),
     "missing_key": ("“{column}”和“{fallback}”至少填一项", "give '{column}' or '{fallback}'"),
     "missing_geometry": ("要素没有几何图形", "the feature has no geometry"),
     # information, not errors

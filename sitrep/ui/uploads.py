@@ -117,7 +117,7 @@ def dictionary(lang: str) -> pd.DataFrame:
                                          for e in c.enum)
             notes = list(c.checks)
             if c.default is not None:
-                notes.append(f"default {c.default}")
+                notes.append(i18n.t("data.default_value", lang, value=c.default))
             if t.key_fallback.get(c.name):
                 notes.append(f"← {t.key_fallback[c.name]}")
             if c.name == "region_code" and t.region:

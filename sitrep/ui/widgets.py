@@ -99,8 +99,7 @@ def records_explorer(view: View, keys: list[str], key: str) -> None:
     df = query(kpi.records, **view.params)
     st.caption(view.t("common.records_caption", n=len(df), kpi=kpi.name(view.lang)) + " · " + view.as_of_text)
     # in the reader's language: labels for codes, dates as dates, places named (sitrep.records)
-    source = "quality_reporting" if kpi.tables == ("import_log",) else kpi.tables[0]
-    shown, headers = records.present(df, table=source, lang=view.lang, regions=regions_index())
+    shown, headers = records.present(df, tables=kpi.tables, lang=view.lang, regions=regions_index())
     table(view, shown, name=f"{choice}_{view.as_of.isoformat()}", key=f"rec_{key}", column_labels=headers)
 
 
@@ -160,4 +159,8 @@ def region_map(view: View, values: pd.DataFrame, *, level: str, value_label: str
 
 
 def chart(fig, key: str) -> None:
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+    from sitrep import l10n
+    from sitrep.ui.state import current_lang
+
+    st.plotly_chart(l10n.localize_figure(fig, current_lang()), width="stretch", key=key,
+                    config={"displaylogo": False})
