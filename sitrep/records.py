@@ -51,6 +51,7 @@ def present(df: pd.DataFrame, *, tables: tuple[str, ...], lang: str,
         elif _is_date_only(s):
             out[col] = s.dt.date
     if regions is not None and "region_code" in out.columns and "village" not in out.columns:
+        # the township and village beside the code, unless the records name them already
         codes = out["region_code"]
 
         def name(code, level: str) -> str | None:
@@ -61,8 +62,9 @@ def present(df: pd.DataFrame, *, tables: tuple[str, ...], lang: str,
             return r["name"] if r and r.get("level") == level else None
 
         at = list(out.columns).index("region_code") + 1
-        if "township" not in out.columns:
+        if not {"township", "township_name"} & set(out.columns):
             out.insert(at, "township", codes.map(lambda c: name(c, "township")))
             at += 1
-        out.insert(at, "village", codes.map(lambda c: name(c, "village")))
+        if not {"village_name"} & set(out.columns):
+            out.insert(at, "village", codes.map(lambda c: name(c, "village")))
     return out, i18n.display_labels(out.columns, lang, tables)

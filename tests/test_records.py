@@ -63,6 +63,7 @@ def test_every_records_column_has_a_chinese_header(db):
     for kpi in catalogue.load():
         df = db.query(kpi.records, as_of=D)
         shown, headers = records.present(df, tables=kpi.tables, lang="zh", regions=regions)
+        assert len(set(headers.values())) == len(headers), kpi.records  # no two columns with one header
         latin = {c: h for c, h in headers.items() if any("a" <= ch.lower() <= "z" for ch in h) and h != "C2统计量"}
         assert latin == {}, kpi.records
         codes = {v for c in shown.columns if shown[c].dtype == object for v in shown[c].dropna()
