@@ -133,7 +133,9 @@ def funnel(stages: list[str], values: list[float], *, title: str | None = None, 
     """A funnel of stages (in order) with counts and the share of the first stage."""
     # one hue, darkening down the funnel: no stage should read as an alarm colour
     blues = ["#08519c", "#2171b5", "#4292c6", "#6baed6", "#9ecae1", "#c6dbef"]
-    fig = go.Figure(go.Funnel(y=stages, x=values, textinfo="value+percent initial",
+    # the value written out in full (plotly's own format would write 14,649 as "14.649k")
+    fig = go.Figure(go.Funnel(y=stages, x=values, texttemplate="%{value:,}<br>%{percentInitial:.1%}",
+                              hovertemplate="%{y}: %{value:,} (%{percentInitial:.1%})<extra></extra>",
                               marker=dict(color=[blues[min(i, len(blues) - 1)] for i in range(len(stages))])))
     return _finish(fig, title, height, dark)
 
