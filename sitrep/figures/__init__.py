@@ -41,6 +41,11 @@ def relative_luminance(colour: str) -> float:
     return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
 
+def text_colour_on(fill: str) -> str:
+    """Near-black or white, whichever reads better on a fill colour (labels inside bars)."""
+    return "#111111" if contrast_ratio("#111111", fill) >= contrast_ratio("#ffffff", fill) else "#ffffff"
+
+
 def contrast_ratio(a: str, b: str) -> float:
     """WCAG 2 contrast ratio of two colours (1 to 21); 3:1 is the floor for chart lines and large text."""
     la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
