@@ -244,7 +244,7 @@ SCALES
 .screen-table td { border-bottom: 1px solid #2a3850; padding: 6px 8px; }
 .screen-table td.num { text-align: right; white-space: nowrap; }
 .screen-more { font-size: 24px; color: #c9d3de; }
-.red-ico { color: #ff7a2e; }
+.red-ico { color: #FF4D4D; }
 .stButton button [data-testid="stIconMaterial"] { font-size: 32px !important; }
 .screen-ok { font-size: 30px; color: #2fd39f; padding: 20px 0; }
 .stButton button { background: #1d2a44 !important; color: #ffffff !important; border: 1px solid #50627d !important;

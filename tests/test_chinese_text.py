@@ -37,17 +37,17 @@ ALLOWED = {
     "gb", "mb", "kb", "km", "h",
     # names of things
     "sql", "duckdb", "python", "sitrep", "id", "kpi", "oidc", "readme",
-    # SQL on the SQL page: statement words and column types
-    "select", "with", "bigint", "integer", "varchar", "date", "double", "boolean", "timestamp", "hugeint",
-    # the data contract's type and check codes (data dictionary)
-    "str", "int", "float", "bool", "enum", "geometry", "nonneg", "mobile",
+    # the data contract's check codes (the data dictionary's notes)
+    "nonneg", "mobile",
 }
+# SQL on the SQL page, statement words and column types: allowed in capitals only (as SQL is written)
+SQL_WORDS = {"SELECT", "WITH", "BIGINT", "INTEGER", "VARCHAR", "DATE", "DOUBLE", "BOOLEAN", "TIMESTAMP", "HUGEINT"}
 LATIN_WORD = re.compile(r"[A-Za-z0-9]+")
 
 # Table columns whose cells are identifiers or names by design (their headers as shown in Chinese): the
 # data dictionary's and the SQL page's table and column names and the header spellings an import
-# accepts, and the user names of the import log.
-CODE_COLUMNS = {"表", "列", "也接受", "导入人"}
+# accepts, the contract's type codes (str, date, enum: code=label ...), and the user names of the import log.
+CODE_COLUMNS = {"表", "列", "也接受", "导入人", "类型与可选值"}
 # The SQL page's result table shows what the reader's own query returns: code, not the app's text.
 SKIP_DATAFRAMES = {"explorer": lambda i: i >= 1}
 
@@ -189,7 +189,8 @@ def latin_words(text: str, header: bool = False) -> set[str]:
         text = re.sub(r"\([a-z_]+\)", " ", text)                        # a table's code after its name
     words = set()
     for w in LATIN_WORD.findall(text):
-        if not re.search(r"[A-Za-z]", w) or re.search(r"\d", w) or len(w) == 1 or w.lower() in ALLOWED:
+        if not re.search(r"[A-Za-z]", w) or re.search(r"\d", w) or len(w) == 1 or w.lower() in ALLOWED \
+                or w in SQL_WORDS:
             continue
         words.add(w)
     return words
@@ -228,3 +229,4 @@ def test_the_scan_catches_english():
     assert latin_words("截至Dec 5 2021的数据 14.566k Upload") == {"Dec", "Upload"}
     assert latin_words("<b>{name}</b> :green[✓ 可信] `python -m sitrep` CSV、Excel 2 GB EARS C2 R00012") == set()
     assert latin_words("found_by") == set() and latin_words("found_by", header=True) == {"found", "by"}
+    assert latin_words("写 SELECT 查询") == set() and latin_words("按 date 排序") == {"date"}

@@ -77,6 +77,9 @@ def test_orders_bars_carry_one_label_each(charts):
     assert len(totals.x) == len(set(totals.x)) == 7
     assert [sum(b.y[i] for b in bars) for i in range(7)] == list(totals.y)
     assert all(b.textposition == "inside" for b in bars)
+    # the numbers inside the parts read against their fill
+    for b in bars:
+        assert figures.contrast_ratio(b.textfont.color, b.marker.color) >= 3, (b.name, b.marker.color)
 
 
 def test_sentinel_small_multiples_write_few_dates_under_each_column_only(charts):

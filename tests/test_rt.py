@@ -440,6 +440,8 @@ def test_cli_reproduces_epiestim_local_imported_example_in_every_window(tmp_path
     assert got["day_start"].tolist() == list(range(1, 21)) and got["day_end"].tolist() == list(range(7, 27))
     assert got["local_cases"].tolist() == [6, 4, 4, 4, 3, 1, 1] + [0] * 12 + [1]
     assert got["enough_cases"].tolist() == [False] * 20
+    # ...and, as EpiEstim warns, the command says so (on stderr, the numbers stay on stdout)
+    assert "20 of 20 windows have fewer than 12 local cases" in r.stderr
     for c in ("mean", "std", *QUANTILES):
         np.testing.assert_allclose(got[c].to_numpy(float), want[c].to_numpy(), rtol=0, atol=1e-6, err_msg=c)
     # and the same from the closed form written out in this file

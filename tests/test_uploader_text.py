@@ -57,4 +57,18 @@ def test_the_data_page_uploader_reads_chinese_in_chromium(server, watched_page):
     assert shown["button"] == '"选择文件"', shown
     assert shown["limits"].startswith('"每个文件不超过1 GB · CSV、TXT、XLSX')
     assert shown["english"] == []
+    # a file dragged over the dropzone: its overlay ("Drag and drop files here") reads Chinese too
+    files = p.evaluate_handle("""() => { const dt = new DataTransfer();
+        dt.items.add(new File(['a'], 'a.csv', {type: 'text/csv'})); return dt; }""")
+    p.dispatch_event('[data-testid="stFileUploaderDropzone"]', "dragenter", {"dataTransfer": files})
+    overlay = '[data-testid="stFileUploaderDropzone"] > input + div:not([data-testid])'
+    p.wait_for_selector(overlay, timeout=5_000)
+    dragged = p.evaluate("""(sel) => {
+        const ov = document.querySelector(sel);
+        const visible = [...ov.querySelectorAll('*')].filter((el) => el.offsetParent !== null && el.textContent);
+        return {after: getComputedStyle(ov, '::after').content, english: visible.map((el) => el.textContent),
+                raw: ov.textContent};
+    }""", overlay)
+    assert dragged["raw"] == "Drag and drop files here"  # Streamlit's words are there, hidden
+    assert dragged["after"] == '"松开鼠标即可放入文件"' and dragged["english"] == []
     watched_page.assert_clean()

@@ -41,6 +41,11 @@ def relative_luminance(colour: str) -> float:
     return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
 
+def text_colour_on(fill: str) -> str:
+    """Near-black or white, whichever reads better on a fill colour (labels inside bars)."""
+    return "#111111" if contrast_ratio("#111111", fill) >= contrast_ratio("#ffffff", fill) else "#ffffff"
+
+
 def contrast_ratio(a: str, b: str) -> float:
     """WCAG 2 contrast ratio of two colours (1 to 21); 3:1 is the floor for chart lines and large text."""
     la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
@@ -133,7 +138,9 @@ def funnel(stages: list[str], values: list[float], *, title: str | None = None, 
     """A funnel of stages (in order) with counts and the share of the first stage."""
     # one hue, darkening down the funnel: no stage should read as an alarm colour
     blues = ["#08519c", "#2171b5", "#4292c6", "#6baed6", "#9ecae1", "#c6dbef"]
-    fig = go.Figure(go.Funnel(y=stages, x=values, textinfo="value+percent initial",
+    # the value written out in full (plotly's own format would write 14,649 as "14.649k")
+    fig = go.Figure(go.Funnel(y=stages, x=values, texttemplate="%{value:,}<br>%{percentInitial:.1%}",
+                              hovertemplate="%{y}: %{value:,} (%{percentInitial:.1%})<extra></extra>",
                               marker=dict(color=[blues[min(i, len(blues) - 1)] for i in range(len(stages))])))
     return _finish(fig, title, height, dark)
 

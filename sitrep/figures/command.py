@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from sitrep.figures import FONT, PALETTE, STATUS_COLOURS, STATUS_COLOURS_DARK, _finish, funnel
+from sitrep.figures import FONT, PALETTE, STATUS_COLOURS, STATUS_COLOURS_DARK, _finish, funnel, text_colour_on
 from sitrep.figures import nice_step
 from sitrep.figures.cases import display_table  # noqa: F401  (display_table: this page's tables)
 
@@ -59,7 +59,7 @@ def orders_by_task_force(df: pd.DataFrame, *, task_force_labels: dict[str, str],
         values = [int(v) for v in rows[m]]
         fig.add_bar(x=names, y=values, name=measure_labels[m], marker_color=colours[m],
                     text=[str(v) if v else "" for v in values], textposition="inside", insidetextanchor="middle",
-                    textangle=0, textfont=dict(color="#111111" if m == "open_in_time" else "#ffffff"),
+                    textangle=0, textfont=dict(color=text_colour_on(colours[m])),
                     hovertemplate="%{x}: %{y}<extra>" + measure_labels[m] + "</extra>")
     issued = [int(v) for v in rows["issued"]]
     fig.add_scatter(x=names, y=issued, mode="text", text=[str(v) for v in issued], textposition="top center",
