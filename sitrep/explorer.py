@@ -38,6 +38,9 @@ from sitrep.figures import PALETTE, _finish
 ROW_CAP = 10_000
 TIME_LIMIT_S = 15.0
 SQL_MAX_CHARS = 20_000
+# The size limits of sitrep.db, as the explorer.errors.too_large message states them.
+LIMITS = {"chars": f"{db.MAX_STRING_CHARS:,}", "value_mb": f"{db.MAX_VALUE_BYTES / 2 ** 20:g}",
+          "result_mb": f"{db.MAX_RESULT_BYTES / 2 ** 20:g}"}
 
 # Functions that read files, the network, the process environment or the settings (which name
 # server paths). The sandbox would refuse them anyway (external access and the local file

@@ -200,7 +200,7 @@ def test_the_page_runs_a_query_draws_a_chart_and_offers_a_csv(access_env):
     at.text_area(key="explorer_sql").input("SELECT * FROM read_csv('/etc/passwd')")
     submit(at)
     assert [e.value for e in at.error] == [
-        "Queries cannot read files, the network or environment variables (read_csv)."]
+        "Queries cannot read files, the network, environment variables or server settings (read_csv)."]
     logged = audit.events(event="explorer")
     assert list(logged["outcome"]) == ["rejected", "ok"]
 

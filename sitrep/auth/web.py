@@ -118,8 +118,27 @@ def projection_only() -> bool:
 
 
 def _who() -> dict:
+    """Who acts, for the audit log: user, role and the browser's address (taken now: a download
+    is logged later, on a thread without the session)."""
     p = current()
-    return {"user": p.name if p else None, "role": p.role if p else None}
+    return {"user": p.name if p else None, "role": p.role if p else None, "client": client_address()}
+
+
+def client_address() -> str | None:
+    """The browser's address for the audit log. Streamlit gives None for a browser on the server
+    itself (loopback): that is recorded as "localhost". None when no browser is behind the run
+    (AppTest). Behind a reverse proxy the proxy's address; its X-Forwarded-For follows it."""
+    try:
+        address = st.context.ip_address
+        headers = st.context.headers
+    except Exception:  # outside a run
+        return None
+    if not headers:
+        return address if isinstance(address, str) else None
+    if not isinstance(address, str) or not address:
+        address = "localhost"
+    forwarded = headers.get("X-Forwarded-For")
+    return f"{address} (X-Forwarded-For: {forwarded[:200]})" if forwarded else address
 
 
 def _once(kind: str, key) -> bool:
@@ -223,7 +242,8 @@ def gate(lang: str) -> Principal:
     p = _oidc(uf, lang) if m == "oidc" else _local(uf, lang)
     ss[PRINCIPAL_KEY] = p
     if _once("login", p.name) and ss.pop("_sitrep_fresh_login", None) is None:
-        audit.record("login", "ok", user=p.name, role=p.role, via="session" if m == "local" else "oidc")
+        audit.record("login", "ok", user=p.name, role=p.role, client=client_address(),
+                     via="session" if m == "local" else "oidc")
     _account_box(p, uf, lang, m)
     if uf.settings.watermark:
         # the projection mode is dark: a light watermark there
@@ -335,7 +355,7 @@ def _sign_in_form(uf: users.UsersFile, lang: str, box) -> Principal:
             submitted = st.form_submit_button(_t("sign_in", lang), type="primary")
         if not submitted:
             halt(title)
-        outcome = login.authenticate(uf, name, password, client=_client())
+        outcome = login.authenticate(uf, name, password, client=client_address())
         if outcome.status == "locked":
             st.error(_t("locked", lang, minutes=outcome.minutes))
             halt(title)
@@ -350,14 +370,6 @@ def _sign_in_form(uf: users.UsersFile, lang: str, box) -> Principal:
     return outcome.principal
 
 
-def _client() -> str | None:
-    try:
-        value = st.context.ip_address
-    except Exception:
-        return None
-    return value if isinstance(value, str) else None
-
-
 def _oidc(uf: users.UsersFile, lang: str) -> Principal:
     """Signed in through the identity provider (st.login); the users file gives the role."""
     if not st.user.is_logged_in:
@@ -370,7 +382,7 @@ def _oidc(uf: users.UsersFile, lang: str) -> Principal:
     user = users.by_email(uf, email)
     if user is None or user.disabled:
         if _once("login_refused", email):
-            audit.record("login", "refused", user=email, via="oidc")
+            audit.record("login", "refused", user=email, client=client_address(), via="oidc")
 
         def refused() -> None:
             st.error(_t("oidc_unknown", lang, email=email or "?"))
@@ -390,7 +402,7 @@ def _account_box(p: Principal, uf: users.UsersFile, lang: str, m: str) -> None:
         if p.can("unmask"):
             st.toggle(_t("unmask", lang), key=UNMASK_WIDGET, help=_t("unmask_help", lang))
         if st.button(_t("sign_out", lang), key="auth_sign_out", icon=":material/logout:"):
-            audit.record("logout", user=p.name, role=p.role)
+            audit.record("logout", user=p.name, role=p.role, client=client_address())
             if m == "oidc":
                 _forget()
                 st.logout()
