@@ -290,12 +290,14 @@ class Database:
         with open(lock_path, "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
+                swept = sweep_stale_copies(self.path)  # a killed writer's copy: nobody else holds the lock
                 _remove(tmp)
                 if self.path.exists():
                     shutil.copyfile(self.path, tmp)
                 con = duckdb.connect(str(tmp), config=CONNECT_CONFIG)
                 try:
                     ensure_schema(con)
+                    log_sweep(con, swept)
                     yield con
                     con.execute("CHECKPOINT")
                 finally:
@@ -878,3 +880,74 @@ def run_sandboxed(sandbox: SandboxPool | Sandbox, sql: str, *, row_cap: int, sec
 
     Returns (DataFrame of at most row_cap rows, whether there were more)."""
     return sandbox.run(sql, row_cap=row_cap, seconds=seconds)
+
+
+# ---------------------------------------------------------------- leftovers of a killed writer
+
+
+def stale_copies(path: str | os.PathLike) -> list[Path]:
+    """Files a writer that was killed left beside the database: its copy and the copy's WAL
+    (``.NAME.<pid>.<hex>.tmp``, ``.tmp.wal``), and read links (``.NAME.read.<inode>``) to a
+    version of the file that has been replaced for more than a minute. Only the holder of the
+    writer's lock may remove the copies: a running writer's copy has the same shape."""
+    import time
+
+    path = Path(path)
+    found = [*path.parent.glob(f".{path.name}.*.tmp"), *path.parent.glob(f".{path.name}.*.tmp.wal")]
+    try:
+        current = path.stat().st_ino
+    except FileNotFoundError:
+        current = None
+    for link in path.parent.glob(f".{path.name}.read.*"):
+        with contextlib.suppress(OSError):
+            st = link.stat()
+            if st.st_ino != current and time.time() - st.st_mtime > 60:
+                found.append(link)
+    return sorted(found)
+
+
+def sweep_stale_copies(path: str | os.PathLike) -> list[tuple[str, int]]:
+    """Remove :func:`stale_copies` (the caller holds the writer's lock); their (name, bytes)."""
+    removed = []
+    for leftover in stale_copies(path):
+        with contextlib.suppress(FileNotFoundError):
+            size = leftover.stat().st_size
+            leftover.unlink()
+            removed.append((leftover.name, size))
+    return removed
+
+
+def log_sweep(con: duckdb.DuckDBPyConnection, removed: list[tuple[str, int]]) -> None:
+    """One line in the import log (status ``cleanup``) naming what a sweep removed."""
+    if not removed:
+        return
+    import getpass
+
+    files = ", ".join(f"{name} ({size / 2 ** 20:.1f} MB)" for name, size in removed)
+    con.execute("""INSERT INTO import_log (import_id, imported_at, user_name, file_name, table_name, rows_inserted,
+                       rows_updated, rows_rejected, status)
+                   SELECT coalesce(max(import_id), 0) + 1, $at, $user, $files, NULL, 0, 0, 0, 'cleanup'
+                   FROM import_log""",
+                {"at": datetime.now().replace(microsecond=0), "user": getpass.getuser(), "files": files[:2000]})
+
+
+def sweep_at_start(path: str | os.PathLike) -> bool:
+    """At the dashboard's start: when a killed writer left its copy behind and no writer runs now,
+    open a writer (which removes it and logs it in the import log). False when there was nothing
+    to do, a writer is running, or the folder cannot be written."""
+    path = Path(path)
+    if not path.exists() or not any(p.suffix in (".tmp", ".wal") for p in stale_copies(path)):
+        return False
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        with open(lock_path, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return False  # an import is running: it sweeps when the next one starts
+            fcntl.flock(lock, fcntl.LOCK_UN)
+        with Database(path).writer():
+            pass
+        return True
+    except OSError:
+        return False
