@@ -26,13 +26,13 @@ import pandas as pd
 import streamlit as st
 
 from sitrep import audit, export, i18n, privacy
-from sitrep.auth import login, roles, users
+from sitrep.auth import cookie, login, roles, store, users
 from sitrep.auth.roles import DEMO, Principal
 
 PRINCIPAL_KEY = "_sitrep_principal"
 TOKEN_KEY = "_sitrep_session_token"
 LOGGED_KEY = "_sitrep_audited"       # (kind, key) pairs this session has logged already
-COOKIE = "sitrep_session"
+COOKIE = cookie.COOKIE
 UNMASK_WIDGET = "auth_unmask"
 
 
@@ -298,7 +298,6 @@ def _local(uf: users.UsersFile, lang: str) -> Principal:
     if token:
         p = login.resume(uf, token)
         if p is not None:
-            _keep_cookie(token, uf.settings.session_hours)
             return p
         _forget()  # signed out in another tab, expired, password changed or disabled
     token = _cookie()
@@ -317,21 +316,10 @@ def _cookie() -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _keep_cookie(token: str, hours: float) -> None:
-    """Put the session token in the browser's cookie, unless the browser already sent it."""
-    if _cookie() == token:
-        return
-    seconds = int(hours * 3600)
-    # the token is URL-safe base64: nothing in it needs escaping in a JavaScript string
-    st.html(f"""<script>(function() {{
-        var secure = location.protocol === "https:" ? "; Secure" : "";
-        document.cookie = "{COOKIE}={token}; Path=/; Max-Age={seconds}; SameSite=Strict" + secure;
-    }})();</script>""", unsafe_allow_javascript=True, width=1)
-
-
-def _clear_cookie() -> None:
-    st.html(f"""<script>document.cookie = "{COOKIE}=; Path=/; Max-Age=0; SameSite=Strict";</script>""",
-            unsafe_allow_javascript=True, width=1)
+def _post(action: str, **fields: str) -> None:
+    """Send the browser to one of our own routes (sitrep.auth.cookie) with a POST, which sets or
+    expires the HttpOnly cookie and brings it back to this page."""
+    st.html(cookie.post_form_html(action, fields), unsafe_allow_javascript=True, width=1)
 
 
 def _forget() -> None:
@@ -345,8 +333,11 @@ def _sign_in_form(uf: users.UsersFile, lang: str, box) -> Principal:
     goes on to the page asked for."""
     ss = st.session_state
     title = _t("sign_in_title", lang)
-    if ss.pop("_sitrep_signed_out", False) or _cookie():  # signed out, or a stale cookie
-        _clear_cookie()
+    stale = _cookie()
+    ss.pop("_sitrep_signed_out", None)
+    if stale and cookie.routes_mounted():  # an ended or expired session's cookie: expired by the server
+        _post(cookie.SIGNOUT_PATH)
+        halt(title)
     with box.container():
         st.title(title)
         with st.form("auth_sign_in"):
@@ -363,10 +354,12 @@ def _sign_in_form(uf: users.UsersFile, lang: str, box) -> Principal:
             st.error(_t("failed", lang))
             halt(title)
     box.empty()
-    token = login.start_session(uf, outcome.principal)
-    ss[TOKEN_KEY] = token
     ss["_sitrep_fresh_login"] = True  # authenticate() logged it
-    _keep_cookie(token, uf.settings.session_hours)
+    if cookie.routes_mounted():
+        # the server sets the session cookie (HttpOnly) and brings the browser back to this page
+        _post(cookie.SESSION_PATH, code=store.create_handoff(outcome.principal.name, uf.settings.session_hours))
+        halt(title)
+    ss[TOKEN_KEY] = login.start_session(uf, outcome.principal)  # this connection only: no cookie
     return outcome.principal
 
 
@@ -406,11 +399,12 @@ def _account_box(p: Principal, uf: users.UsersFile, lang: str, m: str) -> None:
             if m == "oidc":
                 _forget()
                 st.logout()
-            from sitrep.auth import store
-
             store.end_session(st.session_state.get(TOKEN_KEY))
             _forget()
             st.session_state["_sitrep_signed_out"] = True
+            if cookie.routes_mounted() and _cookie():
+                _post(cookie.SIGNOUT_PATH)  # the server expires the cookie, then the sign-in shows
+                st.stop()
             st.rerun()
 
 
