@@ -499,28 +499,26 @@ def peek_xlsx(path: Path, sheet: str | None, score: Callable[[list[str]], int]) 
 
 def _sheet_rows(ws, max_row: int | None = None):
     """(Excel row number, cell texts) of each row of a read-only sheet, empty rows included,
-    within the limits: a sheet that says it is larger than MAX_ROWS x MAX_COLUMNS, a row with
-    a filled cell past MAX_COLUMNS, more than MAX_ROWS rows or a cell longer than
-    MAX_CELL_CHARS raise ReadError naming the row (and the cell)."""
+    within the limits: a row with a filled cell past MAX_COLUMNS, more than MAX_ROWS rows or
+    a cell longer than MAX_CELL_CHARS raise ReadError naming the row (and the cell).
+
+    Every row the sheet's XML holds is read: openpyxl would otherwise stop at the size the sheet
+    declares (its ``<dimension>``), and a row past it would be dropped without a word."""
     from openpyxl.utils import get_column_letter
 
-    declared_rows, declared_cols = ws.max_row or 0, ws.max_column or 0
-    if declared_cols > MAX_COLUMNS:
-        raise ReadError("too_many_columns", row=1, count=declared_cols, limit=MAX_COLUMNS)
-    if declared_rows > MAX_ROWS + HEADER_SEARCH_ROWS:
-        raise ReadError("too_many_rows", count=f"{declared_rows:,}", limit=f"{MAX_ROWS:,}")
+    ws.reset_dimensions()
     excel_row = 0
-    for values in ws.iter_rows(values_only=True, max_row=max_row, max_col=MAX_COLUMNS + 1):
+    for values in ws.iter_rows(values_only=True, max_row=max_row):
         excel_row += 1
         if excel_row > MAX_ROWS + HEADER_SEARCH_ROWS:
             raise ReadError("too_many_rows", count=f"> {MAX_ROWS:,}", limit=f"{MAX_ROWS:,}")
         cells = [cell_text(v) for v in values]
-        if len(cells) > MAX_COLUMNS and cells[MAX_COLUMNS].strip():
+        if len(cells) > MAX_COLUMNS and any(c.strip() for c in cells[MAX_COLUMNS:]):
             raise ReadError("too_many_columns", row=excel_row, count=f"> {MAX_COLUMNS:,}", limit=MAX_COLUMNS)
-        for i, text in enumerate(cells):
-            if len(text) > MAX_CELL_CHARS:
-                raise ReadError("cell_too_large", row=excel_row, column=get_column_letter(i + 1),
-                                chars=f"{len(text):,}", limit=f"{MAX_CELL_CHARS:,}")
+        if cells and max(map(len, cells)) > MAX_CELL_CHARS:
+            i = next(i for i, text in enumerate(cells) if len(text) > MAX_CELL_CHARS)
+            raise ReadError("cell_too_large", row=excel_row, column=get_column_letter(i + 1),
+                            chars=f"{len(cells[i]):,}", limit=f"{MAX_CELL_CHARS:,}")
         yield excel_row, cells[:MAX_COLUMNS]
 
 
