@@ -55,14 +55,15 @@ def os_user() -> str:
 
 def origin() -> dict:
     """Where an action comes from: ``{"client": address}`` inside a browser session of the
-    dashboard, else ``{"os_user": account}``."""
+    dashboard (nothing when no browser is behind the run: AppTest), else ``{"os_user": account}``."""
     if "streamlit" in sys.modules:
         from streamlit.runtime.scriptrunner import get_script_run_ctx
 
         if get_script_run_ctx(suppress_warning=True) is not None:
             from sitrep.auth.web import client_address
 
-            return {"client": client_address()}
+            address = client_address()
+            return {"client": address} if address else {}
     return {"os_user": os_user()}
 
 

@@ -225,6 +225,8 @@ class Sandboxes:
             if key in self._cons:
                 self._cons.move_to_end(key)
                 return self._cons[key]
+            for old in [k for k in self._cons if k[0] == key[0] and k[1:4] != key[1:4]]:
+                self._cons.pop(old).close()  # an older version of the file: its processes are not needed
             pool = db.explorer_sandbox(path, setup=list(MASK_MACROS), tables=table_selects(scope, unmask),
                                        views=list(VIEWS), params={"scope": scope})
             self._cons[key] = pool

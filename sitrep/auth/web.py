@@ -121,7 +121,11 @@ def _who() -> dict:
     """Who acts, for the audit log: user, role and the browser's address (taken now: a download
     is logged later, on a thread without the session)."""
     p = current()
-    return {"user": p.name if p else None, "role": p.role if p else None, "client": client_address()}
+    who = {"user": p.name if p else None, "role": p.role if p else None}
+    address = client_address()
+    if address:  # none when no browser is behind the run (AppTest)
+        who["client"] = address
+    return who
 
 
 def client_address() -> str | None:
