@@ -221,7 +221,9 @@ def _query_role(who: str, args) -> str | None:
     try:
         uf = users.load()
     except users.UsersError as e:
-        raise UsageError(f"users file: {e}") from None
+        if args.unmask:
+            raise UsageError(f"--unmask: the users file cannot be read: {e}") from None
+        return None
     user = uf.users.get(who)
     role = user.role if user else None
     if args.unmask and uf.users and (user is None or user.disabled or not user.principal().can("unmask")):
