@@ -1,6 +1,6 @@
 """The audit log: who signed in (or failed to), imported, downloaded (tables, briefings),
-unmasked personal data, ran a query in the SQL explorer or a records query on the command line, responded to an alert or changed the
-alert settings, and when.
+unmasked personal data, ran a query in the SQL explorer or a records query on the command
+line, responded to an alert or changed the alert settings, and when.
 
 Each record says where it came from: ``client``, the browser's address, for what is done on
 the dashboard; ``os_user``, the operating-system account, for the command line (and any

@@ -418,7 +418,8 @@ def test_in_a_browser_a_refresh_keeps_the_sign_in_and_sign_out_ends_it(demo_db, 
         page.get_by_role("button", name="Sign in").click()
         wait_for_app(page, timeout=60_000)
         (cookie,) = [c for c in context.cookies() if c["name"] == "sitrep_session"]
-        assert (cookie["httpOnly"], cookie["sameSite"], cookie["secure"], cookie["path"]) == (True, "Strict", False, "/")
+        flags = (cookie["httpOnly"], cookie["sameSite"], cookie["secure"], cookie["path"])
+        assert flags == (True, "Strict", False, "/"), "HttpOnly, SameSite=Strict; Secure only under HTTPS"
         assert "sitrep_session" not in page.evaluate("document.cookie"), "no script can read the session cookie"
         logins = audit.events(event="login")
         assert set(logins["user_name"]) == {"leader1"} and all('"client": "localhost"' in d for d in logins["detail"])

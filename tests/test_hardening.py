@@ -32,7 +32,6 @@ import zipfile
 from pathlib import Path
 
 import openpyxl
-import pandas as pd
 import pytest
 
 from sitrep import audit, cli, db, explorer, export, i18n, privacy
@@ -409,8 +408,8 @@ def test_a_cell_over_the_limit_is_refused_naming_its_row_never_dropped(tmp_path)
     (first,) = import_files(database, [in_xml])
     (second,) = import_files(database, [just_over])
     assert first.status == second.status == "rejected"
-    assert first.problems[0].describe("en") == (
-        "row 3, column 'B': the cell has > 32,767 characters, more than the limit of 32,767 (Excel's own limit for a cell)")
+    assert first.problems[0].describe("en") == ("row 3, column 'B': the cell has > 32,767 characters, more than the "
+                                                "limit of 32,767 (Excel's own limit for a cell)")
     assert second.problems[0].describe("zh") == "第 3 行“B”列的单元格有 32,768 个字符，超过上限 32,767 个字符（Excel 单元格的上限）"
     assert Database(tmp_path / "x.duckdb").rows("SELECT count(*) FROM regions")[0][0] == 0
     # the probe's bomb lost its row because the sheet says it ends at row 2 (<dimension ref="A1:C2"/>):
@@ -435,7 +434,7 @@ def test_row_column_and_unpacked_size_limits_each_name_their_limit(tmp_path, mon
     assert report.problems[0].describe("zh") == "文件有 10 行，超过上限 2 行"
     monkeypatch.setattr(readers, "MAX_XLSX_UNCOMPRESSED", 10_000)
     (report,) = import_files(Database(tmp_path / "x.duckdb"), [write_xlsx(tmp_path / "r.xlsx", header, [])])
-    assert re.fullmatch(r"the Excel file unpacks to 0 MB, more than the limit of 0 MB", report.problems[0].describe("en"))
+    assert report.problems[0].describe("en") == "the Excel file unpacks to 0 MB, more than the limit of 0 MB"
 
 
 # ------------------------------------------------------------------ 5. exports

@@ -403,8 +403,8 @@ def check_xlsx(path: Path) -> None:
                             limit=f"{MAX_XLSX_UNCOMPRESSED / 2 ** 20:,.0f} MB")
         for info in infos:
             if info.file_size > XLSX_RATIO_FLOOR and info.file_size > MAX_XLSX_RATIO * max(info.compress_size, 1):
-                raise ReadError("xlsx_ratio", part=info.filename, ratio=f"{info.file_size / max(info.compress_size, 1):,.0f}",
-                                limit=MAX_XLSX_RATIO)
+                ratio = info.file_size / max(info.compress_size, 1)
+                raise ReadError("xlsx_ratio", part=info.filename, ratio=f"{ratio:,.0f}", limit=MAX_XLSX_RATIO)
         for info in infos:
             name = info.filename
             if name.endswith(".xml") and (name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml"):
