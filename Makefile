@@ -24,7 +24,7 @@ demo: setup
 	$(VPY) -m sitrep demo --if-missing
 
 run: demo
-	$(VPY) -m streamlit run dashboard.py --server.port $(PORT)
+	$(VPY) -m streamlit run serve.py --server.port $(PORT)
 
 browser-deps:
 	bash scripts/install_browser_deps.sh

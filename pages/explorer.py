@@ -43,7 +43,7 @@ with st.form("explorer_form"):
     submitted = st.form_submit_button(t("explorer.run"), type="primary", icon=":material/play_arrow:")
 if submitted:
     st.session_state["explorer_result"] = (unmask, explorer.execute(
-        sql, path=path, scope=scope, unmask=unmask, user=user.name, role=user.role))
+        sql, path=path, scope=scope, unmask=unmask, user=user.name, role=user.role, client=access.client_address()))
 
 shown_unmasked, result = st.session_state.get("explorer_result", (unmask, None))
 if result is not None and shown_unmasked and not unmask:  # switched off since: forget what was shown
@@ -52,10 +52,15 @@ if result is None:
     st.stop()
 if result.status == "rejected":
     st.error(t(f"explorer.rejected.{result.reason}", detail=result.detail))
-elif result.status == "timeout":
-    st.error(t("explorer.timeout", seconds=result.detail))
-elif result.status == "error":
-    st.error(t("explorer.error", error=result.reason))
+elif result.status in ("timeout", "error"):
+    # a short explanation in the user's language, DuckDB's own text below it
+    if result.status == "timeout":
+        st.error(t("explorer.timeout", seconds=result.detail))
+    else:
+        st.error(t(f"explorer.errors.{result.kind or 'other'}", **explorer.LIMITS))
+    if result.message:
+        st.caption(t("explorer.error_original"))
+        st.code(result.message, language=None, wrap_lines=True)
 else:
     df = result.frame
     st.caption(t("explorer.result_caption", rows=f"{len(df):,}", seconds=f"{result.seconds:.2f}"))

@@ -530,7 +530,8 @@ def test_problem_messages_exist_for_every_reason():
         p = Problem("f.csv", 2, "列", "v", reason, detail={k: "x" for k in ("considered", "column", "headers", "error",
                                                                             "sheet", "sheets", "count", "allowed",
                                                                             "resolved", "target", "other",
-                                                                            "other_value", "fallback", "later_row")})
+                                                                            "other_value", "fallback", "later_row",
+                                                                            "chars", "limit", "part", "ratio", "size")})
         assert "{" not in p.message("zh") and "{" not in p.message("en"), reason
     assert Problem("f", 2, "姓名", None, "missing_value").describe("en") == "row 2 column '姓名': required value is empty"
 

@@ -20,7 +20,7 @@ from sitrep.ingest import FileReport, import_files
 # then says clearly what is wrong with them instead of the browser refusing them silently.
 UPLOAD_TYPES = ("csv", "txt", "xlsx", "xls", "geojson", "json")
 BOUNDARIES = "boundaries"
-STATUSES = ("loaded", "partial", "rejected")
+STATUSES = ("loaded", "partial", "rejected", "cleanup")
 REJECTS_NAME = "rejects.csv"
 
 
