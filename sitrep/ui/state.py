@@ -75,6 +75,14 @@ def regions_index() -> dict[str, dict]:
             for r in df.itertuples(index=False)}
 
 
+def region_name(code: str) -> str:
+    """A region's name (its code when there is no database yet or no such region)."""
+    try:
+        return regions_index().get(code, {}).get("name", code)
+    except Exception:  # no database yet
+        return code
+
+
 def controls() -> View:
     """Draw the global controls in the sidebar and return the view. Reads the URL once
     per session, then keeps the URL in step with the widgets."""
