@@ -35,6 +35,11 @@ class View:
     def t(self, key: str, **values) -> str:
         return i18n.t(key, self.lang, **values)
 
+    def labels(self, prefix: str, names) -> dict[str, str]:
+        """{name: the string ``prefix.name``}: the headers of a table's columns (``view.labels("data.col",
+        df.columns)``)."""
+        return {n: self.t(f"{prefix}.{n}") for n in names}
+
     def enum(self, table: str, column: str, code) -> str:
         return i18n.enum_label(table, column, code, self.lang)
 
