@@ -203,7 +203,8 @@ def as_table(fig: go.Figure) -> "pd.DataFrame":
     for column in series.values():
         order += [c for c in column if c not in order]
     out = pd.DataFrame({"category": order, **{n: [col.get(c) for c in order] for n, col in series.items()}})
-    dates = pd.to_datetime(out["category"], errors="coerce") if out["category"].map(type).eq(str).all() else None
+    iso = out["category"].map(lambda c: isinstance(c, str) and len(c) >= 10 and c[4] == "-" and c[7] == "-")
+    dates = pd.to_datetime(out["category"].str[:19], errors="coerce", format="ISO8601") if iso.all() else None
     if dates is not None and dates.notna().all() and (dates == dates.dt.normalize()).all():
         out["category"] = dates.dt.date  # a date axis: dates, not timestamps at midnight
     return out
