@@ -203,8 +203,26 @@ def as_table(fig: go.Figure) -> "pd.DataFrame":
     for column in series.values():
         order += [c for c in column if c not in order]
     out = pd.DataFrame({"category": order, **{n: [col.get(c) for c in order] for n, col in series.items()}})
+    if out["category"].map(type).nunique() > 1:  # mixed kinds (a label beside numbers): text for the table
+        out["category"] = out["category"].map(lambda c: "" if c is None else str(c))
     iso = out["category"].map(lambda c: isinstance(c, str) and len(c) >= 10 and c[4] == "-" and c[7] == "-")
-    dates = pd.to_datetime(out["category"].str[:19], errors="coerce", format="ISO8601") if iso.all() else None
+    dates = (pd.to_datetime(out["category"].astype(str).str[:19], errors="coerce", format="ISO8601")
+             if len(out) and iso.all() else None)
     if dates is not None and dates.notna().all() and (dates == dates.dt.normalize()).all():
         out["category"] = dates.dt.date  # a date axis: dates, not timestamps at midnight
     return out
+
+
+def region_categories(fig: go.Figure, names: dict[str, str]) -> tuple[str, dict[str, str]] | None:
+    """When a figure draws one bar per region (the category axis holds region names, all of them in ``names``:
+    {name: region code} of the regions one level below the view's scope), ("x" or "y": the category axis,
+    {name: code}); a click on such a bar sets the scope to that region (sitrep.ui.widgets.chart). None
+    otherwise."""
+    for tr in fig.data:
+        if tr.type != "bar":
+            continue
+        axis = "y" if getattr(tr, "orientation", None) == "h" else "x"
+        cats = getattr(tr, axis)
+        if cats is not None and len(cats) and all(isinstance(c, str) and c in names for c in cats):
+            return axis, {c: names[c] for c in cats}
+    return None

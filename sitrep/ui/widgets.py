@@ -26,11 +26,33 @@ def header(view: View, title_key: str) -> None:
     if imported is not None and not pd.isna(imported):
         parts.append(view.t("common.imported_at", when=pd.Timestamp(imported).strftime("%Y-%m-%d %H:%M")))
     cols = st.columns([6, 1])
-    cols[0].markdown(" · ".join(parts))
+    with cols[0].container(horizontal=True, gap="small", vertical_alignment="center"):
+        # the breadcrumb: every level above the scope is a step back up (全市 › 城东街道 › 东门社区)
+        for code, name in breadcrumb(view):
+            if st.button(name, key=f"crumb_{code or 'city'}", type="tertiary"):
+                set_scope(code)
+                st.rerun()
+            st.markdown("›")
+        st.markdown(" · ".join(parts))
     up = view.scope not in (None, access.scope_limit())  # a township user's township is as high as they go
     if up and cols[1].button(view.t("common.scope_up"), key="scope_up"):
         set_scope(parent_scope(view.scope))
         st.rerun()
+
+
+def breadcrumb(view: View) -> list[tuple[str | None, str]]:
+    """(code, name) of the levels above the view's scope that the user may go to, top first (None: the city)."""
+    if view.scope is None:
+        return []
+    limit = access.scope_limit()
+    chain, code = [], parent_scope(view.scope)
+    while True:
+        if limit is None or (code is not None and code.startswith(limit[:9])):
+            chain.append((code, view.t("common.whole_city") if code is None else regions_index()[code]["name"]))
+        if code is None:
+            break
+        code = parent_scope(code)
+    return chain[::-1]
 
 
 def kpi_values(view: View) -> tuple[dict, dict]:
@@ -85,6 +107,16 @@ def kpi_cards(view: View, keys: list[str], now: dict, before: dict, columns: int
             help=f"{kpi.definition(view.lang)}。{view.as_of_text}" if view.lang == "zh"
             else f"{kpi.definition(view.lang)}. {view.as_of_text}.",
         )
+
+
+def _child_names(view: View) -> dict[str, str]:
+    """{name: code} of the regions one level below the view's scope (a village: none)."""
+    regions = regions_index()
+    if view.scope is None:
+        return {r["name"]: c for c, r in regions.items() if r["level"] == "township"}
+    if regions.get(view.scope, {}).get("level") != "township":
+        return {}
+    return {r["name"]: c for c, r in regions.items() if r["level"] == "village" and r["parent_code"] == view.scope}
 
 
 def records_explorer(view: View, keys: list[str], key: str) -> None:
@@ -160,12 +192,23 @@ def region_map(view: View, values: pd.DataFrame, *, level: str, value_label: str
 
 def chart(fig, key: str) -> None:
     """A figure in the page's language, and the numbers it draws as a table under it (folded), with CSV and
-    XLSX downloads (sitrep.figures.as_table)."""
+    XLSX downloads (sitrep.figures.as_table). A chart with one bar per region below the scope drills down:
+    a click on a bar sets the scope to that region (the URL too), as a click on the map does."""
     from sitrep import figures, l10n
     from sitrep.ui.state import current_lang
 
     lang = current_lang()
-    st.plotly_chart(l10n.localize_figure(fig, lang), width="stretch", key=key, config={"displaylogo": False})
+    view = st.session_state.get("sitrep_view")
+    drill = figures.region_categories(fig, _child_names(view)) if view is not None else None
+    event = st.plotly_chart(l10n.localize_figure(fig, lang), width="stretch", key=key,
+                            config={"displaylogo": False}, on_select="rerun" if drill else "ignore",
+                            selection_mode="points")
+    if drill and event and event.get("selection", {}).get("points"):
+        axis, codes = drill
+        code = codes.get(event["selection"]["points"][0].get(axis))
+        if code and code != view.scope:
+            set_scope(code)
+            st.rerun()
     data = figures.as_table(fig)
     if not data.empty:
         labels = {"category": i18n.t("common.chart_category", lang), "value": i18n.t("common.chart_value", lang),
