@@ -79,3 +79,17 @@ def test_a_township_row_names_the_township_and_no_village(db):
     assert pd.isna(shown["village"].iloc[0]) and shown["village"].iloc[1] == "三村"
     assert pd.isna(shown["township"].iloc[2]) and pd.isna(shown["township"].iloc[3])  # no region; the city
     assert pd.isna(shown["village"].iloc[3])
+
+
+def test_the_url_opens_the_records_behind_a_kpi_in_a_dialog(demo_env):
+    from builders import open_page
+
+    at = open_page("cases", lang="zh", records="cases_active", as_of="2022-01-16")
+    assert "cases_active" in str(at.query_params["records"])  # kept in the URL while the dialog is open
+    frames = [d.value for d in at.dataframe]
+    shown = [f for f in frames if "病例编号" in f.columns]
+    assert shown, "the dialog's table of cases"
+    from sitrep.db import Database
+
+    count = Database(demo_env).query("kpis", as_of="2022-01-16").set_index("kpi")["value"]["cases_active"]
+    assert len(shown[0]) == int(count) > 0  # the records are exactly the ones the number counts

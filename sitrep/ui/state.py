@@ -125,6 +125,8 @@ def controls() -> View:
     wanted = {"lang": lang, "as_of": as_of.isoformat()}
     if scope:
         wanted["scope"] = scope
+    if qp.get("records"):  # the records dialog a page has open (sitrep.ui.widgets.records_dialog)
+        wanted["records"] = qp["records"]
     if dict(qp) != wanted:
         qp.from_dict(wanted)
     return View(as_of=as_of, scope=scope, lang=lang, min_date=min_date, max_date=max_date)

@@ -38,6 +38,7 @@ def header(view: View, title_key: str) -> None:
     if up and cols[1].button(view.t("common.scope_up"), key="scope_up"):
         set_scope(parent_scope(view.scope))
         st.rerun()
+    records_dialog(view)
 
 
 def breadcrumb(view: View) -> list[tuple[str | None, str]]:
@@ -117,6 +118,41 @@ def _child_names(view: View) -> dict[str, str]:
     if regions.get(view.scope, {}).get("level") != "township":
         return {}
     return {r["name"]: c for c, r in regions.items() if r["level"] == "village" and r["parent_code"] == view.scope}
+
+
+RECORDS_PARAM = "records"
+
+
+def records_dialog(view: View) -> None:
+    """The records behind a number, in a dialog over the page, when the URL names a KPI (``?records=KEY``: a KPI
+    card's link or button puts it there, so the address reopens it): as of the view's day and in its scope, in
+    the reader's language, with downloads. Closing it takes the KPI out of the URL."""
+    key = st.query_params.get(RECORDS_PARAM)
+    cat = catalogue.by_key()
+    if key not in cat:
+        return
+    kpi = cat[key]
+
+    def close() -> None:
+        st.query_params.pop(RECORDS_PARAM, None)
+
+    @st.dialog(kpi.name(view.lang), width="large", on_dismiss=close)
+    def show() -> None:
+        if not access.can("records"):
+            st.caption(view.t("auth.records_hidden"))
+            return
+        df = query(kpi.records, **view.params)
+        st.caption(view.t("common.records_caption", n=len(df), kpi=kpi.name(view.lang)) + " · " + view.as_of_text)
+        shown, headers = records.present(df, tables=kpi.tables, lang=view.lang, regions=regions_index())
+        table(view, shown, name=f"{key}_{view.as_of.isoformat()}", key=f"dialog_{key}", column_labels=headers)
+
+    show()
+
+
+def open_records(key: str) -> None:
+    """Open the records of a KPI: put it in the URL and run again (records_dialog shows them)."""
+    st.query_params[RECORDS_PARAM] = key
+    st.rerun()
 
 
 def records_explorer(view: View, keys: list[str], key: str) -> None:
