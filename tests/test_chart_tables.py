@@ -28,8 +28,11 @@ def test_bars_lines_pies_and_heatmaps_as_tables():
 def test_a_page_shows_each_charts_numbers_under_it(demo_env):
     at = open_page("cases", lang="zh")
     folded = [e for e in at.expander if e.label == "图表数据"]
-    assert len(folded) >= 2
-    assert all(len(e.dataframe) == 1 for e in folded)
+    assert len(folded) >= 2 and all(len(e.dataframe) == 0 for e in folded)  # drawn only when opened
+    at.session_state["chartdata_cases_curve"] = True  # the epidemic curve's table, opened
+    at.run()
+    opened = [e for e in at.expander if e.label == "图表数据" and len(e.dataframe) == 1]
+    assert len(opened) == 1 and len(opened[0].dataframe[0].value) > 0
 
 
 def test_a_bar_per_region_drills_down_and_other_charts_do_not():

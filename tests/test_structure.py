@@ -98,3 +98,45 @@ def test_the_cycle_finder_finds_a_cycle():
 def test_only_the_database_layer_imports_duckdb():
     _, duck = import_graph()
     assert duck and all(m == "sitrep.db" or m.startswith("sitrep.db.") for m in duck), duck
+
+
+def test_pages_and_ui_modules_reach_the_database_only_through_ui_data():
+    """One access-checked data path: no page and no sitrep.ui module but sitrep.ui.data imports sitrep.db or
+    takes ui.data's private database; reads go through query() or checked_db()."""
+    root = ROOT.parent
+    offenders = []
+    for f in [*(root / "pages").glob("*.py"), *(ROOT / "ui").glob("*.py"), root / "dashboard.py"]:
+        if f.name == "data.py" and f.parent.name == "ui":
+            continue
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = {a.name for a in node.names}
+                if node.module == "sitrep.db" or (node.module == "sitrep" and "db" in names):
+                    offenders.append((f.name, node.module))
+                if node.module == "sitrep.ui.data" and "_database" in names:
+                    offenders.append((f.name, "_database"))
+            elif isinstance(node, ast.Import) and any(a.name.startswith("sitrep.db") for a in node.names):
+                offenders.append((f.name, "sitrep.db"))
+    assert offenders == []
+
+
+def test_the_checked_reader_applies_the_scope_check_to_every_read(tmp_path, monkeypatch):
+    from sitrep.auth import web as access
+    from sitrep.auth.roles import ScopeError
+    from sitrep.ui import data
+
+    seen = []
+    monkeypatch.setattr(access, "scoped_params", lambda name, declared, params: seen.append(name) or params)
+    monkeypatch.setattr(access, "scope_limit", lambda: "451481001000")
+    reader = data.CheckedDatabase(data.Database(tmp_path / "none.duckdb"))
+    try:
+        reader.query("regions_list")
+    except FileNotFoundError:  # no database here: the check came first
+        pass
+    assert seen == ["regions_list"]
+    for read in (reader.sql, reader.rows):
+        try:
+            read("select 1")
+        except ScopeError:
+            continue
+        raise AssertionError("free SQL for a township user")

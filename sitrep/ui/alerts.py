@@ -24,7 +24,7 @@ from sitrep.figures import alerts as fig
 from sitrep.rules import rules_version
 from sitrep.state import MAX_NOTE, MAX_WHO, AlertRef, StateError, StateStore, resolve_state_path
 from sitrep.ui import widgets as w
-from sitrep.ui.data import _database, get_db, query
+from sitrep.ui.data import checked_db, get_db, query, scope_key
 from sitrep.ui.state import View
 from sitrep.warning import config as warning_config
 
@@ -39,15 +39,16 @@ def _file_stamp(path: Path) -> tuple:
         return (str(path), None)
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def _signals(path: str, version: tuple) -> alerts.Signals:
-    # up to the last data day, for the whole city: serves every as-of day and scope (see alerts.Signals)
-    return alerts.compute_signals(_database(path))
+@st.cache_data(max_entries=8, show_spinner=False)
+def _signals(path: str, version: tuple, limit: str | None) -> alerts.Signals:
+    # up to the last data day, for all the user may see: serves every as-of day and scope (see alerts.Signals)
+    return alerts.compute_signals(checked_db(path))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _alerts(path: str, version: tuple, as_of: date, scope: str | None) -> pd.DataFrame:
-    return alerts.compute_alerts(_database(path), as_of=as_of, region_code=scope, signals=_signals(path, version))
+def _alerts(path: str, version: tuple, limit: str | None, as_of: date, scope: str | None) -> pd.DataFrame:
+    return alerts.compute_alerts(checked_db(path), as_of=as_of, region_code=scope,
+                                 signals=_signals(path, version, limit))
 
 
 def _version() -> tuple:
@@ -58,7 +59,7 @@ def _version() -> tuple:
 
 def signals() -> alerts.Signals:
     """The cached signals of the served database (sentinel statistics, KPI values per place and day)."""
-    return _signals(str(get_db().path), _version())
+    return _signals(str(get_db().path), _version(), scope_key())
 
 
 @st.cache_resource
@@ -82,7 +83,7 @@ def listed_alerts(view: View) -> pd.DataFrame:
     """The alerts listed on the view's day at its scope (sitrep.alerts.compute_alerts) with their response
     state, open first; records the first time each is listed. A township user gets only alerts whose place
     lies in their township: not the city's own (city-level KPIs), not another township's."""
-    df = _alerts(str(get_db().path), _version(), view.as_of, scope(view))
+    df = _alerts(str(get_db().path), _version(), scope_key(), view.as_of, scope(view))
     if access.scope_limit() is not None and not df.empty:
         df = df[[access.region_visible(code) for code in df["place_code"]]].reset_index(drop=True)
     s = store()
@@ -244,7 +245,7 @@ def explain(view: View, alert) -> None:
 
 def _explanation(view: View, alert, cfg, ew) -> tuple[list[tuple[str, str]], object]:
     t = view.t
-    db = get_db()
+    db = checked_db()
     since = (_day(view, alert["start_day"]) if int(alert["run_days"]) == 1 else
              t("alerts.explain.since_text", start=_day(view, alert["start_day"]), last=_day(view, alert["last_day"]),
                days=int(alert["run_days"])))
@@ -475,10 +476,10 @@ def open_alerts_summary(view: View, listed: pd.DataFrame | None = None) -> pd.Da
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _rt(path: str, version: tuple, as_of: date, scope: str | None):
+def _rt(path: str, version: tuple, limit: str | None, as_of: date, scope: str | None):
     from sitrep.warning import rt
 
-    db = _database(path)
+    db = checked_db(path)
     return rt.rt_from_db(db, as_of=as_of, region_code=scope), rt.growth_from_db(db, as_of=as_of, region_code=scope)
 
 
@@ -489,7 +490,7 @@ def render_rt(view: View) -> None:
     t = view.t
     st.subheader(t("alerts.rt.section"))
     db = get_db()
-    estimates, growth = _rt(str(db.path), (db.version(), _file_stamp(warning_config.default_config_path())),
+    estimates, growth = _rt(str(db.path), (db.version(), _file_stamp(warning_config.default_config_path())), scope_key(),
                             view.as_of, scope(view))
     left, right = st.columns([3, 1])
     with left:

@@ -15,7 +15,7 @@ from sitrep import catalogue, decisions, i18n, quality
 from sitrep.auth import web as access
 from sitrep.figures import STATUS_ICONS
 from sitrep.ui import alerts as alerts_ui
-from sitrep.ui.data import get_db, query
+from sitrep.ui.data import checked_db, get_db, query, scope_key
 from sitrep.ui.state import View, regions_index, scope_name
 
 # trust status -> the KPI status whose icon and colour it borrows (an icon and a word, never colour alone)
@@ -76,9 +76,9 @@ def open_alerts(view: View, listed: pd.DataFrame) -> pd.DataFrame:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _trust(path: str, version: tuple | None, config_stamp: float, as_of: date, scope: str | None,
-           now: datetime) -> dict[str, dict]:
-    return quality.trust_by_pillar(get_db(), as_of, scope, now=now)
+def _trust(path: str, version: tuple | None, config_stamp: float, limit: str | None, as_of: date,
+           scope: str | None, now: datetime) -> dict[str, dict]:
+    return quality.trust_by_pillar(checked_db(path), as_of, scope, now=now)
 
 
 def data_trust(view: View) -> tuple[dict[str, dict], datetime]:
@@ -87,7 +87,8 @@ def data_trust(view: View) -> tuple[dict[str, dict], datetime]:
     db = get_db()
     now = quality.now_hour()
     stamp = quality.load_config().path.stat().st_mtime
-    return _trust(str(db.path), db.version(), stamp, view.as_of, access.clamp_scope(view.scope), now), now
+    return _trust(str(db.path), db.version(), stamp, scope_key(), view.as_of, access.clamp_scope(view.scope),
+                  now), now
 
 
 def trust_reasons(view: View, trust: dict[str, dict]) -> list[str]:

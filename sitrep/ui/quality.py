@@ -13,7 +13,7 @@ import streamlit as st
 from sitrep import catalogue, contract, i18n, quality
 from sitrep.figures.quality import completeness_heatmap, issues_by_township
 from sitrep.ui import widgets as w
-from sitrep.ui.data import get_db
+from sitrep.ui.data import checked_db, get_db, scope_key
 from sitrep.ui.state import View
 
 PERIODS = (7, 14, 28, 56)
@@ -36,15 +36,15 @@ _CHECKS = {
 
 
 @st.cache_data(max_entries=300, show_spinner=False)
-def _run(name: str, path: str, version: tuple | None, config_stamp: float, params: tuple):
-    return _CHECKS[name](get_db(), **dict(params))
+def _run(name: str, path: str, version: tuple | None, config_stamp: float, limit: str | None, params: tuple):
+    return _CHECKS[name](checked_db(path), **dict(params))
 
 
 def check(name: str, **params):
     """A quality check on the served database, cached until the database or the settings change."""
     db = get_db()
     config_stamp = quality.load_config().path.stat().st_mtime
-    return _run(name, str(db.path), db.version(), config_stamp, tuple(sorted(params.items())))
+    return _run(name, str(db.path), db.version(), config_stamp, scope_key(), tuple(sorted(params.items())))
 
 
 # ---------------------------------------------------------------- helpers

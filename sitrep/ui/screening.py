@@ -17,7 +17,7 @@ import streamlit as st
 
 from sitrep import control
 from sitrep.rules import Rules, Stage, load_rules, rules_from_dict, rules_version
-from sitrep.ui.data import _database, get_db
+from sitrep.ui.data import checked_db, get_db, scope_key
 
 HORIZON_DAYS = 28
 
@@ -33,10 +33,10 @@ def rules_key(r: Rules) -> str:
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
-def _whatif(path: str, version: tuple, as_of: date, scope: str | None, alt_key: str,
+def _whatif(path: str, version: tuple, limit: str | None, as_of: date, scope: str | None, alt_key: str,
             horizon_days: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     alt = rules_from_dict(json.loads(alt_key), "what-if")
-    return control.whatif(_database(path), as_of, alt, region_code=scope, horizon_days=horizon_days)
+    return control.whatif(checked_db(path), as_of, alt, region_code=scope, horizon_days=horizon_days)
 
 
 def whatif(as_of: date, scope: str | None, alt: Rules,
@@ -44,7 +44,8 @@ def whatif(as_of: date, scope: str | None, alt: Rules,
     """(release shift distribution, daily central quarantine current vs alternative) for the people under a
     measure on as_of in scope: see queries/returnees_whatif_*.sql."""
     db = get_db()
-    return _whatif(str(db.path), (db.version(), rules_version()), as_of, scope, rules_key(alt), horizon_days)
+    return _whatif(str(db.path), (db.version(), rules_version()), scope_key(), as_of, scope, rules_key(alt),
+                   horizon_days)
 
 
 def edit_days(r: Rules, base: str, days: dict[tuple[str, int], int]) -> Rules:

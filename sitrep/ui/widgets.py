@@ -249,9 +249,11 @@ def chart(fig, key: str) -> None:
     if not data.empty:
         labels = {"category": i18n.t("common.chart_category", lang), "value": i18n.t("common.chart_value", lang),
                   "x": i18n.t("common.chart_category", lang), "y": i18n.t("common.chart_series", lang)}
-        with st.expander(i18n.t("common.chart_data", lang)):
-            shown = data.rename(columns=labels)
-            st.dataframe(shown, hide_index=True, width="stretch")
-            view = st.session_state.get("sitrep_view")
-            if view is not None:
-                downloads(view, shown, name=key, key=f"chartdata_{key}")
+        # lazy: the table is drawn only when someone opens it
+        folded = st.expander(i18n.t("common.chart_data", lang), key=f"chartdata_{key}", on_change="rerun")
+        if folded.open:
+            with folded:
+                shown = data.rename(columns=labels)
+                st.dataframe(shown, hide_index=True, width="stretch")
+                if view is not None:
+                    downloads(view, shown, name=key, key=f"chartdata_dl_{key}")
