@@ -11,7 +11,7 @@ from datetime import date, datetime
 import pandas as pd
 import streamlit as st
 
-from sitrep import catalogue, decisions, i18n, quality
+from sitrep import catalogue, decisions, i18n, quality, severity
 from sitrep.auth import web as access
 from sitrep.figures import STATUS_ICONS
 from sitrep.ui import alerts as alerts_ui
@@ -35,6 +35,22 @@ def children(view: View) -> list[str]:
 def kpis_by_region(view: View) -> pd.DataFrame:
     """Every KPI for each region one level below the scope: region_code, name, kpi, value."""
     return decisions.kpis_by_region(query, view.as_of, view.scope, regions_index())
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def _situation(path: str, version: tuple | None, model_stamp: int, as_of: date, scope: str | None, lang: str,
+               scope_name: str) -> severity.Situation:
+    regions = regions_index()
+    return severity.assess(query, as_of=as_of, scope=scope, lang=lang, scope_name=scope_name, regions=regions,
+                           by_region=decisions.kpis_by_region(query, as_of, scope, regions))
+
+
+def situation(view: View) -> severity.Situation:
+    """The view's day and scope under the severity model (data/severity.toml): items, folded rows, ranking,
+    headline; cached per database version, model file, day, scope and language."""
+    db = get_db()
+    stamp = severity.CONFIG_FILE.stat().st_mtime_ns
+    return _situation(str(db.path), db.version(), stamp, view.as_of, view.scope, view.lang, scope_name(view))
 
 
 def open_alert_keys(listed: pd.DataFrame) -> set[tuple[str, str]]:
