@@ -332,6 +332,7 @@ class Folded:
     kpi: str | None
     item: str
     text: str  # the row as a leader reads it: "检测能力使用率 · 6处：城东街道 91.3%、…"
+    where_text: str  # the part after the item: "6处：城东街道 91.3%、…"
     places: pd.DataFrame  # the items folded into it, largest first
 
     @property
@@ -355,14 +356,14 @@ def fold(items: pd.DataFrame, lang: str, scope: str | None = None, shown: int = 
         names = [t("fold_place", lang, where=r.where, value=r.value_text) for r in others.head(shown).itertuples()]
         listed = sep.join(names) + (t("fold_etc", lang) if len(others) > shown else "")
         if len(g) == 1:
-            text = t("fold_one", lang, item=first["item"], where=first["where"], value=first["value_text"])
+            where = t("fold_one", lang, where=first["where"], value=first["value_text"])
         elif at_scope.empty:
-            text = t("fold_many", lang, item=first["item"], n=len(others), places=listed)
+            where = t("fold_many", lang, n=len(others), places=listed)
         else:
             s = at_scope.iloc[0]
-            text = t("fold_many_scope", lang, item=first["item"], scope=s["where"], value=s["value_text"],
-                     n=len(others), places=listed)
-        out.append(Folded(first["rule"], first["level"], first["kpi"], first["item"], text,
+            where = t("fold_many_scope", lang, scope=s["where"], value=s["value_text"], n=len(others), places=listed)
+        out.append(Folded(first["rule"], first["level"], first["kpi"], first["item"],
+                          t("fold_row", lang, item=first["item"], where=where), where,
                           pd.concat([at_scope, others]).reset_index(drop=True)))
     return out
 
