@@ -153,6 +153,12 @@ def place_text(township: str | None, village: str | None, lang: str) -> str:
     return f"{township}{village}" if lang == "zh" else f"{village}, {township}"
 
 
+def _enum(column: str, code: str, lang: str) -> str:
+    """A case enum label as it reads inside a sentence ("确诊", "confirmed")."""
+    label = i18n.enum_label("cases", column, code, lang)
+    return label if lang == "zh" else label[:1].lower() + label[1:]
+
+
 def _cases(n: int, lang: str) -> str:
     return t("cases_n", lang, n=n) if lang == "zh" or n != 1 else t("case_1", lang)
 
@@ -173,8 +179,8 @@ def _case_items(rule: Rule, cases: pd.DataFrame, lang: str) -> list[dict]:
         first = g.iloc[0]
         parts = []
         for (source, category), h in g.groupby(["source", "category"], sort=True):
-            parts.append(t("case_detail", lang, source=i18n.enum_label("cases", "source", source, lang),
-                           category=i18n.enum_label("cases", "category", category, lang),
+            parts.append(t("case_detail", lang, source=_enum("source", source, lang),
+                           category=_enum("category", category, lang),
                            cases=_cases(int(h["cases"].sum()), lang)))
         n = int(g["cases"].sum())
         rows.append(dict(rule=rule.key, level=rule.level, weight=rule.weight, size=float(n), kpi=None,
@@ -439,15 +445,17 @@ class Facts:
 STATUS_RANK = {"none": 0, "ok": 0, "amber": 1, "red": 2}
 
 
-def worse_since(now: dict, before: dict, top: int = 3) -> list[tuple[str, float | None, float | None, str, str]]:
+def worse_since(now: dict, before: dict, top: int = 3,
+                exclude: tuple[str, ...] = ()) -> list[tuple[str, float | None, float | None, str, str]]:
     """The KPIs with thresholds that got worse since the day before and are amber or red now, the largest
     changes first: a worse status
     first (ok to red before amber to red), then the change relative to the day before. Returns (kpi, before,
-    now, status before, status now)."""
+    now, status before, status now). ``exclude``: KPIs the headline says otherwise (new cases: by the case
+    rules)."""
     out = []
     for key, kpi in catalogue.by_key().items():
         v, p = now.get(key), before.get(key)
-        if kpi.amber is None or v is None or p is None:
+        if kpi.amber is None or v is None or p is None or key in exclude:
             continue
         diff = (p - v) if kpi.up_is_good else (v - p)
         if diff <= 0 or math.isclose(diff, 0, abs_tol=0.5 * 10 ** -kpi.decimals):
@@ -476,7 +484,8 @@ def facts(query: Query, *, as_of: date, scope: str | None, scope_name: str, item
     last_day = last["last_report"].iloc[0] if len(last) else None
     last_day = None if last_day is None or pd.isna(last_day) else pd.Timestamp(last_day).date()
     return Facts(as_of, scope_name, scope is None, local[["category", "township", "village", "cases"]].reset_index(drop=True),
-                 imported, last_day, int(last["cases"].iloc[0]) if len(last) else 0, worse_since(now, before),
+                 imported, last_day, int(last["cases"].iloc[0]) if len(last) else 0,
+                 worse_since(now, before, exclude=tuple(e for r in config.rules_of("kpi") for e in r.exclude)),
                  len(needing_decision(items)))
 
 
@@ -504,8 +513,8 @@ def headline(f: Facts, lang: str) -> str:
     else:
         parts.append(t("local_none", lang, days=f.days_since_local, last=_date(f.last_local, lang)))
     if f.imported_count:
-        groups = [t("imported_item", lang, source=i18n.enum_label("cases", "source", r.source, lang),
-                    category=i18n.enum_label("cases", "category", r.category, lang), cases=_cases(int(r.cases), lang))
+        groups = [t("imported_item", lang, source=_enum("source", r.source, lang),
+                    category=_enum("category", r.category, lang), cases=_cases(int(r.cases), lang))
                   for r in f.imported_new.itertuples()]
         parts.append(t("imported_new", lang, items=sep.join(groups)))
     else:
@@ -551,7 +560,7 @@ class Situation:
         red on a local case (whatever the count), sentinel alarms red only after consecutive days."""
         out = {}
         lv = {r: set(self.items.loc[self.items["rule"] == r, "level"]) for r in set(self.items["rule"])}
-        case_levels = set().union(*(lv.get(r.key, set()) for r in load_config().rules if r.kind in ("case", "cluster")))
+        case_levels = set().union(*(lv.get(r.key, set()) for r in load_config().rules_of("case")))
         if "red" in case_levels:
             out["cases_new"] = "red"
         elif "amber" in case_levels:
