@@ -61,8 +61,9 @@ def decisions(view: View, sit: Situation) -> None:
     """需决策事项: the red rows (folded, the first few, each opening to its places), then the amber ones in an
     expander, then every item as a table with who to call (phone masked) and downloads."""
     red = sit.decision_rows
-    st.subheader(view.t("overview.decisions_title", n=len(sit.decisions)))
-    st.caption(view.t("overview.decisions_caption", rows=len(red)))
+    # what the list counts is in the title's help: the first rows must stay on the first screen
+    st.subheader(view.t("overview.decisions_title", n=len(sit.decisions)),
+                 help=view.t("overview.decisions_caption", rows=len(red)))
     if not red:
         st.success(view.t("overview.nothing_to_decide"))
     else:
@@ -102,8 +103,7 @@ def ranking(view: View, sit: Situation) -> None:
     """红黑榜: the regions one level below, worst first; picking a row opens that region's view."""
     r = sit.ranking
     level_name = view.t("overview.level_township" if kpis.child_level(view) == "township" else "overview.level_village")
-    st.subheader(view.t("overview.ranking_title", level=level_name))
-    st.caption(view.t("overview.ranking_caption"))
+    st.subheader(view.t("overview.ranking_title", level=level_name), help=view.t("overview.ranking_caption"))
     icons = situation_html.ICONS
     shown = pd.DataFrame({
         view.t("overview.col_rank"): r["rank"],
