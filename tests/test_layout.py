@@ -58,12 +58,19 @@ FIRST_SCREEN_JS = """() => {
 }"""
 
 
-def settle(page) -> None:
-    """Wait until the script has finished and every chart and map has drawn (they draw after it)."""
+IDLE_JS = """() => document.querySelector('h1') && !document.querySelector('[data-testid="stStatusWidget"]')
+                 && !document.querySelector('[data-testid="stSkeleton"]')"""
+
+
+def settle(page, selector: str | None = None) -> None:
+    """Wait until the script has finished (idle twice, 0.8 s apart: a rerun may start just after the first
+    run) and the charts and maps have drawn (they draw after it); ``selector``: an element the page must have."""
     wait_for_app(page, timeout=90_000)
-    page.wait_for_function("""() => !document.querySelector('[data-testid="stStatusWidget"]')
-                               && !document.querySelector('[data-testid="stSkeleton"]')""", timeout=90_000)
-    page.wait_for_timeout(800)
+    if selector:
+        page.wait_for_selector(selector, timeout=90_000)
+    for _ in range(2):
+        page.wait_for_function(IDLE_JS, timeout=90_000)
+        page.wait_for_timeout(800)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -74,7 +81,7 @@ def test_no_number_or_label_is_cut_off(width, height, lang, server, browser):
     cut: dict[str, list] = {}
     try:
         page.goto(f"{server}/?lang={lang}&as_of={DAY}", wait_until="domcontentloaded")
-        settle(page)
+        settle(page, ".sit-list .sit-row")
         for name in PAGES:
             if name != "overview":
                 page.locator(f'[data-testid="stSidebarNav"] a[href$="/{name}"]').first.click()
