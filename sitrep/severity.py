@@ -347,12 +347,13 @@ class Folded:
 
 
 def fold(items: pd.DataFrame, lang: str, scope: str | None = None, shown: int = 3) -> list[Folded]:
-    """One row per (rule, KPI), in the order of the first (most severe) item of each; the row names up to
+    """One row per (level, rule, KPI), in the order of the first (most severe) item of each; the row names up to
     ``shown`` places with their values, the scope's own value first."""
     out = []
     if items.empty:
         return out
-    key = items["rule"] + "|" + items["kpi"].fillna("")
+    # one row per level too: a KPI red at the city and amber in its townships is a red row and an amber row
+    key = items["level"] + "|" + items["rule"] + "|" + items["kpi"].fillna("")
     for k in dict.fromkeys(key):
         g = items[key == k]
         first = g.iloc[0]

@@ -42,7 +42,10 @@ def css(dark: bool = False, scale: float = 1.0) -> str:
 .sit-headline b {{ font-weight: 700; }}
 .sit-list {{ display: flex; flex-direction: column; gap: {px(6)}; margin: 0; padding: 0; }}
 .sit-row {{ border-radius: 6px; padding: {px(6)} {px(10)}; color: {fg}; font-size: {px(15)}; line-height: 1.45; }}
-.sit-row summary {{ cursor: pointer; list-style-position: outside; }}
+.sit-row summary {{ cursor: pointer; list-style: none; }}
+.sit-row summary::-webkit-details-marker {{ display: none; }}
+.sit-row summary::after {{ content: " ▾"; color: {sub}; }}
+.sit-row[open] summary::after {{ content: " ▴"; }}
 .sit-row .sit-ico {{ font-weight: 700; margin-right: {px(4)}; }}
 .sit-row .sit-word {{ font-weight: 700; margin-right: {px(6)}; }}
 .sit-row .sit-who {{ color: {sub}; font-size: {px(13)}; }}

@@ -291,3 +291,13 @@ def test_labels_that_would_overlap_move_apart_and_the_first_keeps_its_place():
     # far apart: every label stays on its point
     apart = names.assign(lon=[106.70, 106.80, 106.70, 106.80], lat=[22.05, 22.05, 22.15, 22.15])
     assert maps.place_labels(apart, view)["offset"].tolist() == [[0, 0]] * 4
+
+
+def test_a_kpi_red_at_the_city_and_amber_in_townships_is_two_rows():
+    items = pd.DataFrame({
+        "rule": ["kpi"] * 3, "level": ["red", "amber", "amber"], "weight": [40.0] * 3, "size": [0.9, 0.5, 0.2],
+        "kpi": ["returnees_misclassified"] * 3, "item": ["管控措施不符人员"] * 3,
+        "region_code": [None, "t1", "t2"], "where": ["全市", "甲镇", "乙镇"], "value_text": ["190人", "17人", "16人"]})
+    red, amber = severity.fold(items, "zh", scope=None)
+    assert (red.level, red.text, red.count) == ("red", "管控措施不符人员 · 全市 190人", 1)
+    assert (amber.level, amber.text, amber.count) == ("amber", "管控措施不符人员 · 2处：甲镇 17人、乙镇 16人", 2)
