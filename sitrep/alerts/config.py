@@ -22,12 +22,8 @@ DEFAULT_CONFIG = ROOT / "data" / "alerts.toml"
 
 # The catalogue KPIs whose daily history queries/alerts_kpi_daily.sql computes (a KPI alert needs the days
 # before D for its "since when"). A catalogue KPI with thresholds must be here or in [kpi] exclude.
-KPI_HISTORY = (
-    "cases_active", "orders_open_overdue", "supervision_open_overdue",
-    "returnees_tests_overdue", "returnees_release_overdue", "returnees_misclassified",
-    "test_capacity_use_pct", "days_to_test_everyone", "reserve_items_below_target", "funds_execution_pct",
-    "grid_complete_pct", "villages_without_grid_owner", "publicity_coverage_7d_pct", "vaccination_full_pct",
-)
+# Every catalogue KPI has a daily history in the KPI cube (queries/alerts_kpi_daily.sql reads it).
+KPI_HISTORY = tuple(k.key for k in catalogue.load())
 
 
 class AlertConfigError(ValueError):
@@ -126,7 +122,7 @@ def config_from_dict(data: Mapping[str, Any], source: str = "<config>") -> Alert
     if unsupported:
         raise AlertConfigError(
             f"{source}: [kpi] the catalogue KPI(s) {', '.join(unsupported)} have thresholds but no daily history "
-            f"in queries/alerts_kpi_daily.sql: add them there (and to KPI_HISTORY) or to exclude")
+            f"in the KPI cube (queries/macros/kpi_facts.sql): add them there or to exclude")
     return cfg
 
 
