@@ -586,7 +586,10 @@ def assess(query: Query, *, as_of: date, scope: str | None, lang: str, scope_nam
     config = config or load_config()
     regions = regions if regions is not None else decisions.regions_index(query)
     now = now if now is not None else decisions.kpi_values(query, as_of, scope)
-    before = before if before is not None else decisions.kpi_values(query, as_of - timedelta(days=1), scope)
+    if before is None:  # the day before from the KPI cube's trend (queries/kpi_trend.sql)
+        trend = query("kpi_trend", as_of=as_of - timedelta(days=1), date_from=as_of - timedelta(days=1),
+                      region_code=scope, kpi=None)
+        before = decisions.as_dict(trend)
     if by_region is None:
         by_region = decisions.kpis_by_region(query, as_of, scope, regions)
     its = items(query, as_of=as_of, scope=scope, lang=lang, now=now, by_region=by_region, regions=regions,
