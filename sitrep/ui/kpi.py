@@ -53,31 +53,6 @@ def situation(view: View) -> severity.Situation:
     return _situation(str(db.path), db.version(), stamp, view.as_of, view.scope, view.lang, scope_name(view))
 
 
-def open_alert_keys(listed: pd.DataFrame) -> set[tuple[str, str]]:
-    """(kpi, place_code) of the KPI alerts nobody has responded to yet, of the view's listed alerts
-    (sitrep.ui.alerts.listed_alerts)."""
-    df = listed[(listed["status"] == "open") & (listed["kind"] == "kpi")]
-    return set(zip(df["kpi"], df["place_code"]))
-
-
-def needs_decision(view: View, now: dict, covered: set[tuple[str, str]] = frozenset()) -> pd.DataFrame:
-    """Items red on the catalogue: at the scope itself and in each region below it, with
-    the grid person responsible for that region; less those in ``covered`` ((kpi, region_code)
-    pairs, e.g. :func:`open_alert_keys`, listed already as open alerts)."""
-    regions = regions_index()
-    items = decisions.needs_decision(query, as_of=view.as_of, scope=view.scope, lang=view.lang, now=now,
-                                     scope_name=scope_name(view), regions=regions,
-                                     by_region=kpis_by_region(view))
-    city = next((c for c, r in regions.items() if r["level"] == "city"), None)
-    place = items["region_code"].where(items["region_code"].notna(), city)
-    listed = pd.Series([(k, c) in covered for k, c in zip(items["kpi"], place)], index=items.index, dtype=bool)
-    items = items[~listed]
-    cols = {"item": view.t("overview.col_item"), "where": view.t("overview.col_where"),
-            "value_text": view.t("overview.col_value"), "responsible_person": view.t("overview.col_responsible"),
-            "phone": "phone"}
-    return items[list(cols)].rename(columns=cols)
-
-
 def open_alerts(view: View, listed: pd.DataFrame) -> pd.DataFrame:
     """The open alerts of the view's listed alerts (sitrep.ui.alerts.open_alerts_summary) with the page's
     column headers; the phone column keeps its name so that the table masks it."""
