@@ -62,7 +62,6 @@ STYLE = f"""<style>
 [data-testid="stMetricDelta"] {{ font-size: 0.75rem !important; }}
 div[class*="st-key-kpicard-"] [data-testid="stMetric"] {{ padding: 0.35rem 0.55rem !important; }}
 div[class*="st-key-kpigroup-"] {{ padding: 0.45rem 0.55rem !important; gap: 0.3rem !important; }}
-div[class*="st-key-kpigroup-"] [data-testid="stMarkdownContainer"] p {{ margin-bottom: 0 !important; }}
 div:has(> div[class*="st-key-kpicard-"]) {{ flex: 1 1 {CARD_REM}rem !important; min-width: {CARD_REM}rem !important;
   max-width: 100% !important; width: auto !important; }}
 div:has(> div[class*="st-key-kpigroup-"]) {{ min-width: min(100%, {CARD_REM + 1.5}rem) !important;
