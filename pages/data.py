@@ -16,6 +16,7 @@ from sitrep.ui import state, uploads
 from sitrep.ui import widgets as w
 from sitrep.ui.alert_settings import render_alert_settings
 from sitrep.ui.quality import render_quality
+from sitrep.ui.uploader_text import uploader_css
 
 view = ui.view()
 if view is None:  # no database yet: dashboard.py shows only this page and no global controls
@@ -116,6 +117,9 @@ if not may_import:  # imports are for admins (and the local demo): no form to fi
 else:
     with upload_tab:
         had_db = ui.get_db().exists()
+        # the uploader's own words in the page's language (Streamlit writes them in English)
+        st.html(uploader_css(t, lang, max_upload_mb=int(st.get_option("server.maxUploadSize")),
+                             types=list(uploads.UPLOAD_TYPES)))
         with st.form("data_upload", clear_on_submit=True):
             files = st.file_uploader(t("data.upload_label"), type=list(uploads.UPLOAD_TYPES),
                                      accept_multiple_files=True, key="data_files")

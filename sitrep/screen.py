@@ -234,8 +234,8 @@ SCALES
 /* the same status tokens as the web pages (sitrep.situation_html.TOKENS): red and amber cards tinted */
 .screen-kpi.status-amber { border-left-color: #E69F00; background: #3a2f12; outline: 2px solid #E69F00; }
 .screen-kpi.status-amber .ico, .screen-kpi.status-amber .word { color: #ffc94d; }
-.screen-kpi.status-red { border-left-color: #D55E00; background: #3a1d14; outline: 2px solid #D55E00; }
-.screen-kpi.status-red .ico, .screen-kpi.status-red .word { color: #ff9a5c; }
+.screen-kpi.status-red { border-left-color: #D7191C; background: #3a1d14; outline: 2px solid #D7191C; }
+.screen-kpi.status-red .ico, .screen-kpi.status-red .word { color: #FF4D4D; }
 .screen-headline { font-size: 27px !important; line-height: 1.45 !important; padding: 8px 16px !important; }
 .screen-decisions .sit-row { font-size: 25px; line-height: 1.35; padding: 6px 12px; }
 .screen-chart-title { font-size: 30px; font-weight: 700; color: #ffffff; line-height: 1.3; }
@@ -249,7 +249,7 @@ SCALES
 .screen-table td { border-bottom: 1px solid #2a3850; padding: 6px 8px; }
 .screen-table td.num { text-align: right; white-space: nowrap; }
 .screen-more { font-size: 24px; color: #c9d3de; }
-.red-ico { color: #ff7a2e; }
+.red-ico { color: #FF4D4D; }
 .stButton button [data-testid="stIconMaterial"] { font-size: 32px !important; }
 .screen-ok { font-size: 30px; color: #2fd39f; padding: 20px 0; }
 .stButton button { background: #1d2a44 !important; color: #ffffff !important; border: 1px solid #50627d !important;

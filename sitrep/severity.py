@@ -491,7 +491,10 @@ def facts(query: Query, *, as_of: date, scope: str | None, scope_name: str, item
 
 
 def _date(d: date, lang: str) -> str:
-    return f"{d.month}月{d.day}日" if lang == "zh" else f"{d.day} {d.strftime('%b')}"
+    """'1月16日' / 'Jan 16' (sitrep.l10n, as the briefing writes a day inside a sentence)."""
+    from sitrep import l10n
+
+    return l10n.day(d, lang)
 
 
 def headline(f: Facts, lang: str) -> str:

@@ -100,8 +100,6 @@ def test_the_alert_list_follows_min_run_days(settings_file, access_env):
     ("alertset_statistics", [], "[sentinel] statistics must be a list of statistics (c1, c2, c3, mp)"),
     ("alertset_keep_days", 0, "[list] keep_days = 0 must be an integer >= 1"),
     ("alertset_kpi_chart_days", 6, "[list] kpi_chart_days = 6 must be an integer >= 7"),
-    ("alertset_exclude", [], "[kpi] the catalogue KPI(s) cases_new, sentinel_alarms_today have thresholds but no "
-                             "daily history"),
 ])
 def test_a_value_that_would_not_work_is_refused_and_nothing_is_written(settings_file, widget, value, message):
     original = settings_file.read_bytes()

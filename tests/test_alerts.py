@@ -365,19 +365,21 @@ def test_the_explanation_charts_show_the_band_the_thresholds_and_the_case_day():
                       up_is_good=False, start_day=date(2022, 1, 2), last_day=date(2022, 1, 2),
                       labels={"value": "v", "amber": "amber", "red": "red", "began": "began"})
     rects = [s for s in k.layout.shapes if s.type == "rect"]
-    assert [(r.y0, r.fillcolor) for r in rects] == [(5, "#D55E00"), (1, "#E69F00")]
+    assert [(r.y0, r.fillcolor) for r in rects] == [(5, "#D7191C"), (1, "#E69F00")]
     c = fig.case_chart(pd.DataFrame({"date": [date(2022, 1, 1), date(2022, 1, 2)], "cases": [0, 1]}),
                        report_day=date(2022, 1, 2), labels={"cases": "c", "threshold": "t"})
     assert list(c.data[0].marker.color) == [fig.PALETTE[8], fig.ALARM]
 
 
 def test_rt_chart_marks_windows_with_too_few_cases_instead_of_a_number():
-    df = pd.DataFrame({"date_end": [date(2022, 1, d) for d in (10, 11, 12)], "median": [None, 1.4, 1.2],
-                       "q025": [None, 0.9, 0.8], "q975": [None, 2.0, 1.7], "enough_cases": [False, True, True]})
+    # the thin window has numbers (sitrep.warning.rt reports every window, as EpiEstim): the chart leaves them out
+    df = pd.DataFrame({"date_end": [date(2022, 1, d) for d in (10, 11, 12)], "median": [3.1, 1.4, 1.2],
+                       "q025": [0.2, 0.9, 0.8], "q975": [9.5, 2.0, 1.7], "enough_cases": [False, True, True]})
     f = fig.rt_chart(df, labels={"median": "m", "interval": "i", "one": "1", "too_few": "few"})
     median = next(t for t in f.data if t.name == "m")
     assert pd.isna(median.y[0]) and list(median.y[1:]) == [1.4, 1.2]
     assert len(next(t for t in f.data if t.name == "few").x) == 1
+    assert all(pd.isna(t.y[0]) for t in f.data if t.name in ("m", "i")) and f.layout.yaxis.range[1] == 2.2
 
 
 # ------------------------------------------------------------------ the page and the command

@@ -289,7 +289,15 @@ def test_page_shows_the_grid_holes_and_the_sentinel_sites_of_the_demo_city(demo_
     expected = database.query("grid_haves_missing")["units_missing"].tolist()
     assert values(haves["data"][0]["x"]) == expected
     assert levels["data"][0]["y"][0] == "City leaders cover townships"
-    assert len(lines["data"]) == sites["site_type"].nunique()
+    assert len([d for d in lines["data"] if d["mode"] == "lines"]) == sites["site_type"].nunique()
+    # the alarm days (C2, as the alerts count them) marked on each site type's line
+    from sitrep.warning import ears
+
+    start = max(as_of - timedelta(days=55), database.query("data_date_range")["min_date"].iloc[0].date())
+    alarms = ears.alarm_days(ears.aberrations(database, as_of=as_of, date_from=start), ["c2"])
+    marks = [d for d in lines["data"] if d["mode"] == "markers"]
+    assert marks and all(d["name"] == "alarm day" for d in marks)
+    assert sum(len(values(d["x"])) for d in marks) == len(alarms)
     n_holes = len(database.query("grid_holes"))
     assert at.expander[0].label == f"Grid holes and who answers for them ({n_holes})"
 

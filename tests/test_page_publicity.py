@@ -145,8 +145,8 @@ def test_channel_mix_figure(db):
     assert acts["y"][0] == "流动宣传车" and len(acts["y"]) == 9
     assert values(acts["x"])[:3] == [2, 0, 3]
     assert reach["text"][7] == "900"
-    assert fig.big_number(5_471_279, "zh") == "547.1万" and fig.big_number(5_471_279, "en") == "5.47M"
-    assert fig.big_number(12_345, "en") == "12.3k" and fig.big_number(9_999, "zh") == "9,999"
+    assert fig.big_number(5_471_279, "zh") == "547万" and fig.big_number(5_471_279, "en") == "5.47M"
+    assert fig.big_number(12_345, "en") == "12.3K" and fig.big_number(9_999, "zh") == "9,999"
 
 
 def test_reach_per_head_figure_marks_the_overall_value(db):

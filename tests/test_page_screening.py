@@ -227,7 +227,7 @@ def test_sankey_colours_the_misclassified_links(db):
     assert labels[:5] == ["overseas 1", "high 2", "medium 2", "low 5", "none 2"]
     assert labels[5:] == ["central_quarantine 4", "home_quarantine 1", "home_monitoring 3", "none 3",
                           "unclassified 1"]
-    alarm = [c.startswith("rgba(213,94,0") for c in sankey["link"]["color"]]
+    alarm = [c.startswith("rgba(215,25,28") for c in sankey["link"]["color"]]  # STATUS_COLOURS["red"]
     assert alarm == df["misclassified"].tolist()
     assert sankey["link"]["customdata"][2] == "bad · rule central_quarantine"
 
@@ -401,7 +401,7 @@ def test_page_numbers_are_the_named_queries_numbers_at_city_scope(demo_db, demo,
     flows = database.query("returnees_measure_by_origin_risk", **p)
     sankey = chart(at, "Origin risk → measure recorded")["data"][0]
     assert values(sankey["link"]["value"]) == flows["persons"].tolist()
-    assert sum(c.startswith("rgba(213,94,0") for c in sankey["link"]["color"]) == flows["misclassified"].sum()
+    assert sum(c.startswith("rgba(215,25,28") for c in sankey["link"]["color"]) == flows["misclassified"].sum()
 
     overdue = database.query("returnees_overdue_by_village", **p)
     fills = {p["region_code"]: p["fill"][:3] for p in layer(overdue_map, "map-screening_overdue")["data"]}

@@ -193,7 +193,7 @@ def test_overview_shows_data_trust_and_open_alerts(lang, tmp_path, monkeypatch):
         assert line == ("**Data trust**: Cases :green[✓ trusted]\u2003Command :green[✓ trusted]\u2003"
                         "Monitoring :orange[▲ doubtful]\u2003Screening & control :red[■ untrusted]\u2003"
                         "Publicity :green[✓ trusted]\u2003Preparedness :green[✓ trusted]")
-        assert re.fullmatch(r":gray\[as of 15 Jan 2022 · checked \d{4}-\d\d-\d\d \d\d:00\]", when)
+        assert re.fullmatch(r":gray\[as of Jan 15, 2022 · checked \d{4}-\d\d-\d\d \d\d:00\]", when)
 
     items, alerts, ranking = at.dataframe[0].value, at.dataframe[1].value, at.dataframe[2].value
     (headline,) = [h.proto.body for h in at.get("html") if h.proto.body.startswith("<p class=\"sit-headline")]
@@ -221,7 +221,7 @@ def test_overview_shows_data_trust_and_open_alerts(lang, tmp_path, monkeypatch):
                                            [2, "河西镇", "✓ 正常", 0, 0, ""]]
     else:
         assert "new local cases: 5 cases confirmed (东门社区, 城东街道)" in headline
-        assert alerts.values.tolist()[0] == ["5 local cases open", "东门社区", "15 Jan 2022", "nobody assigned", ""]
+        assert alerts.values.tolist()[0] == ["5 local cases open", "东门社区", "Jan 15, 2022", "nobody assigned", ""]
         assert items["Item"].tolist()[:3] == ["New local cases", "Supervision issues overdue", "Supervision issues overdue"]
 
 

@@ -64,7 +64,7 @@ TABLES = {
 }
 HEADLINE_ZH = ("截至1月16日24时，全市新增本土确诊病例1例（河西镇上村），累计本土病例2例；新增境外输入确诊病例1例；"
                "较前日，检测能力使用率由50.0%变为93.5%（转为红色）、现有病例由1例变为3例；共5项需决策事项。")
-HEADLINE_EN = ("As of 24:00 on 16 Jan (Whole city): new local cases: 1 case confirmed (上村, 河西镇); local cases so far: "
+HEADLINE_EN = ("As of 24:00 on Jan 16 (Whole city): new local cases: 1 case confirmed (上村, 河西镇); local cases so far: "
                "2 cases; new imported: 1 case confirmed (imported from overseas); worse than the day before: Testing "
                "capacity in use 50.0% → 93.5% (now red), Active cases 1 → 3; 5 items need a decision.")
 

@@ -47,6 +47,12 @@ SCHEMA = (
         detail TEXT                      -- JSON
     )""",
     "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
+    """CREATE TABLE IF NOT EXISTS session_handoffs (
+        code_sha256 TEXT PRIMARY KEY,    -- a one-time code from a sign-in to the cookie route (sitrep.auth.cookie)
+        user_name TEXT NOT NULL,
+        hours REAL NOT NULL,             -- the session's length once redeemed
+        expires REAL NOT NULL            -- unix seconds: a minute after the sign-in
+    )""",
 )
 
 
@@ -112,6 +118,37 @@ def session_user(token: str | None, now: float | None = None) -> str | None:
         row = con.execute("SELECT user_name FROM sessions WHERE token_sha256 = ? AND expires > ?",
                           (_hash(token), now)).fetchone()
     return row[0] if row else None
+
+
+HANDOFF_SECONDS = 60.0
+
+
+def create_handoff(user_name: str, hours: float, now: float | None = None) -> str:
+    """A one-time code (valid HANDOFF_SECONDS) that the cookie route exchanges for a new session:
+    the session's token then only ever travels in the HttpOnly cookie the server sets."""
+    now = time.time() if now is None else now
+    code = secrets.token_urlsafe(32)
+    with connect() as con:
+        con.execute("DELETE FROM session_handoffs WHERE expires < ?", (now,))
+        con.execute("INSERT INTO session_handoffs VALUES (?, ?, ?, ?)", (_hash(code), user_name, hours,
+                                                                         now + HANDOFF_SECONDS))
+    return code
+
+
+def redeem_handoff(code: str | None, now: float | None = None) -> tuple[str, float] | None:
+    """(a new session's token, its hours) for a live one-time code, which is used up; else None."""
+    if not code or len(code) > 200:
+        return None
+    now = time.time() if now is None else now
+    with connect() as con:
+        row = con.execute("SELECT user_name, hours FROM session_handoffs WHERE code_sha256 = ? AND expires > ?",
+                          (_hash(code), now)).fetchone()
+        con.execute("DELETE FROM session_handoffs WHERE code_sha256 = ? OR expires < ?", (_hash(code), now))
+        if row is None:
+            return None
+        token = secrets.token_urlsafe(32)
+        con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", (_hash(token), row[0], now, now + row[1] * 3600))
+    return token, row[1]
 
 
 def end_session(token: str | None) -> None:

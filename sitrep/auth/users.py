@@ -200,7 +200,9 @@ def save(uf: UsersFile) -> None:
 
 
 def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
+    """The Argon2id hash of a password of at least MIN_PASSWORD characters (every path that sets
+    one comes here: users add, users passwd)."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise UsersError(f"a password needs at least {MIN_PASSWORD} characters")
     return _hasher.hash(password)
 
@@ -221,10 +223,11 @@ def _now() -> str:
 
 def add_user(uf: UsersFile, name: str, role: str, password: str | None, *, display_name: str = "",
              township: str | None = None, grants: tuple[str, ...] = (), email: str = "") -> User:
-    """Add a user (a password, or none for a user who signs in through the identity provider)."""
+    """Add a user (a password, or None for a user who signs in through the identity provider
+    only; an empty password is a password that is too short, not none)."""
     if name in uf.users:
         raise UsersError(f"user {name} exists; use `users passwd` or edit the file")
-    u = User(name=name, role=role, password_hash=hash_password(password) if password else "",
+    u = User(name=name, role=role, password_hash=hash_password(password) if password is not None else "",
              display_name=display_name, township=township or None, grants=tuple(grants), email=email,
              created=_now(), changed=_now())
     validate_user(u)

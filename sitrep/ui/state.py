@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from sitrep import i18n
+from sitrep import i18n, l10n
 from sitrep.auth import web as access
 from sitrep.ui.data import query, db_version
 
@@ -42,7 +42,7 @@ class View:
         return i18n.enum_labels(table, column, self.lang)
 
     def date_text(self, d: date) -> str:
-        return f"{d.year}年{d.month}月{d.day}日" if self.lang == "zh" else d.strftime("%d %b %Y")
+        return l10n.full_date(d, self.lang)
 
     @property
     def as_of_text(self) -> str:

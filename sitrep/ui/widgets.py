@@ -9,11 +9,11 @@ import math
 import pandas as pd
 import streamlit as st
 
-from sitrep import catalogue, maps
+from sitrep import catalogue, maps, records
 from sitrep.auth import web as access
 from sitrep.figures import STATUS_ICONS
 from sitrep.ui.data import query
-from sitrep.ui.state import View, parent_scope, scope_name, set_scope
+from sitrep.ui.state import View, parent_scope, regions_index, scope_name, set_scope
 
 STATUS_MD = {"ok": "green", "amber": "orange", "red": "red", "none": "gray"}
 
@@ -191,7 +191,9 @@ def records_explorer(view: View, keys: list[str], key: str) -> None:
     kpi = cat[choice]
     df = query(kpi.records, **view.params)
     st.caption(view.t("common.records_caption", n=len(df), kpi=kpi.name(view.lang)) + " · " + view.as_of_text)
-    table(view, df, name=f"{choice}_{view.as_of.isoformat()}", key=f"rec_{key}")
+    # in the reader's language: labels for codes, dates as dates, places named (sitrep.records)
+    shown, headers = records.present(df, tables=kpi.tables, lang=view.lang, regions=regions_index())
+    table(view, shown, name=f"{choice}_{view.as_of.isoformat()}", key=f"rec_{key}", column_labels=headers)
 
 
 def table(view: View, df: pd.DataFrame, *, name: str, key: str, height: int | None = None,
@@ -257,4 +259,8 @@ def region_map(view: View, values: pd.DataFrame, *, level: str, value_label: str
 
 
 def chart(fig, key: str) -> None:
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+    from sitrep import l10n
+    from sitrep.ui.state import current_lang
+
+    st.plotly_chart(l10n.localize_figure(fig, current_lang()), width="stretch", key=key,
+                    config={"displaylogo": False})
