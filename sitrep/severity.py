@@ -548,6 +548,7 @@ class Situation:
     ranking: pd.DataFrame
     facts: Facts
     headline: str
+    config: SeverityConfig | None = None  # the model the items were judged by (default: data/severity.toml)
 
     @property
     def decisions(self) -> pd.DataFrame:
@@ -563,15 +564,16 @@ class Situation:
         """Statuses of KPI cards where the severity model says more than the catalogue's thresholds: new cases
         red on a local case (whatever the count), sentinel alarms red only after consecutive days."""
         out = {}
+        config = self.config or load_config()
         lv = {r: set(self.items.loc[self.items["rule"] == r, "level"]) for r in set(self.items["rule"])}
-        case_levels = set().union(*(lv.get(r.key, set()) for r in load_config().rules_of("case")))
+        case_levels = set().union(*(lv.get(r.key, set()) for r in config.rules_of("case")))
         if "red" in case_levels:
             out["cases_new"] = "red"
         elif "amber" in case_levels:
             out["cases_new"] = "amber"
         elif now.get("cases_new") is not None:
             out["cases_new"] = "ok"
-        sentinel = set().union(*(lv.get(r.key, set()) for r in load_config().rules_of("sentinel")))
+        sentinel = set().union(*(lv.get(r.key, set()) for r in config.rules_of("sentinel")))
         value = now.get("sentinel_alarms_today")
         if "red" in sentinel:
             out["sentinel_alarms_today"] = "red"
@@ -599,4 +601,5 @@ def assess(query: Query, *, as_of: date, scope: str | None, lang: str, scope_nam
                 scope_name=scope_name, config=config, warning=warning)
     f = facts(query, as_of=as_of, scope=scope, scope_name=scope_name, items=its, now=now, before=before,
               config=config)
-    return Situation(its, fold(its, lang, scope), ranking(its, scope, regions, lang, config), f, headline(f, lang))
+    return Situation(its, fold(its, lang, scope), ranking(its, scope, regions, lang, config), f, headline(f, lang),
+                     config)
