@@ -53,6 +53,25 @@ def os_user() -> str:
         return str(os.getuid())
 
 
+def client_address() -> str | None:
+    """The browser's address for the audit log. Streamlit gives None for a browser on the server
+    itself (loopback): that is recorded as "localhost". None when no browser is behind the run
+    (AppTest). Behind a reverse proxy the proxy's address; its X-Forwarded-For follows it."""
+    import streamlit as st  # only inside a dashboard run (sys.modules has it then)
+
+    try:
+        address = st.context.ip_address
+        headers = st.context.headers
+    except Exception:  # outside a run
+        return None
+    if not headers:
+        return address if isinstance(address, str) else None
+    if not isinstance(address, str) or not address:
+        address = "localhost"
+    forwarded = headers.get("X-Forwarded-For")
+    return f"{address} (X-Forwarded-For: {forwarded[:200]})" if forwarded else address
+
+
 def origin() -> dict:
     """Where an action comes from: ``{"client": address}`` inside a browser session of the
     dashboard (nothing when no browser is behind the run: AppTest), else ``{"os_user": account}``."""
@@ -60,8 +79,6 @@ def origin() -> dict:
         from streamlit.runtime.scriptrunner import get_script_run_ctx
 
         if get_script_run_ctx(suppress_warning=True) is not None:
-            from sitrep.auth.web import client_address
-
             address = client_address()
             return {"client": address} if address else {}
     return {"os_user": os_user()}

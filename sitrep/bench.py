@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sitrep.errors import UsageError
 from sitrep import contract
 from sitrep.db import ROOT, Database
 
@@ -239,8 +240,6 @@ def bench_briefing(db: Path, work: Path, as_of: str | None = None) -> list[dict]
 def cli_bench(args) -> int:
     unknown = [w for w in args.what if w not in WHAT]
     if unknown:
-        from sitrep.cli import UsageError
-
         raise UsageError(f"unknown benchmark {', '.join(unknown)} (one or more of {', '.join(WHAT)})")
     work = Path(os.environ.get("SITREP_BENCH_DIR") or tempfile.mkdtemp(prefix="sitrep_bench_"))
     work.mkdir(parents=True, exist_ok=True)

@@ -12,11 +12,11 @@ import os
 import sqlite3
 import sys
 
+from sitrep.errors import UsageError
+
 PROG = "python -m sitrep"
 
 
-class UsageError(Exception):
-    """Wrong usage: exit status 2."""
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:

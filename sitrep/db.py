@@ -27,7 +27,9 @@ from typing import Any, Iterator
 
 import duckdb
 
-from sitrep import contract, cube
+from sitrep import contract, cube, rules
+from sitrep.quality.config import Config as QualityConfig
+from sitrep.quality.config import QualityConfigError, config_path, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY_DIR = ROOT / "queries"
@@ -103,8 +105,6 @@ class NamedQuery:
 
 def rules_param(query: str, p: Param, v: Any) -> list[dict[str, Any]]:
     """The value bound for a ``rules`` parameter: the default rules file when not given."""
-    from sitrep import rules
-
     try:
         if v is None or v == "":
             return rules.load_rules().as_param()
@@ -121,16 +121,14 @@ def rules_param(query: str, p: Param, v: Any) -> list[dict[str, Any]]:
 
 def quality_param(query: str, p: Param, v: Any) -> str:
     """The value bound for a ``quality`` parameter: the default quality file when not given."""
-    from sitrep import quality
-
     if isinstance(v, str) and v.lstrip().startswith("{"):
         return v
     try:
-        if isinstance(v, quality.Config):
+        if isinstance(v, QualityConfig):
             return v.reporting_json()
         if v is None or v == "" or isinstance(v, (str, os.PathLike)):
-            return quality.load_config(v or None).reporting_json()
-    except quality.QualityConfigError as e:
+            return load_config(v or None).reporting_json()
+    except QualityConfigError as e:
         raise QueryError(f"query {query}: parameter {p.name}: {e}") from None
     raise QueryError(f"query {query}: parameter {p.name} takes quality settings, got {type(v).__name__}")
 
@@ -330,9 +328,6 @@ _inputs_cache: dict[tuple, tuple[str, list, str]] = {}
 def cube_inputs() -> tuple[str, list[dict[str, Any]], str]:
     """(fingerprint, rules rows, reporting settings JSON) of the default quarantine rules and quality settings
     files, the cube's inputs besides the tables; read again only when either file changes."""
-    from sitrep import quality, rules
-    from sitrep.quality.config import config_path
-
     def version(p: Path) -> tuple | None:
         try:
             return (str(p.resolve()), p.stat().st_mtime_ns)
@@ -343,8 +338,8 @@ def cube_inputs() -> tuple[str, list[dict[str, Any]], str]:
     if key not in _inputs_cache:
         try:
             rules_rows = rules.load_rules().as_param()
-            settings_json = quality.load_config().reporting_json()
-        except (rules.RulesError, quality.QualityConfigError) as e:
+            settings_json = load_config().reporting_json()
+        except (rules.RulesError, QualityConfigError) as e:
             raise QueryError(f"the KPI cube cannot be computed: {e}") from None
         _inputs_cache.clear()
         _inputs_cache[key] = (cube.inputs_fingerprint(rules_rows, settings_json), rules_rows, settings_json)

@@ -378,8 +378,11 @@ def xlsx_with_cell(path: Path, cell: int | bytes = 300_000_000) -> Path:
 
 def import_cli(tmp_path, *files, lang="en") -> tuple[int, str, int]:
     """`python -m sitrep import` in a process of its own: (exit status, stdout, peak resident bytes)."""
-    script = ("import resource, sys; from sitrep.cli import main; code = main(sys.argv[1:]); "
-              "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(code)")
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec, so a child of a
+    # large pytest process would report the parent's size; the high-water mark of /proc starts anew at exec
+    script = ("import re, sys; from sitrep.cli import main; code = main(sys.argv[1:]); "
+              "hwm = re.search(r'VmHWM:\\s+(\\d+)', open('/proc/self/status').read()).group(1); "
+              "print('PEAK', hwm, file=sys.stderr); sys.exit(code)")
     proc = subprocess.run([sys.executable, "-c", script, "import", *map(str, files), "--db", str(tmp_path / "x.duckdb"),
                            "--quiet", "--lang", lang], cwd=ROOT, capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from builders import build_db, tiny_regions
+from builders import build_db, open_page, tiny_regions
 from sitrep import maps
 from sitrep.db import ROOT, Database
 from sitrep.figures import monitoring as fig
@@ -242,13 +242,8 @@ def test_score_classes_give_each_score_its_colour_and_share_the_low_one():
 
 def run_page(demo_db, monkeypatch, *, lang="zh", scope=None) -> AppTest:
     monkeypatch.setenv("SITREP_DB", str(demo_db))
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.query_params["lang"] = lang
-    if scope:
-        at.query_params["scope"] = scope
-    at.run()
-    at.switch_page("pages/monitoring.py").run()
-    assert not at.exception, [e.message for e in at.exception]
+    params = {"lang": lang, "scope": scope}
+    at = open_page("monitoring", **{k: v for k, v in params.items() if v})
     return at
 
 

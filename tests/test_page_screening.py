@@ -38,7 +38,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from builders import build_db, id_number, tiny_regions
+from builders import build_db, id_number, open_page, tiny_regions
 from sitrep import maps, privacy
 from sitrep.db import ROOT, Database
 from sitrep.figures import screening as fig
@@ -300,14 +300,8 @@ FULL_PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
 
 def run_page(demo_db, monkeypatch, *, lang="zh", scope=None, as_of=None) -> AppTest:
     monkeypatch.setenv("SITREP_DB", str(demo_db))
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.query_params["lang"] = lang
-    if scope:
-        at.query_params["scope"] = scope
-    if as_of:
-        at.query_params["as_of"] = as_of.isoformat()
-    at.run()
-    at.switch_page("pages/screening.py").run()
+    params = {"lang": lang, "scope": scope, "as_of": as_of and as_of.isoformat()}
+    at = open_page("screening", **{k: v for k, v in params.items() if v})
     assert_clean(at)
     return at
 

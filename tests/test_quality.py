@@ -687,13 +687,10 @@ def test_bench_quality_times_every_check(demo):
 
 
 def test_quality_tab_under_apptest(demo_db, monkeypatch):
-    from streamlit.testing.v1 import AppTest
+    from builders import open_page
 
     monkeypatch.setenv("SITREP_DB", str(demo_db))
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.run()
-    at.switch_page("pages/data.py").run()
-    assert not at.exception, [e.message for e in at.exception]
+    at = open_page("data")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["疑似重复人员(对)"] == "10" and metrics["当日按时率"] == "—"
     assert "数据质量" in [t.label for t in at.tabs]

@@ -201,21 +201,28 @@ where f.kpi = kpi_key
 CREATE OR REPLACE MACRO kpi_cube_additive(d_first, d_last, kpis) AS TABLE
 with
 kinds as (select * from kpi_cube_kinds() where kind <> 'direct' and list_contains(kpis, kpi)),
+grouped as (
+    -- the records on the same interval in the same region are one row: tens of times fewer rows to fold
+    select kpi, coalesce(region_code, '') as leaf, first_day, stop_day,
+           sum(num) as num, sum(den) as den, count(num) as n
+    from kpi_facts
+    where (first_day is null or first_day <= d_last::date) and list_contains(kpis, kpi)
+    group by all
+),
 clipped as (
     -- a record stopping on or before its first day never counts
-    select kpi, coalesce(region_code, '') as leaf,
+    select kpi, leaf,
            greatest(coalesce(first_day, d_first::date), d_first::date) as start_day,
            -- (greatest() skips NULLs: an open interval must stay open)
            case when stop_day is not null then greatest(stop_day, coalesce(first_day, stop_day)) end as stop_day,
-           num, den
-    from kpi_facts
-    where (first_day is null or first_day <= d_last::date) and list_contains(kpis, kpi)
+           num, den, n
+    from grouped
 ),
 events as (
-    select kpi, leaf, start_day as day, num, den, (num is not null)::bigint as n
+    select kpi, leaf, start_day as day, num, den, n
     from clipped where stop_day is null or stop_day > start_day
     union all
-    select kpi, leaf, stop_day, -num, -den, -(num is not null)::bigint
+    select kpi, leaf, stop_day, -num, -den, -n
     from clipped where stop_day > start_day and stop_day <= d_last::date
 ),
 leaf_events as (

@@ -5,7 +5,7 @@ alert responses in: ``$SITREP_STATE``, else ``state.sqlite3`` beside the databas
 Why not the DuckDB file: it is replaced by every import (sitrep.db), so nothing that must
 last can live in it, and the dashboard only ever reads it. SQLite takes small concurrent
 writes from several sessions and processes (WAL, ``BEGIN IMMEDIATE``, a busy timeout),
-as sitrep.state does.
+opened the one way sitrep.state's tables are (sitrep.sqlite_store).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from sitrep import sqlite_store
 from sitrep.state import resolve_state_path
 
 BUSY_TIMEOUT_S = 15.0
@@ -61,35 +62,13 @@ def path(db_path: str | os.PathLike | None = None) -> Path:
     return resolve_state_path(db_path=db_path)
 
 
-_ready: set[str] = set()
-
-
 @contextlib.contextmanager
 def connect(db_path: str | os.PathLike | None = None) -> Iterator[sqlite3.Connection]:
     """A connection in one transaction (committed when the block ends), schema in place.
     ``db_path``: the database whose state store it is (default: the served one)."""
-    p = path(db_path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fresh = str(p) not in _ready or not p.exists()
-    con = sqlite3.connect(p, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    try:
-        con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        if fresh:
-            con.execute("PRAGMA journal_mode=WAL")
-            for ddl in SCHEMA:
-                con.execute(ddl)
-            with contextlib.suppress(OSError):
-                os.chmod(p, 0o600)
-            _ready.add(str(p))
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
-    finally:
-        con.close()
+    with sqlite_store.connection(path(db_path), busy_timeout=BUSY_TIMEOUT_S, schema=SCHEMA, private=True) as con, \
+            sqlite_store.transaction(con):
+        yield con
 
 
 def _hash(token: str) -> str:

@@ -19,7 +19,7 @@ import html
 import ipaddress
 import sys
 from datetime import datetime
-from typing import NoReturn
+from typing import Callable, NoReturn
 from urllib.parse import quote
 
 import pandas as pd
@@ -128,21 +128,7 @@ def _who() -> dict:
     return who
 
 
-def client_address() -> str | None:
-    """The browser's address for the audit log. Streamlit gives None for a browser on the server
-    itself (loopback): that is recorded as "localhost". None when no browser is behind the run
-    (AppTest). Behind a reverse proxy the proxy's address; its X-Forwarded-For follows it."""
-    try:
-        address = st.context.ip_address
-        headers = st.context.headers
-    except Exception:  # outside a run
-        return None
-    if not headers:
-        return address if isinstance(address, str) else None
-    if not isinstance(address, str) or not address:
-        address = "localhost"
-    forwarded = headers.get("X-Forwarded-For")
-    return f"{address} (X-Forwarded-For: {forwarded[:200]})" if forwarded else address
+client_address = audit.client_address  # the browser's address, as the audit log records it
 
 
 def _once(kind: str, key) -> bool:
@@ -219,9 +205,10 @@ def logged(content: bytes, file_name: str, **detail):
 # ---------------------------------------------------------------- the gate
 
 
-def gate(lang: str) -> Principal:
+def gate(lang: str, region_name: Callable[[str], str] = str) -> Principal:
     """Run before navigation: returns who the run is for, or draws the sign-in (or the
-    refusal) and stops the run."""
+    refusal) and stops the run. ``region_name`` names a township officer's township in the account
+    box (the caller's: this module reads no data)."""
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
@@ -248,7 +235,7 @@ def gate(lang: str) -> Principal:
     if _once("login", p.name) and ss.pop("_sitrep_fresh_login", None) is None:
         audit.record("login", "ok", user=p.name, role=p.role, client=client_address(),
                      via="session" if m == "local" else "oidc")
-    _account_box(p, uf, lang, m)
+    _account_box(p, uf, lang, m, region_name)
     if uf.settings.watermark:
         # the projection mode is dark: a light watermark there
         watermark(p.label, dark=st.query_params.get("mode") == "screen" or p.role == "screen")
@@ -389,12 +376,13 @@ def _oidc(uf: users.UsersFile, lang: str) -> Principal:
     return user.principal(via="oidc")
 
 
-def _account_box(p: Principal, uf: users.UsersFile, lang: str, m: str) -> None:
+def _account_box(p: Principal, uf: users.UsersFile, lang: str, m: str,
+                 region_name: Callable[[str], str]) -> None:
     with st.sidebar:
         role = _t(f"role.{p.role}", lang)
         where = ""
         if p.township:
-            where = " · " + _region_name(p.township)
+            where = " · " + region_name(p.township)
         st.caption(_t("signed_in_as", lang, name=p.label, role=role) + where)
         if p.can("unmask"):
             st.toggle(_t("unmask", lang), key=UNMASK_WIDGET, help=_t("unmask_help", lang))
@@ -410,15 +398,6 @@ def _account_box(p: Principal, uf: users.UsersFile, lang: str, m: str) -> None:
                 _post(cookie.SIGNOUT_PATH)  # the server expires the cookie, then the sign-in shows
                 st.stop()
             st.rerun()
-
-
-def _region_name(code: str) -> str:
-    try:
-        from sitrep.ui.state import regions_index
-
-        return regions_index().get(code, {}).get("name", code)
-    except Exception:  # no database yet
-        return code
 
 
 def watermark(text: str, dark: bool = False) -> None:

@@ -164,3 +164,47 @@ def gauge(value: float | None, *, title: str, maximum: float, target: float | No
     ))
     fig.update_layout(margin=dict(l=20, r=20, t=50, b=10))
     return _finish(fig, None, height, dark)
+
+
+def as_table(fig: go.Figure) -> "pd.DataFrame":
+    """The numbers a figure draws, as a table a reader can check and download: one row per category (the x of
+    vertical bars and lines, the y of horizontal bars, the labels of a pie or funnel) and one column per series
+    (the trace's name); a heatmap gives one row per (y, x) cell. Empty when the figure draws no such numbers
+    (a gauge's value is on its card; a network has no table)."""
+    import pandas as pd
+
+    series: dict[str, dict] = {}
+    cells = []
+    for i, tr in enumerate(fig.data):
+        name = getattr(tr, "name", None) or (f"{i + 1}" if len(fig.data) > 1 else "value")
+        kind = tr.type
+        if kind == "heatmap" and tr.z is not None:
+            xs = list(tr.x) if tr.x is not None else list(range(len(tr.z[0])))
+            ys = list(tr.y) if tr.y is not None else list(range(len(tr.z)))
+            cells += [(y, x, v) for y, row in zip(ys, tr.z) for x, v in zip(xs, row)]
+            continue
+        if kind in ("pie", "funnelarea"):
+            cats, vals = tr.labels, tr.values
+        elif kind in ("bar", "scatter", "funnel"):
+            horizontal = getattr(tr, "orientation", None) == "h"
+            cats, vals = (tr.y, tr.x) if horizontal else (tr.x, tr.y)
+        else:
+            continue
+        if cats is None or vals is None:
+            continue
+        column = series.setdefault(str(name), {})
+        for c, v in zip(cats, vals):
+            column[c] = v
+    if cells:
+        return pd.DataFrame(cells, columns=["y", "x", "value"])
+    if not series:
+        return pd.DataFrame()
+    order: list = []
+    for column in series.values():
+        order += [c for c in column if c not in order]
+    out = pd.DataFrame({"category": order, **{n: [col.get(c) for c in order] for n, col in series.items()}})
+    iso = out["category"].map(lambda c: isinstance(c, str) and len(c) >= 10 and c[4] == "-" and c[7] == "-")
+    dates = pd.to_datetime(out["category"].str[:19], errors="coerce", format="ISO8601") if iso.all() else None
+    if dates is not None and dates.notna().all() and (dates == dates.dt.normalize()).all():
+        out["category"] = dates.dt.date  # a date axis: dates, not timestamps at midnight
+    return out

@@ -35,6 +35,11 @@ class View:
     def t(self, key: str, **values) -> str:
         return i18n.t(key, self.lang, **values)
 
+    def labels(self, prefix: str, names) -> dict[str, str]:
+        """{name: the string ``prefix.name``}: the headers of a table's columns (``view.labels("data.col",
+        df.columns)``)."""
+        return {n: self.t(f"{prefix}.{n}") for n in names}
+
     def enum(self, table: str, column: str, code) -> str:
         return i18n.enum_label(table, column, code, self.lang)
 
@@ -73,6 +78,14 @@ def regions_index() -> dict[str, dict]:
     df = query("regions_list")
     return {r.region_code: {"name": r.name, "level": r.level, "parent_code": r.parent_code}
             for r in df.itertuples(index=False)}
+
+
+def region_name(code: str) -> str:
+    """A region's name (its code when there is no database yet or no such region)."""
+    try:
+        return regions_index().get(code, {}).get("name", code)
+    except Exception:  # no database yet
+        return code
 
 
 def controls() -> View:

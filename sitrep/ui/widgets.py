@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import streamlit as st
 
-from sitrep import catalogue, maps, records
+from sitrep import catalogue, i18n, maps, records
 from sitrep.auth import web as access
 from sitrep.figures import STATUS_ICONS
 from sitrep.ui.data import query
@@ -259,8 +259,20 @@ def region_map(view: View, values: pd.DataFrame, *, level: str, value_label: str
 
 
 def chart(fig, key: str) -> None:
-    from sitrep import l10n
+    """A figure in the page's language, and the numbers it draws as a table under it (folded), with CSV and
+    XLSX downloads (sitrep.figures.as_table)."""
+    from sitrep import figures, l10n
     from sitrep.ui.state import current_lang
 
-    st.plotly_chart(l10n.localize_figure(fig, current_lang()), width="stretch", key=key,
-                    config={"displaylogo": False})
+    lang = current_lang()
+    st.plotly_chart(l10n.localize_figure(fig, lang), width="stretch", key=key, config={"displaylogo": False})
+    data = figures.as_table(fig)
+    if not data.empty:
+        labels = {"category": i18n.t("common.chart_category", lang), "value": i18n.t("common.chart_value", lang),
+                  "x": i18n.t("common.chart_category", lang), "y": i18n.t("common.chart_series", lang)}
+        with st.expander(i18n.t("common.chart_data", lang)):
+            shown = data.rename(columns=labels)
+            st.dataframe(shown, hide_index=True, width="stretch")
+            view = st.session_state.get("sitrep_view")
+            if view is not None:
+                downloads(view, shown, name=key, key=f"chartdata_{key}")

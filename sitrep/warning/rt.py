@@ -41,6 +41,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from sitrep.errors import UsageError
 from sitrep.warning.config import RtConfig, load_config
 
 # The posterior quantiles EpiEstim's estimate_R reports: column name -> probability.
@@ -386,8 +387,6 @@ def read_si_distr(path: str | Path) -> np.ndarray:
 
 def cli_rt(args) -> int:
     """``python -m sitrep rt``: Rt on sliding windows from an incidence CSV, printed as CSV or JSON."""
-    from sitrep.cli import UsageError
-
     if args.si_distr and (args.si_mean is not None or args.si_sd is not None):
         raise UsageError("give either --si-distr or --si-mean/--si-sd, not both")
     if args.window is not None and args.window < 1:
