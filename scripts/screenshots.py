@@ -131,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=str(ROOT / "docs" / "screenshots"), help="folder for the PNGs")
     ap.add_argument("--width", type=int, default=1600, help="downscale to this width (0: keep 1920)")
     ap.add_argument("--max-kb", type=int, default=400, help="above this, reduce to 256 colours")
+    ap.add_argument("--size", default="1920x1080",
+                    help="window size WIDTHxHEIGHT (default 1920x1080; 1366x768 is the usual office laptop)")
     ap.add_argument("--only", nargs="*", help="file names to take (default: all), e.g. overview_zh screen_overview_zh")
     args = ap.parse_args(argv)
 
@@ -156,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
-                context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+                width, height = (int(x) for x in args.size.lower().split("x"))
+                context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
 
                 def guard(route):
                     if route.request.url.startswith(("data:", "blob:", "about:")) or \

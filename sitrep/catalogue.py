@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -50,6 +50,20 @@ class Kpi:
         if self.red is not None and value >= self.red:
             return "red"
         return "amber" if value >= self.amber else "ok"
+
+    def thresholds_text(self, lang: str = "zh") -> str:
+        """The thresholds in words, for help texts: "黄色：≥80%；红色：≥90%" / "amber: ≥ 80%; red: ≥ 90%";
+        "" for a KPI that only informs."""
+        if self.amber is None:
+            return ""
+        sign = "<" if self.up_is_good else "≥"
+        def fmt(v: float) -> str:  # a whole threshold without decimals: "≥80%", not "≥80.0%"
+            return replace(self, decimals=0 if float(v).is_integer() else self.decimals).format(v, lang)
+
+        amber, red = fmt(self.amber), fmt(self.red)
+        if lang == "zh":
+            return f"黄色：{sign}{amber}；红色：{sign}{red}"
+        return f"amber: {sign} {amber}; red: {sign} {red}"
 
     def format(self, value: float | None, lang: str = "zh") -> str:
         if value is None or (isinstance(value, float) and math.isnan(value)):

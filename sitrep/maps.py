@@ -157,3 +157,76 @@ def legend_html(items: list[LegendItem], title: str = "") -> str:
     )
     head = f"<b>{title}</b>&nbsp; " if title else ""
     return f'<div class="sitrep-legend" style="font-size:0.85rem;line-height:1.8;">{head}{chips}</div>'
+
+
+# ---------------------------------------------------------------- region names on the map, without overlap
+
+
+def _text_width(text: str, size_px: float) -> float:
+    """About how wide a label is drawn: a CJK character is one em, other characters about 0.6 em."""
+    return sum(size_px if ord(ch) > 0x2E80 else 0.6 * size_px for ch in text)
+
+
+def _pixels(lon: float, lat: float, view: pdk.ViewState, width_px: float, height_px: float) -> tuple[float, float]:
+    """Screen pixels (x right, y down) of a point in a Web Mercator view of width x height pixels."""
+    scale = 512 * 2 ** view.zoom / (2 * math.pi)
+
+    def merc(lo, la):
+        return scale * math.radians(lo), scale * math.log(math.tan(math.pi / 4 + math.radians(la) / 2))
+
+    x, y = merc(lon, lat)
+    cx, cy = merc(view.longitude, view.latitude)
+    return width_px / 2 + (x - cx), height_px / 2 - (y - cy)
+
+
+def place_labels(labels: pd.DataFrame, view: pdk.ViewState, *, width_px: float = 800, height_px: float = 520,
+                 size_px: float = 14, gap_px: float = 2) -> pd.DataFrame:
+    """Where to draw each region's name so that no two overlap: labels (name, lon, lat), in priority order (the
+    first keeps its centre). Each label tries its centre, then just above, below, right and left of it, then
+    further out; it takes the first place that overlaps no label placed before it (or, if none is free, the
+    place that overlaps least). Returns name, lon, lat, offset ([dx, dy] pixels for the TextLayer's
+    get_pixel_offset), and x, y, w, h (the label's box on the screen, for tests)."""
+    placed: list[tuple[float, float, float, float]] = []
+    rows = []
+    for r in labels.itertuples(index=False):
+        w = _text_width(str(r.name), size_px) + 2 * gap_px
+        h = 1.25 * size_px + 2 * gap_px
+        x, y = _pixels(float(r.lon), float(r.lat), view, width_px, height_px)
+        candidates = [(0, 0)]
+        for k in (1, 2):
+            candidates += [(0, -k * h), (0, k * h), (k * (w / 2 + 4), 0), (-k * (w / 2 + 4), 0),
+                           (k * w / 2, -k * h), (-k * w / 2, -k * h), (k * w / 2, k * h), (-k * w / 2, k * h)]
+        best, best_overlap = None, math.inf
+        for dx, dy in candidates:
+            box = (x + dx - w / 2, y + dy - h / 2, w, h)
+            overlap = sum(_overlap(box, other) for other in placed)
+            if overlap < best_overlap:
+                best, best_overlap = (dx, dy, box), overlap
+            if overlap == 0:
+                break
+        dx, dy, box = best
+        placed.append(box)
+        rows.append({"name": r.name, "lon": float(r.lon), "lat": float(r.lat), "offset": [round(dx, 1), round(dy, 1)],
+                     "x": box[0], "y": box[1], "w": box[2], "h": box[3]})
+    return pd.DataFrame(rows, columns=["name", "lon", "lat", "offset", "x", "y", "w", "h"])
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    dx = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    dy = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return dx * dy if dx > 0 and dy > 0 else 0.0
+
+
+def label_layer(placed: pd.DataFrame, *, layer_id: str, size_px: float = 14, dark: bool = False) -> pdk.Layer:
+    """A TextLayer of the names placed by :func:`place_labels` (CJK glyphs in its font atlas, a halo so that
+    they read on any fill)."""
+    return pdk.Layer(
+        "TextLayer", data=placed[["name", "lon", "lat", "offset"]], id=layer_id, get_position=["lon", "lat"],
+        get_text="name", get_size=size_px, get_pixel_offset="offset",
+        get_color=[255, 255, 255, 255] if dark else [20, 20, 20, 255],
+        # the glyphs to put in the font atlas: deck.gl's default is ASCII only
+        # (pydeck turns a plain string or a list of strings into an expression: String keeps it text)
+        character_set=pdk.types.String("".join(sorted(set("".join(placed["name"].astype(str)))))),
+        font_family=pdk.types.String('"Noto Sans CJK SC", "Microsoft YaHei", sans-serif'), font_weight=700,
+        outline_width=4 if dark else 3, outline_color=[0, 0, 0, 255] if dark else [255, 255, 255, 230],
+        font_settings={"sdf": True}, pickable=False)

@@ -230,9 +230,14 @@ SCALES
 .screen-kpi-delta { font-size: 24px; color: #c9d3de; }
 .screen-kpi .ico { font-weight: 700; margin-right: 6px; }
 .screen-kpi.status-ok { border-left-color: #009E73; } .screen-kpi.status-ok .ico { color: #2fd39f; }
-.screen-kpi.status-amber { border-left-color: #E69F00; } .screen-kpi.status-amber .ico { color: #ffb92e; }
-.screen-kpi.status-red { border-left-color: #D7191C; background: #2a1719; }
-.screen-kpi.status-red .ico { color: #FF4D4D; }
+.screen-kpi .word { font-weight: 700; margin-right: 8px; }
+/* the same status tokens as the web pages (sitrep.situation_html.TOKENS): red and amber cards tinted */
+.screen-kpi.status-amber { border-left-color: #E69F00; background: #3a2f12; outline: 2px solid #E69F00; }
+.screen-kpi.status-amber .ico, .screen-kpi.status-amber .word { color: #ffc94d; }
+.screen-kpi.status-red { border-left-color: #D7191C; background: #3a1d14; outline: 2px solid #D7191C; }
+.screen-kpi.status-red .ico, .screen-kpi.status-red .word { color: #FF4D4D; }
+.screen-headline { font-size: 27px !important; line-height: 1.45 !important; padding: 8px 16px !important; }
+.screen-decisions .sit-row { font-size: 25px; line-height: 1.35; padding: 6px 12px; }
 .screen-chart-title { font-size: 30px; font-weight: 700; color: #ffffff; line-height: 1.3; }
 .screen-empty { font-size: 30px; color: #c9d3de; padding: 40px 0; }
 .screen-legend { font-size: 24px; color: #e6ecf2; line-height: 1.6; }
@@ -260,6 +265,7 @@ CSS = CSS.replace("CHART_HEIGHT", str(CHART_HEIGHT)).replace("SCALES", "\n".join
     for s in SCALES))
 KPI_VALUE_PX = {4: 76, 5: 66, 6: 60, 7: 54, 8: 50}  # by cards in the row: at least 48 px
 MAP_HEIGHT = 540
+OVERVIEW_MAP_HEIGHT = 440  # the overview's headline takes the rest
 
 
 def _status_icon(status: str) -> str:
@@ -268,20 +274,24 @@ def _status_icon(status: str) -> str:
     return STATUS_ICONS[status] if status != "none" else ""
 
 
-def kpi_cards_html(keys: list[str], now: dict, before: dict, lang: str) -> str:
-    """The KPI cards of a screen as HTML: icon, name, value as the catalogue formats it, change."""
+def kpi_cards_html(keys: list[str], now: dict, before: dict, lang: str, statuses: dict[str, str] | None = None) -> str:
+    """The KPI cards of a screen as HTML: icon (and for red and amber the word), name, value as the catalogue
+    formats it, change. ``statuses``: {kpi: status} where the severity model says more than the thresholds."""
     cat = catalogue.by_key()
+    statuses = statuses or {}
     size = KPI_VALUE_PX.get(len(keys), 76 if len(keys) < 4 else 50)
     cards = []
     for key in keys:
         kpi = cat[key]
         value, prev = now.get(key), before.get(key)
-        status = kpi.status(value)
+        status = statuses.get(key) or kpi.status(value)
         icon = _status_icon(status)
         word = i18n.t(f"briefing.status.{status}", lang)
+        said = f"<span class=word>{escape(i18n.t(f'severity.status.{status}', lang))}</span>" \
+            if status in ("red", "amber") else ""
         cards.append(
             f'<div class="screen-kpi status-{status}" data-kpi="{escape(key)}" title="{escape(word)}">'
-            f'<div class="screen-kpi-label">{f"<span class=ico>{icon}</span>" if icon else ""}'
+            f'<div class="screen-kpi-label">{f"<span class=ico>{icon}</span>" if icon else ""}{said}'
             f"{escape(kpi.name(lang))}</div>"
             f'<div class="screen-kpi-value" style="font-size:{size}px">{escape(kpi.format(value, lang))}</div>'
             f'<div class="screen-kpi-delta">{escape(delta_text(kpi, value, prev, lang))}</div></div>')
@@ -295,20 +305,25 @@ def legend_html(items, title: str = "") -> str:
     return f'<div class="screen-legend"><b>{escape(title)}</b>{chips}</div>'
 
 
-def decisions_html(df: pd.DataFrame, lang: str, rows: int) -> str:
-    """The needs-a-decision list for the room: item, where, value, who answers (no phone numbers)."""
+def decisions_html(rows: list, lang: str, shown: int) -> str:
+    """The needs-a-decision list for the room (sitrep.severity.Folded rows, most severe first): icon and word,
+    the item, where and how much (one row per item however many places), who answers when it is one place (no
+    phone numbers)."""
     def t(key, **v):
         return i18n.t(key, lang, **v)
 
-    if df.empty:
+    if not rows:
         return f'<div class="screen-ok">✓ {escape(t("screen.nothing_red"))}</div>'
-    head = "".join(f"<th>{escape(t(f'briefing.col.{c}'))}</th>" for c in ("item", "where", "value", "responsible"))
-    body = "".join(
-        f"<tr><td><span class=red-ico>■</span> {escape(r.item)}</td><td>{escape(str(r.where))}</td><td class=num>{escape(r.value_text)}</td>"
-        f"<td>{escape(str(r.responsible_person))}</td></tr>" for r in df.head(rows).itertuples())
-    more = (f'<div class="screen-more">{escape(t("screen.more_items", n=len(df) - rows))}</div>'
-            if len(df) > rows else "")
-    return f'<table class="screen-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}'
+    head = "".join(f"<th>{escape(t(f'briefing.col.{c}'))}</th>" for c in ("item", "where", "responsible"))
+    body = []
+    for f in rows[:shown]:
+        who = f.places.iloc[0]["responsible_person"] if f.count == 1 else ""
+        body.append(f"<tr class=\"sit-{f.level}\"><td><span class=red-ico>■</span> "
+                    f"<b>{escape(t(f'severity.level.{f.level}'))}</b> {escape(f.item)}</td>"
+                    f"<td>{escape(f.where_text)}</td><td>{escape('' if who == '—' else str(who))}</td></tr>")
+    more = (f'<div class="screen-more">{escape(t("screen.more_items", n=len(rows) - shown))}</div>'
+            if len(rows) > shown else "")
+    return f'<table class="screen-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{more}'
 
 
 def main() -> None:
@@ -448,10 +463,19 @@ def _screen(ctx, cfg: ScreenConfig, key: str) -> None:
     now = decisions.kpi_values(ctx.query, ctx.as_of, ctx.scope)
     before = decisions.kpi_values(ctx.query, ctx.previous, ctx.scope)
     keys = list(cfg.overview_kpis) if key == "overview" else [k.key for k in catalogue.for_pillar(key)]
-    st.html(kpi_cards_html(keys, now, before, ctx.lang))
     if key == "overview":
-        _overview(ctx, cfg, now)
+        from sitrep import severity, situation_html
+
+        # the same assessment, headline and list as the Overview page and the daily briefing
+        sit = severity.assess(ctx.query, as_of=ctx.as_of, scope=ctx.scope, lang=ctx.lang, scope_name=ctx.scope_name,
+                              regions=ctx.regions, now=now, before=before)
+        st.html(f"<style>{situation_html.css(dark=True, scale=1.5)}</style>"
+                + situation_html.headline_html(sit.headline, len(sit.decisions)).replace(
+                    'class="sit-headline ', 'class="sit-headline screen-headline '))
+        st.html(kpi_cards_html(keys, now, before, ctx.lang, sit.card_statuses(now)))
+        _overview(ctx, cfg, sit)
         return
+    st.html(kpi_cards_html(keys, now, before, ctx.lang))
     from sitrep.briefing.keycharts import key_charts
 
     charts = key_charts(key, ctx, dark=True, height=CHART_HEIGHT)
@@ -478,8 +502,7 @@ def _chart(ctx, chart) -> None:
                         config={"displayModeBar": False, "displaylogo": False, "responsive": False})
 
 
-def _map(ctx, spec, key: str) -> None:
-    import pydeck as pdk
+def _map(ctx, spec, key: str, labels: list[str] | None = None, height: int = MAP_HEIGHT) -> None:
     import streamlit as st
 
     from sitrep import maps
@@ -494,43 +517,42 @@ def _map(ctx, spec, key: str) -> None:
         polys, spec.values, value_label=spec.value_label, fmt=spec.fmt, palette=spec.palette,
         highlight=spec.highlight or None, highlight_label=spec.highlight_label, outline=outline, points=spec.points,
         no_data_label=ctx.t("common.no_data"), dark=True, layer_id=f"screen-{key}", classes=spec.classes)
-    labels = townships[["name", "lon", "lat"]].dropna()
-    if not labels.empty:
-        deck.layers.append(pdk.Layer(
-            "TextLayer", data=labels, id=f"screen-{key}-labels", get_position=["lon", "lat"], get_text="name",
-            get_size=20, get_color=[255, 255, 255, 255],
-            # the glyphs to put in the font atlas: deck.gl's default is ASCII only
-            # (pydeck turns a plain string or a list of strings into an expression: String keeps it text)
-            character_set=pdk.types.String("".join(sorted(set("".join(labels["name"]))))),
-            font_family=pdk.types.String('"Noto Sans CJK SC", "Microsoft YaHei", sans-serif'), font_weight=700,
-            outline_width=4, outline_color=[0, 0, 0, 255], font_settings={"sdf": True}, pickable=False))
-    deck.initial_view_state = maps.view_state(polys, width_px=860, height_px=MAP_HEIGHT)
-    st.pydeck_chart(deck, height=MAP_HEIGHT, key=f"screen_map_{key}")
+    # township names, placed so that none overlaps another (城西/城东街道, 江北/江滨街道 lie close together);
+    # ``labels`` gives the order (the first keep their places), else the townships' order
+    named = townships.set_index("region_code")
+    if labels:
+        named = named.reindex([c for c in labels if c in named.index] + [c for c in named.index if c not in labels])
+    named = named[["name", "lon", "lat"]].dropna()
+    deck.initial_view_state = maps.view_state(polys, width_px=860, height_px=height)
+    if not named.empty:
+        placed = maps.place_labels(named, deck.initial_view_state, width_px=860, height_px=height, size_px=20)
+        deck.layers.append(maps.label_layer(placed, layer_id=f"screen-{key}-labels", size_px=20, dark=True))
+    st.pydeck_chart(deck, height=height, key=f"screen_map_{key}")
     st.html(legend_html(legend + list(spec.point_legend), spec.value_label))
 
 
-def _overview(ctx, cfg: ScreenConfig, now: dict) -> None:
+def _overview(ctx, cfg: ScreenConfig, sit) -> None:
     import streamlit as st
 
+    from sitrep import situation_html
     from sitrep.briefing.keycharts import MapSpec
     from sitrep.maps import LegendItem
 
-    by_region = decisions.kpis_by_region(ctx.query, ctx.as_of, ctx.scope, ctx.regions)
-    red = decisions.needs_decision(ctx.query, as_of=ctx.as_of, scope=ctx.scope, lang=ctx.lang, now=now,
-                                   scope_name=ctx.scope_name, regions=ctx.regions, by_region=by_region)
-    counts = red[red["region_code"] != ctx.scope].groupby("region_code").size()
-    values = pd.DataFrame({"region_code": decisions.children(ctx.scope, ctx.regions)})
-    values["value"] = values["region_code"].map(counts).fillna(0).astype(int)
-    classes = {0: LegendItem((0, 158, 115), ctx.t("screen.red_none")),
-               1: LegendItem((240, 228, 66), ctx.t("screen.red_one")),
-               **{n: LegendItem((215, 25, 28), ctx.t("screen.red_more")) for n in range(2, 60)}}
+    # the regions below coloured by their place in the ranking (红黑榜): worst level red, amber or none
+    rank = sit.ranking
+    level_value = {"ok": 0, "amber": 1, "red": 2}
+    values = pd.DataFrame({"region_code": rank["region_code"], "value": [level_value[x] for x in rank["level"]]})
+    rgb = {s: tuple(int(situation_html.TOKENS[s][2][i:i + 2], 16) for i in (1, 3, 5)) for s in level_value}
+    classes = {level_value[s]: LegendItem(rgb[s], f"{situation_html.ICONS[s]} {ctx.t(f'severity.level.{s}')}")
+               for s in ("red", "amber", "ok")}
+    words = {v: ctx.t(f"severity.level.{s}") for s, v in level_value.items()}
     spec = MapSpec(level=ctx.child_level, values=values, value_label=ctx.t("screen.red_map_value"),
-                   fmt=lambda v: ctx.t("screen.red_fmt", n=int(v)), classes=classes)
+                   fmt=lambda v: words.get(int(v), ""), classes=classes)
     left, right = st.columns([5, 6], gap="large")
     with left:
         st.html(f'<div class="screen-chart-title">{escape(ctx.t("screen.red_map_title"))}</div>')
-        _map(ctx, spec, key="overview_red")
+        _map(ctx, spec, key="overview_red", labels=list(rank["region_code"]), height=OVERVIEW_MAP_HEIGHT)
     with right:
         st.html(f'<div class="screen-chart-title"><span class=red-ico>■</span> '
-                f'{escape(ctx.t("screen.decisions_title", n=len(red)))}</div>')
-        st.html(decisions_html(red, ctx.lang, cfg.decision_rows))
+                f'{escape(ctx.t("screen.decisions_title", n=len(sit.decisions)))}</div>')
+        st.html(decisions_html(sit.decision_rows, ctx.lang, cfg.decision_rows))

@@ -154,3 +154,21 @@ def open_page(page: str, *, timeout: int = 120, **query_params):
     at.switch_page(f"pages/{page}.py").run()
     assert not at.exception, [e.message for e in at.exception]
     return at
+
+
+def kpi_strip_cards(at) -> dict[str, dict]:
+    """The Overview's KPI strip (sitrep.situation_html.kpi_strip_html) as shown under AppTest:
+    {kpi: {status, label, value, help, delta, sense}} (label without its icon and status word)."""
+    import html as html_lib
+    import re
+
+    body = "\n".join(el.proto.body for el in at.get("html"))
+    cards = {}
+    for m in re.finditer(r'<div class="kpi-card sit-\w+" data-kpi="([^"]+)" data-status="(\w+)" title="([^"]*)">'
+                         r'<div class="kpi-label">(.*?)</div><div class="kpi-value">(.*?)</div>'
+                         r'(?:<div class="kpi-delta kpi-(\w+)">(.*?)</div>)?', body):
+        label = re.sub(r"<span[^>]*>.*?</span>", "", m.group(4))
+        cards[m.group(1)] = {"status": m.group(2), "help": html_lib.unescape(m.group(3)),
+                             "label": html_lib.unescape(label), "value": html_lib.unescape(m.group(5)),
+                             "sense": m.group(6), "delta": html_lib.unescape(m.group(7) or "")}
+    return cards

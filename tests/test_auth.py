@@ -25,6 +25,8 @@ from sitrep import audit, cli, i18n
 from sitrep.auth import login, roles, store, users, web
 from sitrep.db import ROOT, Database
 
+from builders import kpi_strip_cards
+
 PASSWORD = "correct horse battery staple"
 PRODUCTION_HASHER = users._hasher
 
@@ -247,15 +249,15 @@ def test_the_sign_in_form_lets_in_only_the_right_password_and_sign_out_ends_it(a
     at.query_params["lang"] = "en"
     at.run()
     assert [t.value for t in at.title] == ["Epidemic prevention situation · sign in"]
-    assert not at.metric and not at.dataframe, "nothing of the data before signing in"
+    assert not kpi_strip_cards(at) and not at.dataframe, "nothing of the data before signing in"
     at.text_input(key="auth_user").input("analyst1")
     at.text_input(key="auth_password").input("wrong password")
     submit(at)
     assert [e.value for e in at.error] == ["Sign-in failed: wrong user name or password."]
-    assert not at.metric
+    assert not kpi_strip_cards(at)
 
     at = sign_in("analyst1")
-    assert at.metric, "the overview after signing in"
+    assert kpi_strip_cards(at), "the overview after signing in"
     watermark = [h.proto.body for h in at.get("html") if "stApp" in h.proto.body]
     assert watermark and "analyst1" in unquote(watermark[0]), "the viewer's name over the page"
     assert "analyst1 (analyst)" in [c.value for c in at.sidebar.caption]
@@ -293,7 +295,7 @@ def test_a_refresh_keeps_the_sign_in_through_the_session_cookie(access_env, monk
     fresh.run()
     assert_clean(fresh)
     assert fresh.session_state[web.PRINCIPAL_KEY].name == "officer1"
-    assert fresh.metric
+    assert kpi_strip_cards(fresh)
     store.end_session(token)
     again = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     again.run()
@@ -310,7 +312,7 @@ def test_demo_mode_on_localhost_without_users(demo_db, tmp_path, monkeypatch):
     at.run()
     assert_clean(at)
     assert any("Demo mode" in m.value for m in at.markdown)
-    assert at.metric
+    assert kpi_strip_cards(at)
     assert not at.get("text_input")
 
 
@@ -330,7 +332,7 @@ def test_no_users_on_another_address_refuses_to_serve(demo_db, tmp_path, monkeyp
         assert_clean(at)
         assert [e.value for e in at.error][0].startswith("No users are configured: refusing to serve on")
         assert "python -m sitrep users add NAME --role admin" in at.code[0].value
-        assert not at.metric and not at.title and not at.dataframe
+        assert not kpi_strip_cards(at) and not at.title and not at.dataframe
         # with a user, the same address serves the sign-in form
         make_users(tmp_path / "none.toml", "451481001000")
         at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)

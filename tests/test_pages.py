@@ -76,9 +76,12 @@ def test_overview_shows_every_kpi_with_status_and_a_township_map(demo_db, demo_f
 
     at = run_page(demo_db, monkeypatch, "overview", lang="en", as_of=demo_facts["dates"][0])
     assert_clean(at, "overview")
-    labels = [m.label for m in at.metric]
+    from builders import kpi_strip_cards
+
+    cards = kpi_strip_cards(at)
     for kpi in catalogue.load():
-        assert any(label.endswith(kpi.en) for label in labels), kpi.key
+        assert cards[kpi.key]["label"] == kpi.en, kpi.key
+        assert cards[kpi.key]["status"] in catalogue.STATUSES, kpi.key
     (deck,) = decks(at)
     regions = [layer for layer in deck["layers"] if layer["id"] == "map-overview"][0]
     database = Database(demo_db)
@@ -94,12 +97,20 @@ def test_overview_numbers_match_the_cli_query(demo_db, demo_facts, monkeypatch):
     as_of = demo_facts["dates"][0]
     at = run_page(demo_db, monkeypatch, "overview", lang="zh", as_of=as_of)
     values = Database(demo_db).query("kpis", as_of=as_of)
-    by_label = {m.label.split("] ")[-1]: m.value for m in at.metric}
+    from builders import kpi_strip_cards
+
+    cards = kpi_strip_cards(at)
     cat = catalogue.by_key()
     for kpi, value in zip(values["kpi"], values["value"]):
-        shown = by_label[cat[kpi].zh]
+        assert cards[kpi]["label"] == cat[kpi].zh
         expected = cat[kpi].format(None if value != value else float(value), "zh")
-        assert shown == expected, kpi
+        assert cards[kpi]["value"] == expected, kpi
+        if kpi not in ("cases_new", "sentinel_alarms_today"):  # the severity model judges these two
+            assert cards[kpi]["status"] == cat[kpi].status(None if value != value else float(value)), kpi
+        # the help says what the number is, its thresholds, and why it is "—" when it is
+        assert cards[kpi]["help"].startswith(cat[kpi].def_zh) and cat[kpi].thresholds_text("zh") in cards[kpi]["help"]
+        if value != value:
+            assert "“—”" in cards[kpi]["help"], kpi
 
 
 def test_scope_in_the_url_drills_the_overview_down(demo_db, demo_facts, monkeypatch):
@@ -184,22 +195,34 @@ def test_overview_shows_data_trust_and_open_alerts(lang, tmp_path, monkeypatch):
                         "Publicity :green[✓ trusted]\u2003Preparedness :green[✓ trusted]")
         assert re.fullmatch(r":gray\[as of Jan 15, 2022 · checked \d{4}-\d\d-\d\d \d\d:00\]", when)
 
-    alerts, red = at.dataframe[0].value, at.dataframe[1].value
+    items, alerts, ranking = at.dataframe[0].value, at.dataframe[1].value, at.dataframe[2].value
+    (headline,) = [h.proto.body for h in at.get("html") if h.proto.body.startswith("<p class=\"sit-headline")]
+    (decisions,) = [h.proto.body for h in at.get("html") if 'data-rule="local_case"' in h.proto.body]
     if lang == "zh":
+        # the day's local cases lead: red whatever the count, with their township and village
+        assert headline.endswith("截至1月15日24时，全市新增本土确诊病例5例（城东街道东门社区），累计本土病例5例；"
+                                 "无新增输入病例；较前日，现有病例由0例变为5例（转为黄色）；共3项需决策事项。</p>")
+        assert decisions.index("新增本土病例 · 城东街道东门社区 5例") < decisions.index("逾期未整改问题 · 全市 5个；1处：城东街道 5个")
+        assert items.values.tolist()[:3] == [
+            ["红色", "新增本土病例", "城东街道东门社区", "5例", "—", ""],
+            ["红色", "逾期未整改问题", "全市", "5个", "—", ""],
+            ["红色", "逾期未整改问题", "城东街道", "5个", "李镇长", "138****1111"],
+        ]
+        assert [s.value for s in at.subheader][0] == "需决策事项（3项）"
+        # open alerts: the Monitoring page's open ones (5 case alerts + 2 KPI alerts), the cases of one village one row
+        assert "待处置预警（7条）" in [e.label for e in at.expander]
         assert alerts.values.tolist() == [
             ["本土病例5例待处置", "东门社区", "2022年1月15日", "未落实", ""],
             ["指标预警:逾期未整改问题 5个", "示范市", "2022年1月13日", "王指挥(当日带班领导)", ""],
             ["指标预警:逾期未整改问题 5个", "城东街道", "2022年1月13日", "李镇长", "138****1111"],
         ]
         assert list(alerts.columns) == ["事项", "地区", "起始日期", "包干责任人", "联系电话"]
-        # new cases are red too, and raise no KPI alert (data/alerts.toml excludes them); the overdue
-        # supervision issues are red at the same places but listed once, as open alerts
-        assert red.values.tolist() == [["新增病例", "全市", "5例", "—", ""],
-                                       ["新增病例", "城东街道", "5例", "李镇长", "138****1111"]]
-        assert {"**未处置预警(3条)**", "**红色指标(2项)**"} <= {m.value for m in at.markdown}
+        assert ranking.values.tolist() == [[1, "城东街道", "■ 红色", 2, 2, "新增本土病例、逾期未整改问题、现有病例"],
+                                           [2, "河西镇", "✓ 正常", 0, 0, ""]]
     else:
+        assert "new local cases: 5 cases confirmed (东门社区, 城东街道)" in headline
         assert alerts.values.tolist()[0] == ["5 local cases open", "东门社区", "Jan 15, 2022", "nobody assigned", ""]
-        assert red["Item"].tolist() == ["New cases", "New cases"]
+        assert items["Item"].tolist()[:3] == ["New local cases", "Supervision issues overdue", "Supervision issues overdue"]
 
 
 def test_bad_url_parameters_fall_back_to_defaults(demo_db, monkeypatch):
@@ -224,19 +247,19 @@ def test_a_cards_change_is_coloured_only_when_the_kpi_has_thresholds(demo_db, de
     informational KPI's change (returnees registered, arrivals) is grey whichever way it goes."""
     from sitrep import catalogue
 
-    red, green, grey = 0, 1, 2  # streamlit's Metric.MetricColor
-    by_name = {k.name("en"): k for k in catalogue.load()}
+    from builders import kpi_strip_cards
+
     at = run_page(demo_db, monkeypatch, "overview", lang="en", as_of=demo_facts["dates"][0])
     seen = {"grey": 0, "coloured": 0}
-    for m in at.metric:
-        kpi = by_name[m.label.split("] ", 1)[-1]]
-        if not m.delta:
+    for key, card in kpi_strip_cards(at).items():
+        kpi = catalogue.by_key().get(key)
+        if kpi is None or not card["delta"]:  # the severity model's own case cards have no change
             continue
-        rising = not m.delta.startswith("-")
+        rising = card["delta"].startswith("↑")
         if kpi.amber is None:
-            assert m.proto.color == grey, (kpi.key, m.delta)
+            assert card["sense"] == "off", (key, card)
             seen["grey"] += 1
         else:
-            assert m.proto.color == (green if rising == kpi.up_is_good else red), (kpi.key, m.delta)
+            assert card["sense"] == ("good" if rising == kpi.up_is_good else "bad"), (key, card)
             seen["coloured"] += 1
     assert seen["grey"] and seen["coloured"], seen

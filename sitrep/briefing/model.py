@@ -17,7 +17,7 @@ from typing import Callable
 
 import pandas as pd
 
-from sitrep import catalogue, decisions, privacy
+from sitrep import catalogue, decisions, privacy, severity
 from sitrep.briefing import images as img
 from sitrep.briefing.context import Context
 from sitrep.briefing.keycharts import SECTIONS, KeyChart, key_charts
@@ -117,13 +117,17 @@ def status_text(status: str, lang: str) -> str:
     return f"{STATUS_ICONS[status]} {word}" if status != "none" else word
 
 
-def kpi_lines(keys: list[str], now: dict, before: dict, lang: str) -> list[KpiLine]:
+def kpi_lines(keys: list[str], now: dict, before: dict, lang: str,
+              statuses: dict[str, str] | None = None) -> list[KpiLine]:
+    """``statuses``: {kpi: status} where the severity model says more than the thresholds (new cases red on a
+    local case)."""
     cat = catalogue.by_key()
+    statuses = statuses or {}
     lines = []
     for key in keys:
         kpi = cat[key]
         value, prev = now.get(key), before.get(key)
-        status = kpi.status(value)
+        status = statuses.get(key) or kpi.status(value)
         lines.append(KpiLine(key, kpi.name(lang), value, kpi.format(value, lang), prev,
                              change_text(kpi, value, prev, lang), status, status_text(status, lang),
                              kpi.definition(lang)))
@@ -142,17 +146,18 @@ def _kpi_phrase(ctx: Context, key: str, now: dict, before: dict, with_change: bo
     return text
 
 
-def headline(ctx: Context, now: dict, before: dict, red: pd.DataFrame) -> str:
-    """The opening paragraph, as such briefings are written: the day, the cases and their change,
-    the people under control, the other pillars' main figures, and what is red."""
+def headline(ctx: Context, now: dict, before: dict, red: pd.DataFrame, sentence: str) -> str:
+    """The opening paragraph, as such briefings are written: the situation's headline sentence (sitrep.severity:
+    new local cases and where, imported cases, days since the last local case, what got worse, how many items
+    need a decision - the same sentence as the Overview's and the projection's), then the cases and their
+    change, the people under control, the other pillars' main figures, and what is red."""
     def k(key, change=False):
         return _kpi_phrase(ctx, key, now, before, change)
 
     parts = [
-        ctx.t("briefing.headline.cases", date=ctx.short_date(ctx.as_of),
-              scope=ctx.scope_name if ctx.scope else ctx.t("briefing.headline.city"),
-              new=k("cases_new", True), active=k("cases_active"), cumulative=k("cases_confirmed_cumulative"),
-              contacts=k("contacts_in_quarantine")),
+        sentence,
+        ctx.t("briefing.headline.cases", new=k("cases_new", True), active=k("cases_active"),
+              cumulative=k("cases_confirmed_cumulative"), contacts=k("contacts_in_quarantine")),
         ctx.t("briefing.headline.screening", under=k("returnees_under_measure", True),
               arrived=k("returnees_arrived_today"), tests_overdue=k("returnees_tests_overdue"),
               release_overdue=k("returnees_release_overdue")),
@@ -160,9 +165,7 @@ def headline(ctx: Context, now: dict, before: dict, red: pd.DataFrame) -> str:
               grid=k("grid_complete_pct"), publicity=k("publicity_coverage_7d_pct"),
               capacity=k("test_capacity_use_pct"), reserves=k("reserve_items_below_target")),
     ]
-    if red.empty:
-        parts.append(ctx.t("briefing.headline.no_red"))
-    else:
+    if not red.empty:
         sep = ctx.t("briefing.headline.sep")
         groups = []
         for item, rows in red.groupby("item", sort=False):
@@ -170,7 +173,7 @@ def headline(ctx: Context, now: dict, before: dict, red: pd.DataFrame) -> str:
             shown = sep.join(places[:3])
             groups.append(ctx.t("briefing.headline.red_item", item=item, places=shown) if len(places) <= 3 else
                           ctx.t("briefing.headline.red_item_more", item=item, places=shown, n=len(places)))
-        parts.append(ctx.t("briefing.headline.red", n=len(red), items=ctx.t("briefing.headline.list_sep").join(groups)))
+        parts.append(ctx.t("briefing.headline.red", items=ctx.t("briefing.headline.list_sep").join(groups)))
     return "".join(parts) if ctx.lang == "zh" else " ".join(parts)
 
 
@@ -198,17 +201,18 @@ def build(ctx: Context, *, images: bool = True, progress: Progress | None = None
         now = decisions.kpi_values(ctx.query, ctx.as_of, ctx.scope)
         before = decisions.kpi_values(ctx.query, ctx.previous, ctx.scope)
         step(0.10, "regions")
-        red = decisions.needs_decision(ctx.query, as_of=ctx.as_of, scope=ctx.scope, lang=ctx.lang, now=now,
-                                       scope_name=ctx.scope_name, regions=ctx.regions)
-        cat = catalogue.by_key()
-        red["pillar"] = [cat[k].pillar for k in red["kpi"]]
+        # the same assessment as the Overview and the projection: the red items need a decision
+        sit = severity.assess(ctx.query, as_of=ctx.as_of, scope=ctx.scope, lang=ctx.lang, scope_name=ctx.scope_name,
+                              regions=ctx.regions, now=now, before=before)
+        red = sit.decisions
 
         sections: list[Section] = []
         targets: dict[int, Image] = {}  # renderer index -> image
         drawable: list[Image] = []
         for i, key in enumerate(SECTIONS):
             step(0.45 + 0.10 * i / len(SECTIONS), "charts")
-            lines = kpi_lines([k.key for k in catalogue.for_pillar(key)], now, before, ctx.lang)
+            lines = kpi_lines([k.key for k in catalogue.for_pillar(key)], now, before, ctx.lang,
+                              sit.card_statuses(now))
             counts = {s: sum(1 for line in lines if line.status == s) for s in ("red", "amber")}
             section = Section(key, ctx.t(f"briefing.section.{key}"),
                               ctx.t("briefing.section_summary", n=len(lines), **counts),
@@ -249,7 +253,7 @@ def build(ctx: Context, *, images: bool = True, progress: Progress | None = None
         lang=ctx.lang, as_of=ctx.as_of, scope=ctx.scope, scope_name=ctx.scope_name,
         title=ctx.t("briefing.title"),
         subtitle=ctx.t("briefing.subtitle", scope=ctx.scope_name, date=ctx.date_text(ctx.as_of)),
-        headline=headline(ctx, now, before, red),
+        headline=headline(ctx, now, before, red, sit.headline),
         decisions=_masked(red), sections=sections,
         generated_at=now_time or datetime.now(), imported_at=imported, images_note=images_note,
     )

@@ -162,6 +162,7 @@ def render_alerts(view: View) -> None:
                 f":orange-badge[{view.t('alerts.count_acknowledged')} {n['acknowledged']}] "
                 f":green-badge[{view.t('alerts.count_closed')} {n['closed']}] "
                 f":gray-badge[{view.t('alerts.count_active')} {int(df['active'].sum())}]")
+    st.caption(view.t("alerts.counts_caption"))  # what this list counts, against the Overview's 需决策事项
 
     f1, f2 = st.columns(2)
     kinds = [k for k in alerts.KINDS if k in set(df["kind"])]

@@ -11,7 +11,7 @@ from datetime import date, datetime
 import pandas as pd
 import streamlit as st
 
-from sitrep import catalogue, decisions, i18n, quality
+from sitrep import catalogue, decisions, i18n, quality, severity
 from sitrep.auth import web as access
 from sitrep.figures import STATUS_ICONS
 from sitrep.ui import alerts as alerts_ui
@@ -37,29 +37,20 @@ def kpis_by_region(view: View) -> pd.DataFrame:
     return decisions.kpis_by_region(query, view.as_of, view.scope, regions_index())
 
 
-def open_alert_keys(listed: pd.DataFrame) -> set[tuple[str, str]]:
-    """(kpi, place_code) of the KPI alerts nobody has responded to yet, of the view's listed alerts
-    (sitrep.ui.alerts.listed_alerts)."""
-    df = listed[(listed["status"] == "open") & (listed["kind"] == "kpi")]
-    return set(zip(df["kpi"], df["place_code"]))
-
-
-def needs_decision(view: View, now: dict, covered: set[tuple[str, str]] = frozenset()) -> pd.DataFrame:
-    """Items red on the catalogue: at the scope itself and in each region below it, with
-    the grid person responsible for that region; less those in ``covered`` ((kpi, region_code)
-    pairs, e.g. :func:`open_alert_keys`, listed already as open alerts)."""
+@st.cache_data(max_entries=256, show_spinner=False)
+def _situation(path: str, version: tuple | None, model_stamp: int, as_of: date, scope: str | None, lang: str,
+               scope_name: str) -> severity.Situation:
     regions = regions_index()
-    items = decisions.needs_decision(query, as_of=view.as_of, scope=view.scope, lang=view.lang, now=now,
-                                     scope_name=scope_name(view), regions=regions,
-                                     by_region=kpis_by_region(view))
-    city = next((c for c, r in regions.items() if r["level"] == "city"), None)
-    place = items["region_code"].where(items["region_code"].notna(), city)
-    listed = pd.Series([(k, c) in covered for k, c in zip(items["kpi"], place)], index=items.index, dtype=bool)
-    items = items[~listed]
-    cols = {"item": view.t("overview.col_item"), "where": view.t("overview.col_where"),
-            "value_text": view.t("overview.col_value"), "responsible_person": view.t("overview.col_responsible"),
-            "phone": "phone"}
-    return items[list(cols)].rename(columns=cols)
+    return severity.assess(query, as_of=as_of, scope=scope, lang=lang, scope_name=scope_name, regions=regions,
+                           by_region=decisions.kpis_by_region(query, as_of, scope, regions))
+
+
+def situation(view: View) -> severity.Situation:
+    """The view's day and scope under the severity model (data/severity.toml): items, folded rows, ranking,
+    headline; cached per database version, model file, day, scope and language."""
+    db = get_db()
+    stamp = severity.CONFIG_FILE.stat().st_mtime_ns
+    return _situation(str(db.path), db.version(), stamp, view.as_of, view.scope, view.lang, scope_name(view))
 
 
 def open_alerts(view: View, listed: pd.DataFrame) -> pd.DataFrame:

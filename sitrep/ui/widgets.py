@@ -3,6 +3,7 @@ downloads, maps with drill-down, legends."""
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import pandas as pd
@@ -19,6 +20,7 @@ STATUS_MD = {"ok": "green", "amber": "orange", "red": "red", "none": "gray"}
 
 def header(view: View, title_key: str) -> None:
     """Page title with the scope and the as-of time (every number on the page is as of it)."""
+    style()
     st.title(view.t(title_key))
     latest = query("import_latest")
     imported = latest["imported_at"].iloc[0] if not latest.empty else None
@@ -67,6 +69,36 @@ def _as_dict(df: pd.DataFrame) -> dict:
     return {k: (None if pd.isna(v) else float(v)) for k, v in zip(df["kpi"], df["value"])}
 
 
+# Status that reads from across the room, and numbers and labels that are never cut off: KPI cards are
+# st.metric in wrapping rows (a card keeps at least CARD_REM wide; a row that cannot hold its cards wraps rather
+# than squeezes them), labels and values wrap instead of ending in "…", and a red or amber card is tinted with its
+# icon and word in the label (never colour alone). The projection screen uses the same tokens (STATUS_TINTS).
+CARD_REM = 7.75
+STATUS_TINTS = {"red": ("#fbe3d6", "#D55E00"), "amber": ("#fdf1d2", "#E69F00")}
+STYLE = f"""<style>
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * {{ white-space: normal !important;
+  overflow: visible !important; text-overflow: clip !important; height: auto !important; }}
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * {{ white-space: normal !important;
+  overflow: visible !important; text-overflow: clip !important; overflow-wrap: anywhere; }}
+[data-testid="stMetricValue"] {{ font-size: 1.55rem !important; line-height: 1.2 !important; }}
+[data-testid="stMetricLabel"] {{ font-size: 0.82rem !important; line-height: 1.3 !important; min-height: 0 !important; }}
+[data-testid="stMetricDelta"] {{ font-size: 0.75rem !important; }}
+div[class*="st-key-kpicard-"] [data-testid="stMetric"] {{ padding: 0.35rem 0.55rem !important; }}
+div[class*="st-key-kpigroup-"] {{ padding: 0.45rem 0.55rem !important; gap: 0.3rem !important; }}
+div:has(> div[class*="st-key-kpicard-"]) {{ flex: 1 1 {CARD_REM}rem !important; min-width: {CARD_REM}rem !important;
+  max-width: 100% !important; width: auto !important; }}
+div:has(> div[class*="st-key-kpigroup-"]) {{ min-width: min(100%, {CARD_REM + 1.5}rem) !important;
+  width: auto !important; }}
+{"".join(f'div[class*="st-key-kpicard-{s}-"] [data-testid="stMetric"] {{ background: {bg} !important; '
+         f'border: 2px solid {fg} !important; border-left-width: 8px !important; }}' for s, (bg, fg) in STATUS_TINTS.items())}
+</style>"""
+
+
+def style() -> None:
+    """The shared CSS of the pages (called by :func:`header`, which every page calls first)."""
+    st.html(STYLE)
+
+
 def pillar_rows(groups: list[tuple[str, list[str]]], per_row: int = 7) -> list[list[tuple[str, list[str]]]]:
     """Pack (title, keys) groups, in order, into rows of at most per_row cards."""
     rows: list[list] = [[]]
@@ -77,37 +109,98 @@ def pillar_rows(groups: list[tuple[str, list[str]]], per_row: int = 7) -> list[l
     return [r for r in rows if r]
 
 
-def kpi_groups(view: View, groups: list[tuple[str, list[str]]], now: dict, before: dict, per_row: int = 7) -> None:
-    """KPI cards grouped under titles (e.g. the five pillars), packed into bordered rows."""
-    for row in pillar_rows(groups, per_row):
-        cols = st.columns([len(keys) for _, keys in row])
-        for col, (title, keys) in zip(cols, row):
-            with col.container(border=True):
+def kpi_groups(view: View, groups: list[tuple[str, list[str]]], now: dict, before: dict, per_row: int = 7,
+               statuses: dict[str, str] | None = None, extra: dict[str, list[dict]] | None = None) -> None:
+    """KPI cards grouped under titles (e.g. the five pillars) in bordered boxes that share a row while they fit
+    and wrap (each box as wide as its cards need, the cards inside wrapping too). ``statuses``: see
+    :func:`kpi_cards`; ``extra``: cards (:func:`metric_card` arguments) put first in the group of that title."""
+    extra = extra or {}
+    with st.container(horizontal=True, gap="small", key="kpigroups"):
+        for i, (title, keys) in enumerate(groups):
+            n = len(keys) + len(extra.get(title, []))
+            grow = f"{n} 1 {n * (CARD_REM + 0.5) + 1.2}rem"
+            st.html(f"<style>div:has(> .st-key-kpigroup-{i}) {{ flex: {grow} !important; }}</style>")
+            with st.container(border=True, key=f"kpigroup-{i}"):
                 st.markdown(f"**{title}**")
-                kpi_cards(view, keys, now, before, columns=len(keys))
+                with st.container(horizontal=True, gap="small"):
+                    for card in extra.get(title, []):
+                        metric_card(view, **card)
+                    kpi_cards(view, keys, now, before, statuses=statuses, wrap=False)
 
 
-def kpi_cards(view: View, keys: list[str], now: dict, before: dict, columns: int = 6) -> None:
-    """One st.metric per KPI: status icon and colour from the catalogue, change vs the day before."""
+def kpi_strip(view: View, groups: list[tuple[str, list[str]]], now: dict, before: dict,
+              statuses: dict[str, str] | None = None, extra: dict | None = None) -> None:
+    """The Overview's KPI strip: every group's cards (sitrep.situation_html.kpi_strip_html) in one HTML block
+    that wraps to more rows rather than squeeze - as compact as it can be so that the headline, the strip and
+    the first rows of 需决策事项 fit the first screen. ``statuses``: {kpi: status} where the severity model says
+    more than the thresholds; ``extra``: {group title: [Card]} put first in that group."""
+    from sitrep import situation_html as sh
+
     cat = catalogue.by_key()
-    cols = st.columns(columns)
-    for i, key in enumerate(keys):
-        kpi = cat[key]
-        value, prev = now.get(key), before.get(key)
-        status = kpi.status(value)
-        delta = None
-        if value is not None and prev is not None and not math.isclose(value, prev):
-            delta = f"{value - prev:+,.{kpi.decimals}f}"
-        icon = f":{STATUS_MD[status]}[{STATUS_ICONS[status]}]" if status != "none" else ""
-        cols[i % columns].metric(
-            f"{icon} {kpi.name(view.lang)}".strip(),
-            kpi.format(value, view.lang),
-            delta=delta,
-            # a KPI with no thresholds informs: its change is grey, neither good nor bad
-            delta_color="off" if kpi.amber is None else "normal" if kpi.up_is_good else "inverse",
-            help=f"{kpi.definition(view.lang)}。{view.as_of_text}" if view.lang == "zh"
-            else f"{kpi.definition(view.lang)}. {view.as_of_text}.",
-        )
+    statuses, extra = statuses or {}, extra or {}
+    out = []
+    for title, keys in groups:
+        cards = list(extra.get(title, []))
+        for key in keys:
+            value = now.get(key)
+            tail = ([why_none(view, key)] if value is None else []) + [view.as_of_text]
+            cards.append(sh.kpi_card(cat[key], value, before.get(key), view.lang, statuses.get(key), tail))
+        out.append((title, cards))
+    st.html(f"<style>{sh.strip_css()}</style>" + sh.kpi_strip_html(out, view.lang))
+
+
+def status_label(view: View, status: str, name: str) -> str:
+    """A card's label: the status icon, and for red and amber the word too, before the name."""
+    if status == "none":
+        return name
+    icon = STATUS_ICONS[status]
+    word = f" {view.t(f'severity.status.{status}')}" if status in STATUS_TINTS else ""
+    return f":{STATUS_MD[status]}[{icon}{word}] {name}"
+
+
+def why_none(view: View, key: str) -> str:
+    """Why a KPI shows "—" (a reason of its own where the strings have one, else the general one)."""
+    from sitrep import i18n
+
+    own = i18n.table(view.lang).get(f"common.why_none_{key}")
+    return own or view.t("common.why_none")
+
+
+def metric_card(view: View, *, key: str, name: str, value_text: str, status: str, help: str, delta=None,
+                delta_color: str = "off") -> None:
+    """One card: tinted when red or amber (st.metric in a keyed container the CSS finds)."""
+    with st.container(key=f"kpicard-{status}-{key}"):
+        st.metric(status_label(view, status, name), value_text, delta=delta, delta_color=delta_color,
+                  help=help, border=True)
+
+
+def kpi_cards(view: View, keys: list[str], now: dict, before: dict, columns: int = 6,
+              statuses: dict[str, str] | None = None, wrap: bool = True) -> None:
+    """One st.metric per KPI: status icon, word and tint from the catalogue (or from ``statuses``, {kpi: status},
+    where the severity model says more, e.g. new cases red on a local case), change vs the day before, and a help
+    text with the definition, the thresholds and why a value is "—". The cards wrap onto more rows rather than
+    squeeze (``columns`` is kept for the callers; the width decides). ``wrap=False``: the caller has opened the
+    row."""
+    cat = catalogue.by_key()
+    statuses = statuses or {}
+    sep = "。" if view.lang == "zh" else ". "
+    with st.container(horizontal=True, gap="small") if wrap else contextlib.nullcontext():
+        for key in keys:
+            kpi = cat[key]
+            value, prev = now.get(key), before.get(key)
+            status = statuses.get(key) or kpi.status(value)
+            delta = None
+            if value is not None and prev is not None and not math.isclose(value, prev):
+                delta = f"{value - prev:+,.{kpi.decimals}f}"
+            parts = [kpi.definition(view.lang), kpi.thresholds_text(view.lang)]
+            if value is None:
+                parts.append(why_none(view, key))
+            parts.append(view.as_of_text)
+            metric_card(view, key=key, name=kpi.name(view.lang), value_text=kpi.format(value, view.lang),
+                        status=status, help=sep.join(p for p in parts if p) + ("。" if view.lang == "zh" else "."),
+                        delta=delta,
+                        # a KPI with no thresholds informs: its change is grey, neither good nor bad
+                        delta_color="off" if kpi.amber is None else "normal" if kpi.up_is_good else "inverse")
 
 
 def _child_names(view: View) -> dict[str, str]:
@@ -202,10 +295,13 @@ def downloads(view: View, shown: pd.DataFrame, *, name: str, key: str) -> None:
 def region_map(view: View, values: pd.DataFrame, *, level: str, value_label: str, key: str,
                fmt=lambda v: f"{v:,.0f}", palette: str = "blues", reverse: bool = False,
                highlight: set[str] | None = None, highlight_label: str = "", points: pd.DataFrame | None = None,
-               height: int = 520, drill: bool = True, classes: dict | None = None) -> None:
+               height: int = 520, drill: bool = True, classes: dict | None = None,
+               labels: list[str] | None = None) -> None:
     """Regions of `level` in scope coloured by values (region_code, value); clicking a region
-    drills the whole dashboard down to it."""
-    polys = maps.polygons(query("boundaries_by_level", level=level, region_code=view.scope))
+    drills the whole dashboard down to it. ``labels``: region codes whose names are drawn on the map, in
+    priority order (the first keeps its place; the others move aside rather than overlap)."""
+    boundaries = query("boundaries_by_level", level=level, region_code=view.scope)
+    polys = maps.polygons(boundaries)
     outline = None
     if level == "village":
         outline = maps.polygons(query("boundaries_by_level", level="township", region_code=view.scope))
@@ -214,6 +310,10 @@ def region_map(view: View, values: pd.DataFrame, *, level: str, value_label: str
         highlight=highlight, highlight_label=highlight_label, outline=outline, points=points,
         no_data_label=view.t("common.no_data"), layer_id=f"map-{key}", classes=classes,
     )
+    if labels:
+        named = boundaries.set_index("region_code").reindex(labels)[["name", "lon", "lat"]].dropna()
+        placed = maps.place_labels(named, deck.initial_view_state, height_px=height)
+        deck.layers.append(maps.label_layer(placed, layer_id=f"map-{key}-labels"))
     event = st.pydeck_chart(deck, height=height, key=f"map_{key}",
                             on_select="rerun" if drill else "ignore", selection_mode="single-object")
     st.markdown(maps.legend_html(legend, value_label), unsafe_allow_html=True)
