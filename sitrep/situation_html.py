@@ -133,7 +133,8 @@ def kpi_card(kpi, value, previous, lang: str, status: str | None, help_tail: lis
                 sep.join(p for p in parts if p) + ("。" if lang == "zh" else "."), delta, sense)
 
 
-def kpi_strip_html(groups: list[tuple[str, list[Card]]], lang: str, min_card_px: int = 128) -> str:
+def kpi_strip_html(groups: list[tuple[str, list[Card]]], lang: str, min_card_px: int = 128,
+                   link=None) -> str:
     """Groups of cards (a title each, e.g. the five pillars) that share a row while they fit and wrap when
     they do not; inside a group the cards wrap too, each at least ``min_card_px`` wide, so that no number and no
     label is ever cut (a long label wraps onto another line). Red and amber cards are tinted, with their icon
@@ -141,22 +142,26 @@ def kpi_strip_html(groups: list[tuple[str, list[Card]]], lang: str, min_card_px:
     out = []
     for title, cards in groups:
         n = len(cards)
-        body = "".join(_card_html(c, lang) for c in cards)
+        body = "".join(_card_html(c, lang, link(c.key) if link else None) for c in cards)
         out.append(f'<section class="kpi-group" style="flex: {n} 1 {n * (min_card_px + 6) + 18}px">'
                    f'<div class="kpi-group-title">{escape(title)}</div><div class="kpi-cards" '
                    f'style="grid-template-columns: repeat(auto-fill, minmax({min_card_px}px, 1fr))">{body}</div></section>')
     return f'<div class="kpi-strip">{"".join(out)}</div>'
 
 
-def _card_html(c: Card, lang: str) -> str:
+def _card_html(c: Card, lang: str, href: str | None = None) -> str:
+    """One card; ``href``: where a click on it goes (the records behind the number), or nowhere."""
     status = c.status if c.status in TOKENS else "none"
     ico = f'<span class="kpi-ico">{ICONS[c.status]}</span>' if c.status in ICONS and c.status != "none" else ""
     word = (f'<span class="kpi-word">{escape(i18n.t(f"severity.status.{c.status}", lang))}</span>'
             if c.status in ("red", "amber") else "")
     delta = f'<div class="kpi-delta kpi-{c.delta_sense}">{escape(c.delta)}</div>' if c.delta else ""
-    return (f'<div class="kpi-card sit-{status}" data-kpi="{escape(c.key)}" data-status="{escape(c.status)}" '
+    card = (f'<div class="kpi-card sit-{status}" data-kpi="{escape(c.key)}" data-status="{escape(c.status)}" '
             f'title="{escape(c.help)}"><div class="kpi-label">{ico}{word}{escape(c.name)}</div>'
             f'<div class="kpi-value">{escape(c.value_text)}</div>{delta}</div>')
+    if href is None:
+        return card
+    return f'<a class="kpi-link" href="{escape(href)}" target="_self">{card}</a>'
 
 
 def strip_css(dark: bool = False) -> str:
@@ -169,6 +174,8 @@ def strip_css(dark: bool = False) -> str:
 .kpi-group {{ border: 1px solid {edge}; border-radius: 8px; padding: 6px 8px 8px; min-width: min(100%, 150px); }}
 .kpi-group-title {{ font-weight: 700; font-size: 14px; color: {fg}; margin: 0 0 4px 2px; }}
 .kpi-cards {{ display: grid; gap: 6px; }}
+.kpi-link {{ text-decoration: none; color: inherit; display: block; }}
+.kpi-link .kpi-card {{ cursor: pointer; }}
 .kpi-card {{ background: {card_bg}; border: 1px solid {edge}; border-radius: 6px; padding: 5px 8px 6px;
   color: {fg}; cursor: help; min-width: 0; }}
 .kpi-card.sit-red, .kpi-card.sit-amber {{ border-width: 2px; border-left-width: 7px; }}

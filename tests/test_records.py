@@ -93,3 +93,22 @@ def test_the_url_opens_the_records_behind_a_kpi_in_a_dialog(demo_env):
 
     count = Database(demo_env).query("kpis", as_of="2022-01-16").set_index("kpi")["value"]["cases_active"]
     assert len(shown[0]) == int(count) > 0  # the records are exactly the ones the number counts
+
+
+def test_a_kpi_card_opens_its_records(demo_env):
+    from builders import open_page
+
+    at = open_page("cases", lang="zh", as_of="2022-01-16")
+    at.button(key="open_records_cases_active").click().run()
+    at.run()
+    assert "cases_active" in str(at.query_params["records"])
+    assert any("病例编号" in d.value.columns for d in at.dataframe)
+
+
+def test_the_overviews_cards_link_to_their_records():
+    from sitrep import situation_html as sh
+
+    card = sh.Card("cases_active", "现有病例", "3例", "red", "…", "", "off")
+    html = sh.kpi_strip_html([("疫情", [card])], "zh", link=lambda key: f"?lang=zh&records={key}")
+    assert '<a class="kpi-link" href="?lang=zh&amp;records=cases_active" target="_self">' in html
+    assert "<a " not in sh.kpi_strip_html([("疫情", [card])], "zh")

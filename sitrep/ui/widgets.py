@@ -146,7 +146,8 @@ def kpi_strip(view: View, groups: list[tuple[str, list[str]]], now: dict, before
             tail = ([why_none(view, key)] if value is None else []) + [view.as_of_text]
             cards.append(sh.kpi_card(cat[key], value, before.get(key), view.lang, statuses.get(key), tail))
         out.append((title, cards))
-    st.html(f"<style>{sh.strip_css()}</style>" + sh.kpi_strip_html(out, view.lang))
+    link = records_link if access.can("records") else None  # a card opens the records behind its number
+    st.html(f"<style>{sh.strip_css()}</style>" + sh.kpi_strip_html(out, view.lang, link=link))
 
 
 def status_label(view: View, status: str, name: str) -> str:
@@ -172,6 +173,11 @@ def metric_card(view: View, *, key: str, name: str, value_text: str, status: str
     with st.container(key=f"kpicard-{status}-{key}"):
         st.metric(status_label(view, status, name), value_text, delta=delta, delta_color=delta_color,
                   help=help, border=True)
+        if key in catalogue.by_key() and access.can("records"):
+            # the records behind the number, in a dialog (the URL names them, so the address reopens it)
+            if st.button(view.t("common.records_open"), key=f"open_records_{key}", type="tertiary",
+                         icon=":material/table_rows:"):
+                open_records(key)
 
 
 def kpi_cards(view: View, keys: list[str], now: dict, before: dict, columns: int = 6,
@@ -240,6 +246,14 @@ def records_dialog(view: View) -> None:
         table(view, shown, name=f"{key}_{view.as_of.isoformat()}", key=f"dialog_{key}", column_labels=headers)
 
     show()
+
+
+def records_link(key: str) -> str:
+    """The address of this page with the records of a KPI open (for HTML cards)."""
+    from urllib.parse import urlencode
+
+    params = {k: st.query_params[k] for k in st.query_params if k != RECORDS_PARAM}
+    return "?" + urlencode({**params, RECORDS_PARAM: key})
 
 
 def open_records(key: str) -> None:
