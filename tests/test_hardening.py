@@ -59,12 +59,14 @@ def boxes():
 
 
 def _children_rss() -> int:
-    """Resident bytes of this process's child processes (the sandboxes), now."""
+    """Resident bytes of this process's sandbox processes, now (other children of a whole test run, such as the
+    browser tests' Streamlit server, do not count)."""
     total, me = 0, str(os.getpid())
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
-            if fields[1] == me:  # ppid
+            cmdline = (stat.parent / "cmdline").read_bytes()
+            if fields[1] == me and b"_sandbox_main" in cmdline:  # ppid, and a sandbox's own command line
                 total += int(fields[21]) * os.sysconf("SC_PAGE_SIZE")
         except (OSError, IndexError, ValueError):
             pass
@@ -313,7 +315,13 @@ def asgi_post(path: str, form: dict, *, origin: str | None, scheme: str = "https
     async def send(message):
         sent.append(message)
 
-    asyncio.run(Starlette(routes=cookie.routes())(scope, receive, send))
+    mounted = cookie.routes_mounted()
+    app = Starlette(routes=cookie.routes())  # (mounting them marks the process as served through serve.py)
+    cookie._mounted = mounted  # ... which must not leak into the AppTest sign-ins of later tests
+    # a thread of its own: another test of the run may have left an event loop running in this one
+    worker = threading.Thread(target=lambda: asyncio.run(app(scope, receive, send)))
+    worker.start()
+    worker.join()
     start = next(m for m in sent if m["type"] == "http.response.start")
     out: dict[str, list[str]] = {}
     for k, v in start["headers"]:
