@@ -27,7 +27,7 @@ from typing import Any, Iterator
 
 import duckdb
 
-from sitrep import contract
+from sitrep import contract, cube
 
 ROOT = Path(__file__).resolve().parent.parent
 QUERY_DIR = ROOT / "queries"
@@ -205,7 +205,10 @@ class Database:
         self.path = resolve_db_path(path)
         self._con: duckdb.DuckDBPyConnection | None = None
         self._stamp: tuple | None = None
+        self._cube_meta: dict[str, Any] | None = None
         self._lock = threading.Lock()
+        # what the last write's cube refresh did (sitrep.cube.Built), for the import report
+        self.last_cube: cube.Built | None = None
 
     # -- reading
 
@@ -236,6 +239,14 @@ class Database:
                     stamp = self.version()
                     con = _connect_read_only(self.path)
                 self._con, self._stamp = con, stamp
+                self._cube_meta = cube.read_meta(con)
+            if cube.stale(self._cube_meta, cube_inputs()[0]):
+                # the quarantine rules or reporting settings changed, or a pending report's deadline passed:
+                # the cube is recomputed through a copy swapped in, like any write
+                self._upgrade()
+                self._stamp = self.version()
+                self._con = _connect_read_only(self.path)
+                self._cube_meta = cube.read_meta(self._con)
             return self._con.cursor()
 
     def _upgrade(self) -> None:
@@ -297,6 +308,9 @@ class Database:
                 try:
                     ensure_schema(con)
                     yield con
+                    # every write brings the KPI cube up to date before the file is swapped in
+                    inputs, rules_rows, settings_json = cube_inputs()
+                    self.last_cube = cube.refresh(con, rules_rows=rules_rows, settings_json=settings_json)
                     con.execute("CHECKPOINT")
                 finally:
                     con.close()
@@ -305,6 +319,33 @@ class Database:
                 _remove(tmp)
                 _remove(Path(str(tmp) + ".wal"))
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+_inputs_cache: dict[tuple, tuple[str, list, str]] = {}
+
+
+def cube_inputs() -> tuple[str, list[dict[str, Any]], str]:
+    """(fingerprint, rules rows, reporting settings JSON) of the default quarantine rules and quality settings
+    files, the cube's inputs besides the tables; read again only when either file changes."""
+    from sitrep import quality, rules
+    from sitrep.quality.config import config_path
+
+    def version(p: Path) -> tuple | None:
+        try:
+            return (str(p.resolve()), p.stat().st_mtime_ns)
+        except FileNotFoundError:
+            return None
+
+    key = (rules.rules_version(), version(config_path()))
+    if key not in _inputs_cache:
+        try:
+            rules_rows = rules.load_rules().as_param()
+            settings_json = quality.load_config().reporting_json()
+        except (rules.RulesError, quality.QualityConfigError) as e:
+            raise QueryError(f"the KPI cube cannot be computed: {e}") from None
+        _inputs_cache.clear()
+        _inputs_cache[key] = (cube.inputs_fingerprint(rules_rows, settings_json), rules_rows, settings_json)
+    return _inputs_cache[key]
 
 
 def _connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:

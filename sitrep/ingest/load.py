@@ -86,7 +86,12 @@ def import_files(db, paths, *, table: str | None = None, sheet: str | None = Non
                 target = Path(rejects)
             reports.append(_import_one(con, path, table, sheet, skip_invalid, target, user, step))
             done += size
-        report_progress(1.0, "done")
+        # the writer recomputes the KPI cube as the block ends, before the new file is swapped in
+        report_progress(0.99, "KPI cube")
+    report_progress(1.0, "done")
+    if db.last_cube is not None:
+        for r in reports:
+            r.cube_seconds = round(db.last_cube.seconds, 2)
     return reports
 
 

@@ -146,6 +146,8 @@ class FileReport:
     rejects_path: str | None = None
     sheet: str | None = None
     header_row: int | None = None
+    # seconds the KPI cube took to come up to date after the import (sitrep.cube), the same for every file of it
+    cube_seconds: float | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -183,6 +185,9 @@ class FileReport:
         if self.ignored_columns:
             cols = "、".join(self.ignored_columns) if zh else ", ".join(self.ignored_columns)
             lines.append(f"  已忽略未知列：{cols}" if zh else f"  ignored unknown columns: {cols}")
+        if self.cube_seconds is not None:
+            lines.append(f"  各地区各日指标已重新计算，用时 {self.cube_seconds:.2f} 秒" if zh
+                         else f"  KPI cube (every KPI for every place and day) updated in {self.cube_seconds:.2f} s")
         if self.rejects_path:
             lines.append(f"  无效行已写入：{self.rejects_path}" if zh else f"  invalid rows written to: {self.rejects_path}")
         shown = self.problems if max_problems is None else self.problems[:max_problems]

@@ -1,0 +1,369 @@
+-- The KPI cube's definitions: every catalogue KPI (data/kpis.toml) once, as facts or as values per place and day.
+-- Stored in every database by sitrep.db.ensure_schema; sitrep/cube.py builds the table kpi_cube(region_code, day,
+-- kpi, value) from them at every import, and the named queries read that table (kpis, kpis_by_region, kpi_trend,
+-- alerts_kpi_daily, returnee_control_kpis) or the facts behind one number (the kpi_records_* queries).
+--
+-- A fact is one record's part in one additive KPI: kpi, record_id (the record's key), region_code (the record's
+-- own region; NULL = none, counted by the city only), first_day and stop_day (the record counts on day d when
+-- first_day <= d and (stop_day IS NULL or d < stop_day); first_day NULL = since always), num and den (BIGINT).
+-- A KPI's value at a place on a day folds the facts of the records in scope (in_scope(region_code, place)) that
+-- count on that day, by the KPI's kind (kpi_cube_kinds): count = sum(num) (0 when none); pct = 100 * sum(num) /
+-- sum(den), one decimal, NULL when no fact has a num or sum(den) = 0; pct_population = 100 * sum(num) / the
+-- place's population, NULL when no fact. Records counted by a KPI on D are exactly its facts that count on D.
+-- The few KPIs that do not add up over places (the latest reserves snapshot in scope, sentinel C2 alarms per
+-- series, the city-wide testing capacity and funds) are values per place and day (kpi_cube_direct).
+-- Facts that take the quarantine rules or the reporting settings are tables filled by sitrep/cube.py
+-- (queries/cube/*.sql); the others are views over the contract tables.
+
+CREATE TABLE IF NOT EXISTS kpi_facts_control (
+    kpi VARCHAR, record_id VARCHAR, region_code VARCHAR, first_day DATE, stop_day DATE, num BIGINT, den BIGINT);
+
+CREATE TABLE IF NOT EXISTS kpi_facts_reporting (
+    kpi VARCHAR, record_id VARCHAR, region_code VARCHAR, first_day DATE, stop_day DATE, num BIGINT, den BIGINT);
+
+-- cases and contacts
+CREATE OR REPLACE VIEW kpi_facts_cases AS
+-- confirmed and asymptomatic cases reported on the day
+select 'cases_new' as kpi, case_id as record_id, region_code, report_date as first_day, report_date + 1 as stop_day,
+       1::bigint as num, null::bigint as den
+from cases where category in ('confirmed', 'asymptomatic')
+union all
+-- confirmed cases reported up to the day
+select 'cases_confirmed_cumulative', case_id, region_code, report_date, null, 1, null
+from cases where category = 'confirmed'
+union all
+-- reported and not discharged or dead by the day (a discharge without a date does not end it)
+select 'cases_active', case_id, region_code, report_date,
+       case when status in ('discharged', 'died') and discharge_date is not null then discharge_date end, 1, null
+from cases where category in ('confirmed', 'asymptomatic')
+union all
+-- quarantine started and not released by the day
+select 'contacts_in_quarantine', contact_id, region_code, quarantine_start, release_date, 1, null
+from contacts where quarantine_start is not null;
+
+-- one wall: returnees (the precise-control KPIs are in kpi_facts_control)
+CREATE OR REPLACE VIEW kpi_facts_returnees AS
+select 'returnees_registered' as kpi, person_id as record_id, region_code, arrival_date as first_day,
+       null::date as stop_day, 1::bigint as num, null::bigint as den
+from returnees
+union all
+select 'returnees_arrived_today', person_id, region_code, arrival_date, arrival_date + 1, 1, null
+from returnees
+union all
+-- in centralised quarantine, home quarantine or home health monitoring on the day; moved out never counts
+select 'returnees_under_measure', person_id, region_code, measure_start, measure_end, 1, null
+from returnees
+where measure is not null and measure <> 'none' and measure_start is not null and status is distinct from 'moved_out';
+
+-- one ledger: testing capacity used (reserves, funds and the days to test everyone are values, not facts)
+CREATE OR REPLACE VIEW kpi_facts_ledger AS
+select 'test_capacity_use_pct' as kpi, lab_id as record_id, region_code, date as first_day, date + 1 as stop_day,
+       tubes_tested::bigint as num, capacity_tubes::bigint as den
+from test_capacity;
+
+-- one net: the grid (a register, not dated: it counts on every day), sentinel visits, publicity
+CREATE OR REPLACE VIEW kpi_facts_net AS
+-- grid units with all five haves, of the grid units
+select 'grid_complete_pct' as kpi, region_code as record_id, region_code, null::date as first_day,
+       null::date as stop_day,
+       (case when coalesce(has_guide and has_system_owner and has_materials and has_medical_support
+                           and has_isolation_transfer, false) then 1 else 0 end)::bigint as num,
+       1::bigint as den
+from grid_units
+union all
+-- villages with no grid unit of their own
+select 'villages_without_grid_owner', v.region_code, v.region_code, null, null, 1, null
+from regions v
+where v.level = 'village' and not exists (select 1 from grid_units g where g.region_code = v.region_code)
+union all
+select 'sentinel_visits_today', r.site_id, s.region_code, r.date, r.date + 1, r.visits::bigint, null
+from sentinel_reports r join sentinel_sites s using (site_id)
+union all
+-- villages reached by publicity in the last 7 days, of the villages: every village is in the denominator, and
+-- counts in the numerator on each day of a 7-day run after any publicity in it
+select 'publicity_coverage_7d_pct', region_code, region_code, null, null, 0, 1
+from regions where level = 'village'
+union all
+select 'publicity_coverage_7d_pct', village, village, first_day, stop_day, 1, 0
+from (
+    -- one fact per run of covered days (activity on d covers d .. d + 6): runs found by gaps of more than 7 days
+    select village, min(date) as first_day, max(date) + 7 as stop_day
+    from (
+        select village, date,
+               sum(case when prev is null or date - prev > 7 then 1 else 0 end) over (partition by village order by date)
+                   as run
+        from (
+            select village, date, lag(date) over (partition by village order by date) as prev
+            from (select distinct village_code(p.region_code) as village, p.date
+                  from publicity p join regions v on v.region_code = village_code(p.region_code) and v.level = 'village')
+        )
+    )
+    group by village, run
+);
+
+-- one chessboard: orders, supervision, vaccination
+CREATE OR REPLACE VIEW kpi_facts_command AS
+-- issued and past the deadline by the end of the day, not closed by then
+select 'orders_open_overdue' as kpi, order_id as record_id, region_code,
+       greatest(issued_at::date, deadline::date) as first_day, closed_at::date as stop_day,
+       1::bigint as num, null::bigint as den
+from orders
+union all
+-- found, past the rectification deadline (due_date < D), not rectified by the day
+select 'supervision_open_overdue', issue_id, region_code, greatest(found_date, due_date + 1), rectified_date, 1, null
+from supervision
+union all
+-- full vaccination doses given up to the day, of the place's population
+select 'vaccination_full_pct', null, region_code, date, null, doses::bigint, null
+from vaccinations where dose = 'full';
+
+CREATE OR REPLACE VIEW kpi_facts AS
+select * from kpi_facts_cases
+union all select * from kpi_facts_returnees
+union all select * from kpi_facts_ledger
+union all select * from kpi_facts_net
+union all select * from kpi_facts_command
+union all select * from kpi_facts_control
+union all select * from kpi_facts_reporting;
+
+-- Every KPI of the cube, in catalogue order, and how its value folds its facts ('direct': a value per place and day).
+CREATE OR REPLACE MACRO kpi_cube_kinds() AS TABLE
+select * from (values
+    (1, 'cases_new', 'count'),
+    (2, 'cases_confirmed_cumulative', 'count'),
+    (3, 'cases_active', 'count'),
+    (4, 'contacts_in_quarantine', 'count'),
+    (5, 'returnees_registered', 'count'),
+    (6, 'returnees_arrived_today', 'count'),
+    (7, 'returnees_under_measure', 'count'),
+    (8, 'returnees_tests_overdue', 'count'),
+    (9, 'returnees_release_overdue', 'count'),
+    (10, 'returnees_misclassified', 'count'),
+    (11, 'returnees_tests_due_tomorrow', 'count'),
+    (12, 'test_capacity_use_pct', 'pct'),
+    (13, 'days_to_test_everyone', 'direct'),
+    (14, 'reserve_items_below_target', 'direct'),
+    (15, 'funds_execution_pct', 'direct'),
+    (16, 'grid_complete_pct', 'pct'),
+    (17, 'villages_without_grid_owner', 'count'),
+    (18, 'sentinel_visits_today', 'count'),
+    (19, 'sentinel_alarms_today', 'direct'),
+    (20, 'publicity_coverage_7d_pct', 'pct'),
+    (21, 'orders_open_overdue', 'count'),
+    (22, 'supervision_open_overdue', 'count'),
+    (23, 'vaccination_full_pct', 'pct_population'),
+    (24, 'reports_complete_pct', 'pct'),
+    (25, 'reports_on_time_pct', 'pct'),
+    (26, 'reports_missing', 'count')
+) k(pos, kpi, kind);
+
+-- The places of the cube: the city, every township and every village.
+CREATE OR REPLACE MACRO kpi_cube_places() AS TABLE
+select region_code, level, population from regions where level in ('city', 'township', 'village');
+
+-- The days of the cube: those of the as-of picker (queries/data_date_range.sql).
+CREATE OR REPLACE MACRO kpi_cube_day_range() AS TABLE
+with days as (
+    select min(date) as lo, max(date) as hi from sentinel_reports
+    union all select min(date), max(date) from test_capacity
+    union all select min(date), max(date) from duty_roster
+    union all select min(report_date), max(report_date) from cases
+    union all select min(arrival_date), max(arrival_date) from returnees
+)
+select coalesce(min(lo), current_date) as d_first, coalesce(max(hi), current_date) as d_last from days;
+
+-- The facts that count on day d, as the records behind an additive KPI (the kpi_records_* queries join them).
+CREATE OR REPLACE MACRO kpi_facts_on_day(kpi_key, d, scope) AS TABLE
+select f.*
+from kpi_facts f
+where f.kpi = kpi_key
+  and (f.first_day is null or f.first_day <= d)
+  and (f.stop_day is null or d < f.stop_day)
+  and in_scope(f.region_code, scope);
+
+-- Additive KPIs for every place and day d_first .. d_last: each fact adds on its first day and takes away on its
+-- stop day, and a running sum over the days gives the value (a day's cost follows places x days, not rows).
+CREATE OR REPLACE MACRO kpi_cube_additive(d_first, d_last) AS TABLE
+with
+kinds as (select * from kpi_cube_kinds() where kind <> 'direct'),
+clipped as (
+    -- a record stopping on or before its first day never counts
+    select kpi, coalesce(region_code, '') as leaf,
+           greatest(coalesce(first_day, d_first::date), d_first::date) as start_day,
+           -- (greatest() skips NULLs: an open interval must stay open)
+           case when stop_day is not null then greatest(stop_day, coalesce(first_day, stop_day)) end as stop_day,
+           num, den
+    from kpi_facts
+    where first_day is null or first_day <= d_last::date
+),
+events as (
+    select kpi, leaf, start_day as day, num, den, (num is not null)::bigint as n
+    from clipped where stop_day is null or stop_day > start_day
+    union all
+    select kpi, leaf, stop_day, -num, -den, -(num is not null)::bigint
+    from clipped where stop_day > start_day and stop_day <= d_last::date
+),
+leaf_events as (
+    select kpi, leaf, day, sum(num) as num, sum(den) as den, sum(n) as n from events group by all
+),
+leaves as (select distinct leaf from leaf_events),
+leaf_places as (
+    -- each region a record names counts at every place it lies in (the stored macro in_scope)
+    select l.leaf, p.region_code as place
+    from leaves l join kpi_cube_places() p on in_scope(nullif(l.leaf, ''), p.region_code)
+),
+place_events as (
+    select e.kpi, lp.place, e.day, sum(e.num) as num, sum(e.den) as den, sum(e.n) as n
+    from leaf_events e join leaf_places lp using (leaf)
+    group by all
+),
+days as (
+    select unnest(generate_series(d_first::date, d_last::date, interval 1 day))::date as day
+),
+grid as (
+    select p.region_code as place, p.population, d.day, k.kpi, k.kind
+    from kpi_cube_places() p cross join days d cross join kinds k
+),
+running as (
+    select g.place, g.population, g.day, g.kpi, g.kind,
+           sum(e.num) over w as num, sum(e.den) over w as den, sum(e.n) over w as n
+    from grid g
+    left join place_events e on e.kpi = g.kpi and e.place = g.place and e.day = g.day
+    window w as (partition by g.kpi, g.place order by g.day)
+)
+select place as region_code, day, kpi,
+       (case kind
+            when 'count' then coalesce(num, 0)
+            when 'pct' then case when n > 0 then round(100.0 * num / nullif(den, 0), 1) end
+            when 'pct_population' then case when n > 0 then round(100.0 * num / nullif(population, 0), 1) end
+        end)::double as value
+from running;
+
+-- The KPIs that do not add up over places, for every place and day d_first .. d_last.
+CREATE OR REPLACE MACRO kpi_cube_direct(d_first, d_last) AS TABLE
+with
+places as (select * from kpi_cube_places()),
+city as (select min(region_code) as city_code from regions where level = 'city'),
+days as (
+    select unnest(generate_series(d_first::date, d_last::date, interval 1 day))::date as day
+),
+place_days as (select p.region_code as place, p.population, d.day from places p cross join days d),
+
+-- testing capacity in persons a day: every lab counts, whatever the place (labs serve the whole city)
+capacity_persons as (
+    select date as day, sum(capacity_tubes * coalesce(pool_size, 1)) as persons
+    from test_capacity
+    where date between d_first::date and d_last::date
+    group by all
+),
+days_to_test as (
+    select pd.place, pd.day, 'days_to_test_everyone' as kpi, round(pd.population / nullif(c.persons, 0), 2) as value
+    from place_days pd left join capacity_persons c using (day)
+),
+
+-- funds carry no region: the same value at every place. Rows are cumulative: each (source, purpose) counts with
+-- its latest row dated on or before the day.
+funds_latest as (
+    select d.day, f.spent, f.allocated
+    from days d
+    join funds f on f.date <= d.day
+    qualify row_number() over (partition by d.day, f.source, f.purpose order by f.date desc) = 1
+),
+funds_daily as (
+    select d.day, round(100.0 * sum(f.spent) / nullif(sum(f.allocated), 0), 1) as value
+    from days d left join funds_latest f using (day)
+    group by all
+),
+funds_execution as (
+    select pd.place, pd.day, 'funds_execution_pct' as kpi, f.value
+    from place_days pd join funds_daily f using (day)
+),
+
+-- reserves: at each place, the latest snapshot dated on or before the day among the rows in scope; an item is
+-- below target when its days of supply (on hand / daily use) are fewer than its target days (30 by default);
+-- an item with no use is never below target
+reserve_leaves as (
+    select distinct coalesce(region_code, '') as leaf from reserves
+),
+reserve_places as (
+    select l.leaf, p.region_code as place
+    from reserve_leaves l join places p on in_scope(nullif(l.leaf, ''), p.region_code)
+),
+reserve_items as (
+    select rp.place, r.date, r.item_code,
+           sum(r.on_hand) / nullif(sum(r.daily_use), 0) as days_of_supply,
+           max(coalesce(r.target_days, 30)) as target_days
+    from reserves r
+    join reserve_places rp on rp.leaf = coalesce(r.region_code, '')
+    where r.date <= d_last::date
+    group by all
+),
+reserve_snapshots as (
+    select place, date, count(*) filter (where days_of_supply < target_days) as below
+    from reserve_items group by all
+),
+reserve_below as (
+    select pd.place, pd.day, 'reserve_items_below_target' as kpi, coalesce(s.below, 0) as value
+    from place_days pd
+    asof left join reserve_snapshots s on s.place = pd.place and pd.day >= s.date
+),
+
+-- sentinel alarms: EARS C2 of the daily visits per series (township x site type of the sites in scope) with the
+-- constants of queries/macros/sentinel_c2.sql; a day with no report counts 0; a series whose first report is after
+-- D - 9 has no C2 on D
+method as (
+    select 7 as baseline_days, 2 as guard_days, 0.5 as min_sigma, 3.0 as c2_threshold
+),
+site_places as (
+    select s.site_id, s.site_type, township_code(s.region_code) as township_code, p.region_code as place
+    from sentinel_sites s join places p on in_scope(s.region_code, p.region_code)
+),
+series_reports as (
+    select sp.place, sp.township_code, sp.site_type, r.date, sum(r.visits) as y
+    from sentinel_reports r join site_places sp using (site_id)
+    where r.date <= d_last::date
+    group by all
+),
+series as (
+    select place, township_code, site_type, min(date) as first_date from series_reports group by all
+),
+series_days as (
+    select s.place, s.township_code, s.site_type, s.first_date,
+           unnest(generate_series(s.first_date, d_last::date, interval 1 day))::date as day
+    from series s
+),
+series_daily as (
+    select d.place, d.township_code, d.site_type, d.first_date, d.day, coalesce(r.y, 0) as y
+    from series_days d
+    left join series_reports r on r.place = d.place and r.township_code = d.township_code
+                               and r.site_type = d.site_type and r.date = d.day
+),
+c2 as (
+    select place, day, first_date, y,
+           avg(y) over w as mean, stddev_samp(y) over w as sd
+    from series_daily
+    window w as (partition by place, township_code, site_type order by day
+                 rows between 9 preceding and 3 preceding)
+),
+alarms as (
+    select c.place, c.day, count(*) as n
+    from c2 c cross join method m
+    where c.day >= d_first::date and c.first_date <= c.day - (m.baseline_days + m.guard_days)
+      and (c.y - c.mean) / greatest(c.sd, m.min_sigma) >= m.c2_threshold
+    group by all
+),
+sentinel_alarms as (
+    select pd.place, pd.day, 'sentinel_alarms_today' as kpi, coalesce(a.n, 0) as value
+    from place_days pd left join alarms a using (place, day)
+)
+
+select place as region_code, day, kpi, value::double as value from days_to_test
+union all select place, day, kpi, value::double from funds_execution
+union all select place, day, kpi, value::double from reserve_below
+union all select place, day, kpi, value::double from sentinel_alarms;
+
+-- Every KPI for every place and day d_first .. d_last: what sitrep/cube.py stores as the table kpi_cube.
+CREATE OR REPLACE MACRO kpi_cube_range(d_first, d_last) AS TABLE
+select * from kpi_cube_additive(d_first, d_last)
+union all
+select * from kpi_cube_direct(d_first, d_last);
