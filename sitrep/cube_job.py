@@ -21,7 +21,7 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -30,9 +30,10 @@ from sitrep import db, lake
 SPARK_OVERRIDES = db.QUERY_DIR / "cube" / "spark"
 DEFAULT_MASTER = "local[2]"
 
-# DuckDB storage type -> Spark SQL type, for the lake's views.
+# DuckDB storage type -> Spark SQL type, for the lake's views. DuckDB's TIMESTAMP has no time zone: the Spark
+# session runs in UTC, so a TIMESTAMP there means the same wall-clock time.
 SPARK_TYPES = {"VARCHAR": "STRING", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "DATE": "DATE",
-               "TIMESTAMP": "TIMESTAMP_NTZ", "BOOLEAN": "BOOLEAN"}
+               "TIMESTAMP": "TIMESTAMP", "BOOLEAN": "BOOLEAN"}
 
 
 @dataclass(frozen=True)
@@ -67,69 +68,241 @@ def used_params(sql: str, params: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- transpiling
+#
+# DuckDB's macros have no Spark equivalent, so the Spark SQL of a step is the step with every
+# macro written out: a scalar macro call (sitrep.db.MACROS: in_scope, township_code ...) becomes
+# its expression, a table macro in FROM (queries/macros/*.sql: kpi_cube_range, returnee_rule ...)
+# and a view of those files (kpi_facts ...) become a subquery of their body, arguments put in
+# place of the parameters, as DuckDB itself expands them. What SQLGlot cannot say faithfully in
+# Spark SQL is written for Spark in queries/cube/spark/: <step>.sql replaces a step,
+# <macro>.sql a table macro's or view's body, <macro>.<cte>.sql one CTE of it.
 
 
 @dataclass(frozen=True)
 class Macro:
     name: str
     params: tuple[str, ...]
-    body: Any  # sqlglot expression (DuckDB dialect)
+    body: str      # DuckDB SQL: an expression (scalar) or a query (table macro, view)
+    table: bool
 
 
-def scalar_macros() -> dict[str, Macro]:
-    """The project's scalar macros (sitrep.db.MACROS), parsed for inlining."""
-    import sqlglot
+def _statements(text: str) -> list[str]:
+    """The statements of a macro file: full-line comments dropped, split at a ";" that ends a line."""
+    lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("--")]
+    return [s.strip() for s in re.split(r";[ \t]*(?:\n|$)", "\n".join(lines)) if s.strip()]
 
+
+def load_macros() -> dict[str, Macro]:
+    """Every macro and view of the project: sitrep.db.MACROS and queries/macros/*.sql."""
+    texts = list(db.MACROS)
+    for path in sorted((db.QUERY_DIR / "macros").glob("*.sql")):
+        texts += _statements(path.read_text(encoding="utf-8"))
     found = {}
-    for text in db.MACROS:
-        m = re.match(r"\s*CREATE OR REPLACE MACRO (\w+)\(([^)]*)\) AS (.*)$", text, re.S)
-        if not m:
-            raise ValueError(f"cannot read macro: {text[:60]}")
-        params = tuple(p.strip() for p in m.group(2).split(",") if p.strip())
-        found[m.group(1).lower()] = Macro(m.group(1).lower(), params, sqlglot.parse_one(m.group(3), read="duckdb"))
+    for text in texts:
+        m = re.match(r"CREATE OR REPLACE MACRO (\w+)\(([^)]*)\) AS (TABLE\b)?(.*)$", text.strip(), re.S | re.I)
+        if m:
+            params = tuple(p.strip() for p in m.group(2).split(",") if p.strip())
+            found[m.group(1).lower()] = Macro(m.group(1).lower(), params, m.group(4).strip(), bool(m.group(3)))
+            continue
+        m = re.match(r"CREATE OR REPLACE VIEW (\w+) AS(.*)$", text.strip(), re.S | re.I)
+        if m:
+            found[m.group(1).lower()] = Macro(m.group(1).lower(), (), m.group(2).strip(), True)
     return found
 
 
-def inline_macros(tree, macros: dict[str, Macro]):
-    """tree with every call of a scalar macro replaced by its body (arguments substituted),
-    until none is left (macros may call macros)."""
+class _Expander:
+    """Writes macros out in a sqlglot tree (DuckDB dialect in, any dialect out)."""
+
+    def __init__(self, macros: dict[str, Macro], overrides: Path | None, tables: set[str]):
+        self.macros, self.overrides, self.tables = macros, overrides, tables
+        self._parsed: dict[str, Any] = {}
+
+    def _override(self, name: str) -> str | None:
+        if self.overrides is None:
+            return None
+        path = Path(self.overrides) / f"{name}.sql"
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    def body(self, macro: Macro):
+        """The macro's body, parsed once, with its Spark overrides (whole body or one CTE) in place."""
+        import sqlglot
+        from sqlglot import exp
+
+        if macro.name not in self._parsed:
+            whole = self._override(macro.name)
+            if whole is not None:
+                tree = sqlglot.parse_one(whole, read="spark")
+            elif macro.table:
+                tree = sqlglot.parse_one(macro.body, read="duckdb")
+                for cte in list(tree.find_all(exp.CTE)):
+                    text = self._override(f"{macro.name}.{cte.alias}")
+                    if text is not None:
+                        cte.set("this", sqlglot.parse_one(text, read="spark"))
+            else:
+                tree = sqlglot.parse_one(macro.body, read="duckdb")
+            self._parsed[macro.name] = tree
+        return self._parsed[macro.name].copy()
+
+    def _renamed(self, macro: Macro, tree):
+        """tree with its CTEs renamed for this use of the macro: SQLGlot's Spark output moves every
+        CTE to the top level of the statement, where two uses (or the step's own CTEs) would clash."""
+        from sqlglot import exp
+
+        self._uses = getattr(self, "_uses", 0) + 1
+        names = {cte.alias.lower(): f"{macro.name}_{self._uses}_{cte.alias}" for cte in tree.find_all(exp.CTE)}
+        if not names:
+            return tree
+
+        def rename(n):
+            if isinstance(n, exp.CTE) and n.alias.lower() in names:
+                n.set("alias", exp.TableAlias(this=exp.to_identifier(names[n.alias.lower()])))
+            elif isinstance(n, exp.Table) and isinstance(n.this, exp.Identifier) and not n.args.get("db") \
+                    and n.name.lower() in names:
+                if not n.args.get("alias"):
+                    n.set("alias", exp.TableAlias(this=exp.to_identifier(n.name)))
+                n.set("this", exp.to_identifier(names[n.name.lower()]))
+            return n
+
+        return tree.transform(rename)
+
+    def substituted(self, macro: Macro, args: list):
+        from sqlglot import exp
+
+        if len(args) != len(macro.params):
+            raise ValueError(f"{macro.name} takes {len(macro.params)} arguments, got {len(args)}")
+        values = dict(zip(macro.params, args))
+
+        def put(n):
+            if isinstance(n, exp.Column) and not n.table and n.name.lower() in values:
+                return exp.Paren(this=values[n.name.lower()].copy())
+            return n
+
+        tree = self._renamed(macro, self.body(macro))
+        return tree.transform(put) if values else tree
+
+    def expand(self, tree):
+        from sqlglot import exp
+
+        def one(node):
+            if isinstance(node, exp.Anonymous):
+                macro = self.macros.get(str(node.this).lower())
+                if macro and not macro.table:
+                    return exp.Paren(this=self.substituted(macro, list(node.expressions)))
+            if isinstance(node, exp.Table):
+                call = node.this
+                if isinstance(call, exp.Anonymous):
+                    macro = self.macros.get(str(call.this).lower())
+                    if macro and macro.table:
+                        alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(macro.name))
+                        return exp.Subquery(this=self.substituted(macro, list(call.expressions)), alias=alias)
+                elif isinstance(call, exp.Identifier) and not node.args.get("db"):
+                    name = call.name.lower()
+                    macro = self.macros.get(name)
+                    if macro and macro.table and not macro.params and name not in self.tables:
+                        alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(name))
+                        return exp.Subquery(this=self._renamed(macro, self.body(macro)), alias=alias)
+            return node
+
+        for _ in range(30):
+            before = tree.sql(dialect="spark")
+            tree = tree.transform(one)
+            if tree.sql(dialect="spark") == before:
+                return tree
+        raise ValueError("macros nest more than 30 deep")
+
+
+def _without_qualify(tree):
+    """QUALIFY (DuckDB) as a filter over a subquery: SQLGlot's own rewrite for Spark keeps the
+    table qualifiers of the condition (``k.effective_from = _w``) where the subquery has none.
+    Here the condition's windows and columns become columns of the subquery (_w0, _q0 ...)."""
     from sqlglot import exp
 
-    def expand(node):
-        if isinstance(node, exp.Anonymous) and str(node.this).lower() in macros:
-            macro = macros[str(node.this).lower()]
-            args = node.expressions
-            if len(args) != len(macro.params):
-                raise ValueError(f"{macro.name} takes {len(macro.params)} arguments, got {len(args)}")
-            values = dict(zip(macro.params, args))
+    def fix(node):
+        if not isinstance(node, exp.Select) or not node.args.get("qualify"):
+            return node
+        if any(isinstance(p, exp.Star) or (isinstance(p, exp.Column) and isinstance(p.this, exp.Star))
+               for p in node.expressions):
+            return node  # SQLGlot's rewrite is right for these
+        condition = node.args["qualify"].this.copy()
+        inner = node.copy()
+        inner.set("qualify", None)
+        outputs = [p.alias_or_name for p in node.expressions]
+        extra = []
 
-            def substitute(n):
-                if isinstance(n, exp.Column) and not n.table and n.name in values:
-                    return exp.Paren(this=values[n.name].copy())
-                return n
+        def lift(n):
+            if isinstance(n, exp.Window):
+                name = f"_w{len(extra)}"
+                extra.append(exp.alias_(n.copy(), name))
+                return exp.column(name)
+            return n
 
-            return exp.Paren(this=macro.body.copy().transform(substitute))
+        condition = condition.transform(lift)
+
+        def lift_columns(n):
+            if isinstance(n, exp.Column) and not n.name.startswith("_w"):
+                name = f"_q{len(extra)}"
+                extra.append(exp.alias_(n.copy(), name))
+                return exp.column(name)
+            return n
+
+        condition = condition.transform(lift_columns)
+        inner.set("expressions", [*inner.expressions, *extra])
+        return (exp.select(*[exp.column(o) for o in outputs])
+                .from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("_q"))))
+                .where(condition))
+
+    return tree.transform(fix)
+
+
+def _spark_fixes(tree):
+    """What SQLGlot's Spark output gets wrong for these queries, rewritten to the same meaning:
+    ``CAST(EXPLODE(list) AS T)`` (Spark takes no generator inside an expression: the elements are
+    cast instead) and list_has_any (``a && b``, which Spark does not parse: arrays_overlap, the same
+    inside the coalesce(..., false) the queries put around it), and the arithmetic of "/" and
+    round(), so that numbers agree to the last bit."""
+    import sqlglot
+    from sqlglot import exp
+
+    def fix(node):
+        if isinstance(node, exp.ArrayOverlaps):  # SQLGlot writes "a && b", which Spark does not parse
+            return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[node.this.copy(), node.expression.copy()])
+        if isinstance(node, exp.Div) and not getattr(node, "_sitrep_double", False):
+            # DuckDB's "/" divides in DOUBLE (integers and decimals alike); Spark divides decimals exactly
+            div = exp.Div(this=exp.Cast(this=node.this.copy(), to=exp.DataType.build("DOUBLE")),
+                          expression=node.expression.copy())
+            div._sitrep_double = True
+            return div
+        if isinstance(node, exp.Round) and node.args.get("decimals") is not None:
+            # DuckDB rounds a DOUBLE as round(x * 10^n) / 10^n (half away from zero on the binary value);
+            # Spark's round goes through the decimal text of x, which differs at halves (28.649999... -> 28.7)
+            scale = exp.Anonymous(this="POWER", expressions=[exp.Literal.number(10), node.args["decimals"].copy()])
+            scaled = exp.Mul(this=exp.Cast(this=node.this.copy(), to=exp.DataType.build("DOUBLE")), expression=scale)
+            return exp.Div(this=exp.Round(this=scaled, decimals=exp.Literal.number(0)), expression=scale.copy())
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() == "to_hours":
+            # DuckDB's to_hours(n): an interval of n hours; added to a date it makes a timestamp, as in Spark
+            return exp.Anonymous(this="MAKE_DT_INTERVAL", expressions=[exp.Literal.number(0), node.expressions[0].copy()])
+        if isinstance(node, exp.Cast) and isinstance(node.this, (exp.Explode, exp.Unnest)):
+            inner = node.this.this if isinstance(node.this, exp.Explode) else node.this.expressions[0]
+            to = node.args["to"].sql(dialect="spark")
+            lam = sqlglot.parse_one(f"TRANSFORM(x, e -> CAST(e AS {to}))", read="spark")
+            lam.set("this", inner.copy())
+            return exp.Explode(this=lam)
         return node
 
-    for _ in range(10):
-        before = tree.sql(dialect="duckdb")
-        tree = tree.transform(expand)
-        if tree.sql(dialect="duckdb") == before:
-            return tree
-    raise ValueError("macros nest more than 10 deep")
+    return tree.transform(fix)
 
 
-def spark_sql(step: Step, overrides: Path | None = SPARK_OVERRIDES, macros: dict[str, Macro] | None = None) -> str:
+def spark_sql(step: Step, overrides: Path | None = SPARK_OVERRIDES, macros: dict[str, Macro] | None = None,
+              tables: Iterable[str] = ()) -> str:
     """The Spark SQL of a step: its override file when there is one, else the DuckDB SQL with the
-    project's macros inlined, transpiled by SQLGlot."""
-    if overrides is not None:
-        path = Path(overrides) / f"{step.name}.sql"
-        if path.is_file():
-            return path.read_text(encoding="utf-8")
+    project's macros written out, transpiled by SQLGlot. ``tables``: names that are tables of the
+    job (the lake's and earlier steps'), never expanded as views."""
     import sqlglot
 
-    tree = sqlglot.parse_one(step.sql, read="duckdb")
-    tree = inline_macros(tree, scalar_macros() if macros is None else macros)
+    expander = _Expander(load_macros() if macros is None else macros, overrides, set(tables))
+    text = expander._override(step.name)
+    tree = sqlglot.parse_one(text, read="spark") if text is not None else sqlglot.parse_one(step.sql, read="duckdb")
+    tree = _spark_fixes(_without_qualify(expander.expand(tree)))
     return tree.sql(dialect="spark")
 
 
@@ -150,7 +323,7 @@ def run_duckdb(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | No
                *, threads: int | None = None) -> RunResult:
     """Run the steps on DuckDB over the lake; write the last step's table as Parquet under
     out_dir/<name>/."""
-    params = params or {}
+    params = dict(params or {})
     t0 = time.perf_counter()
     con = _duckdb_connection(lake_dir)
     try:
@@ -165,6 +338,10 @@ def run_duckdb(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | No
             except db.Error as e:
                 raise CubeJobError(f"step {step.name} (duckdb): {e}") from None
             times[step.name] = time.perf_counter() - t
+            if step.name in PARAM_STEPS:
+                cur = con.execute(f"SELECT * FROM {step.name}")
+                names = [d[0] for d in cur.description]
+                params.update(zip(names, cur.fetchall()[0]))
         last = steps[-1].name
         target = _fresh(Path(out_dir) / last)
         con.execute(f"COPY {last} TO '{str(target / 'part-0.parquet').replace(chr(39), chr(39) * 2)}' "
@@ -222,7 +399,7 @@ def register_lake_views(spark, lake_dir) -> list[str]:
         if lake.has_files(lake_dir, name):
             path = str(Path(lake_dir).resolve() / name)
             df = spark.read.option("basePath", path).option("mergeSchema", "false").parquet(path)
-            df = df.selectExpr(*[f"CAST({c} AS {SPARK_TYPES[t]}) AS {c}" for c, t in cols])
+            df = df.selectExpr(*[f"CAST({e} AS {SPARK_TYPES[t]}) AS {c}" for c, e, t in lake.view_columns(name)])
             if name == "regions":
                 df = df.distinct()
         else:
@@ -238,27 +415,34 @@ def run_spark(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | Non
     ``master`` and stopped at the end."""
     from pyspark import StorageLevel
 
-    params = params or {}
+    # lists and structs (the quarantine rules) travel as JSON: the Spark overrides read them with from_json
+    params = {k: (json.dumps(v, default=str) if isinstance(v, (list, dict)) else v) for k, v in (params or {}).items()}
     t0 = time.perf_counter()
     own = spark is None
     if own:
         spark = spark_session(master)
     try:
-        register_lake_views(spark, lake_dir)
-        macros = scalar_macros()
+        tables = set(register_lake_views(spark, lake_dir))
+        macros = load_macros()
         times = {}
         for step in steps:
             _check_name(step.name)
-            sql = spark_sql(step, overrides, macros)
+            sql = spark_sql(step, overrides, macros, tables)
+            tables.add(step.name)
             t = time.perf_counter()
             try:
                 df = spark.sql(sql, args=used_params(sql, params) or None)
                 df = df.persist(StorageLevel.MEMORY_AND_DISK)
                 df.count()  # materialised here, so each step's time is its own
             except Exception as e:  # pyspark raises its own classes (AnalysisException, Py4JJavaError ...)
-                raise CubeJobError(f"step {step.name} (spark): {str(e).splitlines()[0][:2000]}\n{sql}") from None
+                first = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+                error = CubeJobError(f"step {step.name} (spark): {first[:2000]}")
+                error.sql = sql
+                raise error from None
             df.createOrReplaceTempView(step.name)
             times[step.name] = time.perf_counter() - t
+            if step.name in PARAM_STEPS:
+                params.update(df.collect()[0].asDict())
         last = steps[-1].name
         target = Path(out_dir) / last
         shutil.rmtree(target, ignore_errors=True)
@@ -277,22 +461,43 @@ def run_spark(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | Non
 
 
 def cube_steps() -> list[Step]:
-    """The KPI cube's steps (sitrep.cube, the lead's definition)."""
-    try:
-        from sitrep import cube
-    except ImportError:
-        raise CubeJobError("the KPI cube's steps (sitrep.cube) are not in this version") from None
-    return [Step(name, sql) for name, sql in cube.steps()]
+    """The KPI cube's steps, from the definitions sitrep.cube runs at every import (one definition,
+    two engines): the day range, the facts that take the quarantine rules and the reporting settings
+    (queries/cube/*.sql), the additive KPIs and the direct ones (queries/macros/kpi_facts.sql), the
+    cube. ``cube_days`` gives the parameters $d_first and $d_last of the later steps."""
+    from sitrep import cube
+
+    read = lambda name: (cube.CUBE_DIR / f"{name}.sql").read_text(encoding="utf-8")  # noqa: E731
+    return [
+        Step("cube_days", "select coalesce($date_from, d_first) as d_first, coalesce($date_to, d_last) as d_last "
+                          "from kpi_cube_day_range()"),
+        Step("kpi_facts_control", read("facts_control")),
+        Step("kpi_facts_reporting", read("facts_reporting")),
+        Step("kpi_cube_additive_part", "select * from kpi_cube_additive($d_first, $d_last)"),
+        Step("kpi_cube_direct_part", "select * from kpi_cube_direct($d_first, $d_last)"),
+        Step("kpi_cube", "select * from kpi_cube_additive_part union all select * from kpi_cube_direct_part"),
+    ]
 
 
-def cube_params(lake_dir, date_from: date | None, date_to: date | None) -> dict[str, Any]:
-    return {"date_from": date_from, "date_to": date_to}
+# steps whose one row gives parameters to the later steps
+PARAM_STEPS = ("cube_days",)
+
+
+def cube_params(date_from: date | None, date_to: date | None, check_time: datetime | None = None) -> dict[str, Any]:
+    """The parameters of the cube's steps besides the day range: the quarantine rules and reporting
+    settings (the default files, as sitrep.cube takes them) and when the reports are checked."""
+    from sitrep import quality, rules
+
+    return {"date_from": date_from, "date_to": date_to,
+            "rules": rules.load_rules().as_param(), "settings": quality.load_config().reporting_json(),
+            "check_time": check_time or datetime.now().replace(microsecond=0)}
 
 
 def run(engine: str, lake_dir, out_dir, *, date_from: date | None = None, date_to: date | None = None,
-        master: str | None = None, spark=None, steps: Iterable[Step] | None = None) -> RunResult:
+        check_time: datetime | None = None, master: str | None = None, spark=None,
+        steps: Iterable[Step] | None = None) -> RunResult:
     steps = list(steps) if steps is not None else cube_steps()
-    params = cube_params(lake_dir, date_from, date_to)
+    params = cube_params(date_from, date_to, check_time)
     if engine == "duckdb":
         return run_duckdb(steps, lake_dir, out_dir, params)
     if engine == "spark":

@@ -75,6 +75,20 @@ def columns(name: str) -> list[tuple[str, str]]:
     return _ddl_columns(name) + [("county", "VARCHAR")]
 
 
+def view_columns(name: str) -> list[tuple[str, str, str]]:
+    """(column, expression over the stored Parquet, DuckDB type) of a table as the cube job and the
+    dashboard see it, in SQL that DuckDB and Spark read alike. Import ids are numbered by each
+    county's database: in the lake they are made unique by the county (county * 10^9 + id), so
+    that the rows of a county still join their own import log."""
+    out = []
+    for c, t in columns(name):
+        expr = c
+        if c in ("_import_id", "import_id"):
+            expr = f"CAST(county AS BIGINT) * 1000000000 + {c}"
+        out.append((c, expr, t))
+    return out
+
+
 def parquet_glob(lake_dir, name: str) -> str:
     return str(Path(lake_dir) / name / "**" / "*.parquet")
 
@@ -226,7 +240,7 @@ def create_views(con, lake_dir, *, date_from=None, date_to=None) -> list[str]:
     for name in table_names():
         cols = columns(name)
         if has_files(lake_dir, name):
-            select = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in cols)
+            select = ", ".join(f"CAST({e} AS {t}) AS {c}" for c, e, t in view_columns(name))
             source = (f"read_parquet('{_quote(Path(parquet_glob(lake_dir, name)))}', hive_partitioning = true, "
                       f"hive_types = {{'county': VARCHAR}}, union_by_name = true)")
             distinct = "DISTINCT " if name == "regions" else ""
