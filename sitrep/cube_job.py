@@ -38,10 +38,14 @@ SPARK_TYPES = {"VARCHAR": "STRING", "BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "DAT
 
 @dataclass(frozen=True)
 class Step:
-    """One step of a job: the table ``name`` made by ``sql`` (DuckDB SQL, a SELECT)."""
+    """One step of a job: the table ``name`` made by ``sql`` (DuckDB SQL, a SELECT).
+
+    ``engines``: where it runs. A Spark-only step materialises a view that later steps read
+    (Spark analyses a written-out view again at every use, and a big plan costs minutes to analyse)."""
 
     name: str
     sql: str
+    engines: tuple[str, ...] = ("duckdb", "spark")
 
 
 @dataclass
@@ -332,6 +336,8 @@ def run_duckdb(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | No
         times = {}
         for step in steps:
             _check_name(step.name)
+            if "duckdb" not in step.engines:
+                continue
             t = time.perf_counter()
             try:
                 con.execute(f"CREATE OR REPLACE TABLE {step.name} AS {step.sql}", used_params(step.sql, params))
@@ -369,9 +375,12 @@ def _finish(result: RunResult) -> RunResult:
 # ---------------------------------------------------------------- Spark
 
 
-def spark_session(master: str | None = None, *, memory: str = "2g"):
+def spark_session(master: str | None = None, *, memory: str = "2g", small: bool = False):
     """A Spark session for the job: local[2] unless told (spark://host:7077, or a Spark Connect
-    sc://host:15002). Partition columns stay strings; times are UTC; no web UI."""
+    sc://host:15002). Partition columns stay strings; times are UTC; no web UI.
+
+    ``small`` (the tests: a small lake on a busy machine): no generated code (compiling it takes
+    longer than running these plans on a few thousand rows) and two shuffle partitions."""
     from pyspark.sql import SparkSession
 
     master = master or DEFAULT_MASTER
@@ -381,7 +390,11 @@ def spark_session(master: str | None = None, *, memory: str = "2g"):
         builder = (SparkSession.builder.master(master)
                    .config("spark.ui.enabled", "false")
                    .config("spark.driver.memory", memory)
-                   .config("spark.sql.shuffle.partitions", "8"))
+                   .config("spark.sql.shuffle.partitions", "2" if small else "8"))
+        if small:
+            builder = (builder.config("spark.sql.codegen.wholeStage", "false")
+                       .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
+                       .config("spark.sql.adaptive.enabled", "false"))
     spark = (builder.appName("sitrep-cube")
              .config("spark.sql.session.timeZone", "UTC")
              .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
@@ -413,8 +426,6 @@ def run_spark(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | Non
     """Run the steps as Spark SQL over the lake; write the last step's table as Parquet under
     out_dir/<name>/. ``spark``: a session to use (tests share one), else one is started on
     ``master`` and stopped at the end."""
-    from pyspark import StorageLevel
-
     # lists and structs (the quarantine rules) travel as JSON: the Spark overrides read them with from_json
     params = {k: (json.dumps(v, default=str) if isinstance(v, (list, dict)) else v) for k, v in (params or {}).items()}
     t0 = time.perf_counter()
@@ -427,15 +438,19 @@ def run_spark(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | Non
         times = {}
         for step in steps:
             _check_name(step.name)
+            if "spark" not in step.engines:
+                continue
             sql = spark_sql(step, overrides, macros, tables)
             tables.add(step.name)
             t = time.perf_counter()
             try:
-                df = spark.sql(sql, args=used_params(sql, params) or None)
-                df = df.persist(StorageLevel.MEMORY_AND_DISK)
-                df.count()  # materialised here, so each step's time is its own
+                # materialised here (each step's time is its own) with its plan cut: a later step's plan then
+                # holds this step's rows, not its whole query, which Spark would analyse again
+                df = spark.sql(sql, args=used_params(sql, params) or None).localCheckpoint(eager=True)
             except Exception as e:  # pyspark raises its own classes (AnalysisException, Py4JJavaError ...)
-                first = next((ln for ln in str(e).splitlines() if ln.strip()), type(e).__name__)
+                lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+                first = " / ".join(([lines[0]] if lines else [type(e).__name__])
+                                   + [ln for ln in lines[1:] if ln.startswith(("Caused by", "org.apache", "java."))][:2])
                 error = CubeJobError(f"step {step.name} (spark): {first[:2000]}")
                 error.sql = sql
                 raise error from None
@@ -473,6 +488,7 @@ def cube_steps() -> list[Step]:
                           "from kpi_cube_day_range()"),
         Step("kpi_facts_control", read("facts_control")),
         Step("kpi_facts_reporting", read("facts_reporting")),
+        Step("kpi_facts", "select * from kpi_facts", engines=("spark",)),
         Step("kpi_cube_additive_part", "select * from kpi_cube_additive($d_first, $d_last)"),
         Step("kpi_cube_direct_part", "select * from kpi_cube_direct($d_first, $d_last)"),
         Step("kpi_cube", "select * from kpi_cube_additive_part union all select * from kpi_cube_direct_part"),

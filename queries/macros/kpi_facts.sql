@@ -157,9 +157,11 @@ select * from (values
     (26, 'reports_missing', 'count')
 ) k(pos, kpi, kind);
 
--- The places of the cube: the city, every township and every village.
+-- The places of the cube: the city, every township and every village; in a lake of many counties (sitrep.lake)
+-- also every county, prefecture and province.
 CREATE OR REPLACE MACRO kpi_cube_places() AS TABLE
-select region_code, level, population from regions where level in ('city', 'township', 'village');
+select region_code, level, population from regions
+where level in ('province', 'prefecture', 'county', 'city', 'township', 'village');
 
 -- The days of the cube: those of the as-of picker (queries/data_date_range.sql).
 CREATE OR REPLACE MACRO kpi_cube_day_range() AS TABLE

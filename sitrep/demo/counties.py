@@ -103,9 +103,12 @@ def relabel(county: County, table: str, df: pd.DataFrame) -> pd.DataFrame:
         top = df["region_code"] == county.region_code
         df.loc[top, "parent_code"] = PREFECTURE_CODE
         df.loc[top, "level"] = county.level_label
+        # the same rows in every county's file (a lake checks that they agree); populations as the statistics
+        # office gives them, not the sum of the demo's counties
         above = pd.DataFrame([
-            {"region_code": PROVINCE_CODE, "name": PROVINCE_NAME, "level": "省"},
-            {"region_code": PREFECTURE_CODE, "name": PREFECTURE_NAME, "level": "地级市", "parent_code": PROVINCE_CODE},
+            {"region_code": PROVINCE_CODE, "name": PROVINCE_NAME, "level": "省", "population": 50_130_000},
+            {"region_code": PREFECTURE_CODE, "name": PREFECTURE_NAME, "level": "地级市", "parent_code": PROVINCE_CODE,
+             "population": 2_090_000},
         ])
         df = pd.concat([above, df], ignore_index=True)
     return df
