@@ -433,6 +433,8 @@ def run_spark(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | Non
     if own:
         spark = spark_session(master)
     try:
+        work = Path(out_dir) / "_work"
+        shutil.rmtree(work, ignore_errors=True)
         tables = set(register_lake_views(spark, lake_dir))
         macros = load_macros()
         times = {}
@@ -444,13 +446,17 @@ def run_spark(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | Non
             tables.add(step.name)
             t = time.perf_counter()
             try:
-                # materialised here (each step's time is its own) with its plan cut: a later step's plan then
-                # holds this step's rows, not its whole query, which Spark would analyse again
-                df = spark.sql(sql, args=used_params(sql, params) or None).localCheckpoint(eager=True)
+                # materialised here (each step's time is its own), as Parquet in the job's work folder, and
+                # read back: a later step's plan then holds a scan of this step's rows, not its whole query,
+                # which Spark would analyse again (minutes for the cube). localCheckpoint() would do it in
+                # memory, but Spark 4.3 loses a column of a union of two checkpoints (key not found: day#..).
+                path = str((work / step.name).resolve())
+                spark.sql(sql, args=used_params(sql, params) or None).write.mode("overwrite").parquet(path)
+                df = spark.read.parquet(path)
             except Exception as e:  # pyspark raises its own classes (AnalysisException, Py4JJavaError ...)
                 lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
                 first = " / ".join(([lines[0]] if lines else [type(e).__name__])
-                                   + [ln for ln in lines[1:] if ln.startswith(("Caused by", "org.apache", "java."))][:2])
+                                   + [ln for ln in lines[1:] if "Exception" in ln or "Error" in ln][:2])
                 error = CubeJobError(f"step {step.name} (spark): {first[:2000]}")
                 error.sql = sql
                 raise error from None
@@ -461,11 +467,11 @@ def run_spark(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | Non
         last = steps[-1].name
         target = Path(out_dir) / last
         shutil.rmtree(target, ignore_errors=True)
-        final = spark.table(last)
-        final.write.mode("overwrite").parquet(str(target.resolve()))
-        rows = final.count()
+        shutil.move(str(work / last), str(target))
+        rows = spark.read.parquet(str(target.resolve())).count()
         for step in steps:
             spark.catalog.dropTempView(step.name)
+        shutil.rmtree(work, ignore_errors=True)
     finally:
         if own:
             spark.stop()
