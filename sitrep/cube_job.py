@@ -310,6 +310,22 @@ def spark_sql(step: Step, overrides: Path | None = SPARK_OVERRIDES, macros: dict
     return tree.sql(dialect="spark")
 
 
+def spark_steps(steps: list[Step], overrides: Path | None = SPARK_OVERRIDES,
+                tables: Iterable[str] | None = None) -> list[tuple[Step, str]]:
+    """(step, its Spark SQL) of the steps that run on Spark, in order: each step's table is a
+    table for the steps after it (not a view to write out again)."""
+    macros = load_macros()
+    known = set(lake.table_names() if tables is None else tables)
+    out = []
+    for step in steps:
+        _check_name(step.name)
+        if "spark" not in step.engines:
+            continue
+        out.append((step, spark_sql(step, overrides, macros, known)))
+        known.add(step.name)
+    return out
+
+
 # ---------------------------------------------------------------- DuckDB
 
 
@@ -320,6 +336,7 @@ def _duckdb_connection(lake_dir):
         con.execute(macro)
     for path in sorted((db.QUERY_DIR / "macros").glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
+    lake.create_county_views(con)
     return con
 
 
@@ -418,7 +435,9 @@ def register_lake_views(spark, lake_dir) -> list[str]:
         else:
             df = spark.createDataFrame([], ", ".join(f"{c} {SPARK_TYPES[t]}" for c, t in cols))
         df.createOrReplaceTempView(name)
-    return lake.table_names()
+    for name, select in lake.COUNTY_VIEWS.items():
+        spark.sql(select).createOrReplaceTempView(name)
+    return lake.table_names() + list(lake.COUNTY_VIEWS)
 
 
 def run_spark(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | None = None, *,
@@ -435,15 +454,9 @@ def run_spark(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | Non
     try:
         work = Path(out_dir) / "_work"
         shutil.rmtree(work, ignore_errors=True)
-        tables = set(register_lake_views(spark, lake_dir))
-        macros = load_macros()
+        tables = register_lake_views(spark, lake_dir)
         times = {}
-        for step in steps:
-            _check_name(step.name)
-            if "spark" not in step.engines:
-                continue
-            sql = spark_sql(step, overrides, macros, tables)
-            tables.add(step.name)
+        for step, sql in spark_steps(steps, overrides, tables):
             t = time.perf_counter()
             try:
                 # materialised here (each step's time is its own), as Parquet in the job's work folder, and

@@ -251,6 +251,18 @@ def create_views(con, lake_dir, *, date_from=None, date_to=None) -> list[str]:
     return table_names()
 
 
+# Views of the cube's definitions (queries/macros/kpi_facts.sql) that a lake gives from its own columns: in a
+# database they stand for one county, in a lake each row knows its county.
+COUNTY_VIEWS = {"funds_county": "SELECT * FROM funds"}
+
+
+def create_county_views(con) -> list[str]:
+    """The lake's COUNTY_VIEWS on a DuckDB connection (after the project's macros, which they replace)."""
+    for name, select in COUNTY_VIEWS.items():
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS {select}")
+    return list(COUNTY_VIEWS)
+
+
 def cli_lake(args) -> int:
     """`python -m sitrep lake export --db DB --out DIR [--append]`."""
     import sys
