@@ -258,6 +258,30 @@ def _without_qualify(tree):
     return tree.transform(fix)
 
 
+# round(x, n) of a DOUBLE as DuckDB does it, as a Spark SQL function: the exact binary value of x times 10^n
+# (p + err, the product and its rounding error by Dekker's two-product with Veltkamp's split, all exact in
+# doubles) against the midpoint floor(p) + 0.5, then half away from zero. Spark's own round() would take the
+# shortest decimal text of x instead, and 2559 / 6000 * 100 = 42.6499999999999986 would become 42.7.
+DUCKDB_ROUND = """
+CREATE OR REPLACE TEMPORARY FUNCTION sitrep_duckdb_round(x DOUBLE, n INT) RETURNS DOUBLE RETURN
+CASE WHEN x IS NULL OR n IS NULL THEN NULL
+     WHEN isnan(x) OR abs(x) = double('infinity') THEN x
+     ELSE sign(x) * (floor(abs(x) * power(10, n)) + CASE WHEN
+        (abs(x) * power(10, n) - (floor(abs(x) * power(10, n)) + 0.5D))
+        + ((((134217729D * abs(x)) - ((134217729D * abs(x)) - abs(x)))
+              * ((134217729D * power(10, n)) - ((134217729D * power(10, n)) - power(10, n)))
+            - abs(x) * power(10, n))
+           + ((134217729D * abs(x)) - ((134217729D * abs(x)) - abs(x)))
+             * (power(10, n) - ((134217729D * power(10, n)) - ((134217729D * power(10, n)) - power(10, n))))
+           + (abs(x) - ((134217729D * abs(x)) - ((134217729D * abs(x)) - abs(x))))
+             * ((134217729D * power(10, n)) - ((134217729D * power(10, n)) - power(10, n))))
+        + (abs(x) - ((134217729D * abs(x)) - ((134217729D * abs(x)) - abs(x))))
+          * (power(10, n) - ((134217729D * power(10, n)) - ((134217729D * power(10, n)) - power(10, n))))
+        >= 0 THEN 1 ELSE 0 END) / power(10, n)
+END
+"""
+
+
 def _spark_fixes(tree):
     """What SQLGlot's Spark output gets wrong for these queries, rewritten to the same meaning:
     ``CAST(EXPLODE(list) AS T)`` (Spark takes no generator inside an expression: the elements are
@@ -277,11 +301,10 @@ def _spark_fixes(tree):
             div._sitrep_double = True
             return div
         if isinstance(node, exp.Round) and node.args.get("decimals") is not None:
-            # DuckDB rounds a DOUBLE as round(x * 10^n) / 10^n (half away from zero on the binary value);
-            # Spark's round goes through the decimal text of x, which differs at halves (28.649999... -> 28.7)
-            scale = exp.Anonymous(this="POWER", expressions=[exp.Literal.number(10), node.args["decimals"].copy()])
-            scaled = exp.Mul(this=exp.Cast(this=node.this.copy(), to=exp.DataType.build("DOUBLE")), expression=scale)
-            return exp.Div(this=exp.Round(this=scaled, decimals=exp.Literal.number(0)), expression=scale.copy())
+            # DuckDB rounds a DOUBLE's exact binary value half away from zero (42.65 is 42.6499... -> 42.6);
+            # Spark's round() goes through the shortest decimal text ("42.65" -> 42.7): see DUCKDB_ROUND
+            return exp.Anonymous(this="SITREP_DUCKDB_ROUND", expressions=[
+                exp.Cast(this=node.this.copy(), to=exp.DataType.build("DOUBLE")), node.args["decimals"].copy()])
         if isinstance(node, exp.Anonymous) and str(node.this).lower() == "to_hours":
             # DuckDB's to_hours(n): an interval of n hours; added to a date it makes a timestamp, as in Spark
             return exp.Anonymous(this="MAKE_DT_INTERVAL", expressions=[exp.Literal.number(0), node.expressions[0].copy()])
@@ -455,6 +478,7 @@ def run_spark(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | Non
         work = Path(out_dir) / "_work"
         shutil.rmtree(work, ignore_errors=True)
         tables = register_lake_views(spark, lake_dir)
+        spark.sql(DUCKDB_ROUND)
         times = {}
         for step, sql in spark_steps(steps, overrides, tables):
             t = time.perf_counter()

@@ -180,3 +180,24 @@ def test_the_kpi_cube_is_the_same_on_duckdb_and_spark(which, spark, request, tmp
     # the outbreak is in the week: cases, contacts and alarms are there, not only zeros
     assert sum(v for (_r, _d, k), v in a.items() if k == "cases_new") > 0
     assert any(v for (_r, _d, k), v in a.items() if k == "contacts_in_quarantine")
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_rounds_doubles_as_duckdb_does(spark):
+    """DuckDB rounds the exact binary value (42.65 is 42.6499... -> 42.6); Spark's round() the decimal text."""
+    import random
+
+    rng = random.Random(7)
+    values = [42.65, 28.65, 0.125, 2.675, -42.65, 12.5, 1234567.25, 0.35, 1.005, 99.95, 2559 / 6000 * 100]
+    values += [100.0 * rng.randint(0, 5000) / rng.randint(1, 5000) for _ in range(500)]
+    rows = [(v, n) for v in values for n in (0, 1, 2)]
+    spark.sql(cube_job.DUCKDB_ROUND)
+    spark.createDataFrame(rows, "x double, n int").createOrReplaceTempView("round_cases")
+    got = {(r.x, r.n): r.r for r in spark.sql("SELECT x, n, sitrep_duckdb_round(x, n) AS r FROM round_cases").collect()}
+    con = db.connect_memory()
+    expected = {(x, n): r for x, n, r in con.execute(
+        "SELECT x, n, round(x, n) FROM (SELECT unnest($xs)::DOUBLE AS x, unnest($ns)::INTEGER AS n)",
+        {"xs": [x for x, _n in rows], "ns": [n for _x, n in rows]}).fetchall()}
+    assert got == expected
+    assert got[(42.65, 1)] == 42.6 and got[(0.125, 2)] == 0.13 and got[(-42.65, 1)] == -42.6
