@@ -226,6 +226,6 @@ def spark():
         pytest.fail("pyspark is not installed: run `make test` (it installs requirements-spark.txt and Java 17)")
     from sitrep.cube_job import spark_session
 
-    session = spark_session("local[2]", memory="1g")
+    session = spark_session("local[2]", memory="1g", small=True)
     yield session
     session.stop()

@@ -150,16 +150,27 @@ def city_lake(demo_db, tmp_path_factory):
     return path
 
 
-def test_the_cube_from_the_lake_on_duckdb_is_the_cube_the_import_made(demo_db, city_lake, tmp_path):
-    result = cube_job.run("duckdb", city_lake, tmp_path, date_from=WEEK[0], date_to=WEEK[1], check_time=CHECK_TIME)
-    lake_cube = cube_rows(result.out)
+def test_the_cube_from_the_lake_on_duckdb_is_the_cube_the_import_made(demo_db, city_lake, tmp_path, capsys):
+    assert main(["cube", "--lake", str(city_lake), "--out", str(tmp_path), "--from", WEEK[0].isoformat(),
+                 "--to", WEEK[1].isoformat()]) == 0
+    assert re.fullmatch(rf"cube: [\d,]+ rows by duckdb in [\d.]+ s -> {re.escape(str(tmp_path))}/kpi_cube\n",
+                        capsys.readouterr().out)
+    lake_cube = cube_rows(tmp_path / "kpi_cube")
     stored = {(r, d, k): v for r, d, k, v in db.Database(demo_db).rows(
         "SELECT region_code, day, kpi, value FROM kpi_cube WHERE day BETWEEN $a AND $b", {"a": WEEK[0], "b": WEEK[1]})}
     # the reporting KPIs depend on when the reports are checked (the import's own time there, CHECK_TIME here)
     reporting = ("reports_complete_pct", "reports_on_time_pct", "reports_missing")
     assert differences({k: v for k, v in lake_cube.items() if k[2] not in reporting},
                        {k: v for k, v in stored.items() if k[2] not in reporting}) == []
-    assert len(lake_cube) == len(stored) == result.rows
+    assert len(lake_cube) == len(stored) > 0
+
+
+def test_the_cube_command_refuses_what_it_cannot_do(tmp_path, capsys):
+    assert main(["cube", "--lake", str(tmp_path), "--out", str(tmp_path / "o"), "--master", "local[2]"]) == 2
+    assert "--master is for --engine spark" in capsys.readouterr().err
+    assert main(["cube", "--lake", str(tmp_path), "--out", str(tmp_path / "o")]) == 1
+    assert "is not a sitrep lake" in capsys.readouterr().err
+    assert main(["cube", "--lake", str(tmp_path), "--out", str(tmp_path / "o"), "--from", "2022-13-01"]) == 2
 
 
 @pytest.mark.spark
