@@ -30,7 +30,7 @@ demo: setup
 	$(VPY) -m sitrep demo --if-missing
 
 run: demo
-	$(VPY) -m streamlit run dashboard.py --server.port $(PORT)
+	$(VPY) -m streamlit run serve.py --server.port $(PORT)
 
 browser-deps:
 	bash scripts/install_browser_deps.sh
@@ -42,7 +42,7 @@ test: setup-dev setup-spark browser-deps spark-deps
 	$(VPY) -m pytest
 
 bench: setup-dev
-	$(VPY) -m sitrep bench import demo pages briefing
+	$(VPY) -m sitrep bench import demo cube pages sessions briefing
 
 # the README's screenshots (docs/screenshots/) from the demo city, in headless Chromium
 screenshots: setup-dev browser-deps demo

@@ -10,7 +10,7 @@ st.set_page_config(page_title="疫情防控态势 sitrep", layout="wide", initia
 
 lang = state.current_lang()
 # who this run is for: signs in, shows the demo banner, or refuses to serve (and stops)
-principal = access.gate(lang)
+principal = access.gate(lang, region_name=state.region_name)
 
 # the meeting-room projector: sitrep.screen draws everything (a "screen" account gets nothing else)
 if st.query_params.get("mode") == "screen" or access.projection_only():

@@ -2,20 +2,18 @@
 import log, the rows and dates each table holds, and the data dictionary. Works before any
 database exists: the first import creates it."""
 
-import tempfile
 from datetime import date
-from pathlib import Path
 
 import streamlit as st
 
-from sitrep import audit, contract, i18n, ui
+from sitrep import contract, i18n, ui
 from sitrep.auth import web as access
 from sitrep.auth.admin import render_audit
-from sitrep.ingest import ImportUsageError
-from sitrep.ui import state, uploads
+from sitrep.ui import importer, state, uploads
 from sitrep.ui import widgets as w
 from sitrep.ui.alert_settings import render_alert_settings
 from sitrep.ui.quality import render_quality
+from sitrep.ui.uploader_text import uploader_css
 
 view = ui.view()
 if view is None:  # no database yet: dashboard.py shows only this page and no global controls
@@ -28,74 +26,6 @@ else:
 t, lang = view.t, view.lang
 st.caption(t("data.intro"))
 TABLES = [*contract.LOAD_ORDER, uploads.BOUNDARIES]
-STAGES = {"reading", "checking", "loading", "done"}
-
-
-def cols(*names: str) -> dict[str, str]:
-    return {n: t(f"data.col.{n}") for n in names}
-
-
-def status_label(code) -> str:
-    return t(f"data.status.{code}") if code in uploads.STATUSES else (code or "")
-
-
-def run(files, table, sheet, skip_invalid, user) -> None:
-    """Save the uploads under their own names, import them with a progress bar, keep the report."""
-    if not access.can("imports"):
-        st.error(t("auth.no_permission"))
-        return
-    bar = st.progress(0.0, text=t("data.importing"))
-
-    def progress(fraction: float, stage: str) -> None:
-        name, _, word = stage.rpartition(": ")
-        word = t(f"data.stage_{word}") if word in STAGES else status_label(word) or word
-        bar.progress(min(max(fraction, 0.0), 1.0), text=f"{name}: {word}" if name else word)
-
-    with tempfile.TemporaryDirectory(prefix="sitrep_upload_") as tmp:
-        paths = uploads.save_uploads(((f.name, f.getvalue()) for f in files), Path(tmp))
-        try:
-            reports = uploads.run_import(ui.get_db(), paths, folder=Path(tmp), table=table, sheet=sheet,
-                                         skip_invalid=skip_invalid, user=user.strip() or "web", progress=progress)
-            audit.record("import", "failed" if any(r.status == "rejected" for r in reports) else "ok",
-                         user=user.strip() or "web", role=signed_in.role if signed_in else None, via="web",
-                         files=[Path(r.file).name for r in reports], statuses=[r.status for r in reports])
-        except ImportUsageError as e:
-            bar.empty()
-            st.error(t("data.import_failed", error=e))
-            return
-        except Exception as e:  # a lock, a full disk...: the served database is untouched by design
-            bar.empty()
-            st.error(t("data.import_failed", error=f"{type(e).__name__}: {e}"))
-            return
-        rejects = uploads.rejects_files(reports)
-    bar.empty()
-    st.cache_data.clear()  # cached results are keyed by the database version anyway; free the old ones
-    st.session_state["data_last_import"] = {"reports": reports, "rejects": rejects}
-
-
-def show_report(reports, rejects) -> None:
-    """The per-file outcome, every problem (file, Excel row, column, value, reason) and the CLI's text."""
-    st.markdown(f"**{t('data.result_title')}**")
-    counts = {s: sum(r.status == s for r in reports) for s in uploads.STATUSES}
-    text = t("data.result_summary", files=len(reports), **counts, inserted=f"{sum(r.inserted for r in reports):,}",
-             updated=f"{sum(r.updated for r in reports):,}")
-    (st.error if counts["rejected"] else st.warning if counts["partial"] else st.success)(text)
-    per_file = uploads.report_frame(reports, lang)
-    per_file["table"] = [uploads.table_label(n, lang) for n in per_file["table"]]
-    per_file["status"] = per_file["status"].map(status_label)
-    w.table(view, per_file, name="import_report", key="data_report", column_labels=cols(*per_file.columns))
-    problems = uploads.problems_frame(reports, lang)
-    if problems.empty:
-        st.caption(t("data.no_problems"))
-    else:
-        st.markdown(f"**{t('data.problems_title', n=sum(r.problem_count for r in reports))}**")
-        w.table(view, problems, name="import_problems", key="data_problems", column_labels=cols(*problems.columns))
-    for name, content in rejects.items():
-        # the uploader's own rows as they came (to fix and import again): not masked, the download logged
-        st.download_button(t("data.rejects_download", name=name), access.logged(content, name), file_name=name,
-                           mime="text/csv", key=f"data_rejects_{name}", on_click="ignore")
-    with st.expander(t("data.cli_report")):
-        st.code(uploads.cli_text(reports, lang), language=None)
 
 
 may_import = access.can("imports")
@@ -116,6 +46,9 @@ if not may_import:  # imports are for admins (and the local demo): no form to fi
 else:
     with upload_tab:
         had_db = ui.get_db().exists()
+        # the uploader's own words in the page's language (Streamlit writes them in English)
+        st.html(uploader_css(t, lang, max_upload_mb=int(st.get_option("server.maxUploadSize")),
+                             types=list(uploads.UPLOAD_TYPES)))
         with st.form("data_upload", clear_on_submit=True):
             files = st.file_uploader(t("data.upload_label"), type=list(uploads.UPLOAD_TYPES),
                                      accept_multiple_files=True, key="data_files")
@@ -129,12 +62,12 @@ else:
             submitted = st.form_submit_button(t("data.submit"), type="primary")
         if submitted:
             if files:
-                run(files, table, sheet, skip_invalid, user)
+                importer.run(view, files, table, sheet, skip_invalid, user, signed_in)
             else:
                 st.warning(t("data.no_files"))
         last = st.session_state.get("data_last_import")
         if last:
-            show_report(last["reports"], last["rejects"])
+            importer.show_report(view, last["reports"], last["rejects"])
         if not had_db and ui.get_db().exists():
             st.success(t("data.new_database"))
             if st.button(t("data.show_pages"), key="data_show_pages"):
@@ -149,12 +82,12 @@ with log_tab:
         log_table = f1.selectbox(t("data.log_table"), [None, *TABLES], key="data_log_table",
                                  format_func=lambda n: t("data.all") if n is None else uploads.table_label(n, lang))
         log_status = f2.selectbox(t("data.log_status"), [None, *uploads.STATUSES], key="data_log_status",
-                                  format_func=lambda s: t("data.all") if s is None else status_label(s))
+                                  format_func=lambda s: t("data.all") if s is None else importer.status_label(view, s))
         log = ui.query("import_log_list", table_name=log_table, status=log_status)
         log["table_name"] = [uploads.table_label(n, lang) for n in log["table_name"]]
-        log["status"] = log["status"].map(status_label)
+        log["status"] = [importer.status_label(view, s) for s in log["status"]]
         st.caption(t("data.log_caption", n=len(log)))
-        w.table(view, log, name="import_log", key="data_log", column_labels=cols(*log.columns), height=560)
+        w.table(view, log, name="import_log", key="data_log", column_labels=view.labels("data.col", log.columns), height=560)
 
 with counts_tab:
     if has_db:
@@ -164,7 +97,7 @@ with counts_tab:
             counts[c] = counts[c].dt.date
         counts["date_column"] = [i18n.column_label(n, c, lang) if isinstance(c, str) else ""
                                  for n, c in zip(counts["table_name"], counts["date_column"])]
-        w.table(view, counts, name="table_counts", key="data_counts", column_labels=cols(*counts.columns),
+        w.table(view, counts, name="table_counts", key="data_counts", column_labels=view.labels("data.col", counts.columns),
                 height=36 * (len(counts) + 1) + 4)
         st.caption(t("data.counts_caption"))
     else:
@@ -178,7 +111,7 @@ with dictionary_tab:
     if choice is not None:
         dictionary = dictionary[dictionary["table"] == choice]
     w.table(view, dictionary, name="data_dictionary", key="data_dictionary",
-            column_labels=cols(*dictionary.columns), height=560)
+            column_labels=view.labels("data.col", dictionary.columns), height=560)
 
 with quality_tab:
     if has_db:

@@ -3,7 +3,7 @@ result table, a simple chart builder and CSV/XLSX downloads (sitrep.explorer doe
 
 import streamlit as st
 
-from sitrep import explorer, ui
+from sitrep import explorer, i18n, ui
 from sitrep.auth import web as access
 from sitrep.ui import widgets as w
 from sitrep.ui.state import regions_index
@@ -24,7 +24,9 @@ if scope:
 
 with st.expander(t("explorer.schema_title")):
     st.caption(t("explorer.schema_caption"))
-    st.dataframe(explorer.schema(path, scope, unmask, view.lang), hide_index=True, width="stretch", height=360)
+    schema = explorer.schema(path, scope, unmask, view.lang)
+    st.dataframe(schema.rename(columns=i18n.display_labels(schema.columns, view.lang)), hide_index=True,
+                 width="stretch", height=360)
 
 
 def use_example() -> None:
@@ -41,7 +43,7 @@ with st.form("explorer_form"):
     submitted = st.form_submit_button(t("explorer.run"), type="primary", icon=":material/play_arrow:")
 if submitted:
     st.session_state["explorer_result"] = (unmask, explorer.execute(
-        sql, path=path, scope=scope, unmask=unmask, user=user.name, role=user.role))
+        sql, path=path, scope=scope, unmask=unmask, user=user.name, role=user.role, client=access.client_address()))
 
 shown_unmasked, result = st.session_state.get("explorer_result", (unmask, None))
 if result is not None and shown_unmasked and not unmask:  # switched off since: forget what was shown
@@ -50,10 +52,15 @@ if result is None:
     st.stop()
 if result.status == "rejected":
     st.error(t(f"explorer.rejected.{result.reason}", detail=result.detail))
-elif result.status == "timeout":
-    st.error(t("explorer.timeout", seconds=result.detail))
-elif result.status == "error":
-    st.error(t("explorer.error", error=result.reason))
+elif result.status in ("timeout", "error"):
+    # a short explanation in the user's language, DuckDB's own text below it
+    if result.status == "timeout":
+        st.error(t("explorer.timeout", seconds=result.detail))
+    else:
+        st.error(t(f"explorer.errors.{result.kind or 'other'}", **explorer.LIMITS))
+    if result.message:
+        st.caption(t("explorer.error_original"))
+        st.code(result.message, language=None, wrap_lines=True)
 else:
     df = result.frame
     st.caption(t("explorer.result_caption", rows=f"{len(df):,}", seconds=f"{result.seconds:.2f}"))

@@ -6,6 +6,9 @@ from datetime import timedelta
 import streamlit as st
 
 from sitrep import maps, ui
+from sitrep.alerts.config import load_alert_config
+from sitrep.warning import config as warning_config
+from sitrep.warning import ears
 from sitrep.figures import monitoring as fig
 from sitrep.ui import widgets as w
 from sitrep.ui.alerts import render_alerts
@@ -78,10 +81,15 @@ with left:
 with right:
     series = ui.query("sentinel_daily_by_site_type", **view.params)
     start = max(view.as_of - timedelta(days=55), view.min_date)  # the 8 weeks, or since the data begin
+    statistics = load_alert_config().statistics  # what makes an alarm day, as for the alerts
+    alarms = ears.alarm_days(ui.query("sentinel_aberrations_daily", **view.params, metric=measure, date_from=start,
+                                      **warning_config.load_config().aberration_params()), statistics)
     w.chart(fig.sentinel_small_multiples(series, measure=measure, type_labels=type_labels, start=start, end=view.as_of,
-                                         title=view.t("monitoring.sentinel_lines_title", measure=measures[measure])),
+                                         title=view.t("monitoring.sentinel_lines_title", measure=measures[measure]),
+                                         alarms=alarms, alarm_label=view.t("monitoring.alarm_day")),
             key="monitoring_sentinel_lines")
-    st.caption(view.t("monitoring.sentinel_lines_caption", start=view.date_text(start), end=view.date_text(view.as_of)))
+    st.caption(view.t("monitoring.sentinel_lines_caption", start=view.date_text(start), end=view.date_text(view.as_of),
+                      statistics="/".join(s.upper() for s in statistics)))
 
 # -- early warning: the alert list and map, each alert's explanation and the response form
 render_alerts(view)

@@ -17,10 +17,6 @@ now, before = w.kpi_values(view)
 w.kpi_cards(view, [k.key for k in catalogue.for_pillar("preparedness")], now, before, columns=4)
 
 
-def cols(*names: str) -> dict[str, str]:
-    return {n: t(f"preparedness.col.{n}") for n in names}
-
-
 def num(v) -> str:
     return "—" if v is None or v != v else f"{v:,.0f}"
 
@@ -128,18 +124,18 @@ with st.expander(t("preparedness.ledger_funds")):
     ledger = fig.funds_ledger(funds, source_labels=view.enums("funds", "source"),
                               purpose_labels=view.enums("funds", "purpose"),
                               subtotal=t("preparedness.subtotal"), total=t("preparedness.total"))
-    w.table(view, ledger, name=f"funds_ledger_{day}", key="prep_funds", column_labels=cols(*ledger.columns),
+    w.table(view, ledger, name=f"funds_ledger_{day}", key="prep_funds", column_labels=view.labels("preparedness.col", ledger.columns),
             height=36 * (len(ledger) + 1) + 4)
 with st.expander(t("preparedness.ledger_reserves")):
     stock["stock_date"] = stock["stock_date"].dt.date
     shown = stock[["warehouse_name", "region_name", "item_name", "unit", "on_hand", "daily_use", "days_of_supply",
                    "target_days", "below_target", "min_quantity", "below_min_quantity", "stock_date",
                    "days_since_report"]]
-    w.table(view, shown, name=f"reserves_ledger_{day}", key="prep_reserves", column_labels=cols(*shown.columns))
+    w.table(view, shown, name=f"reserves_ledger_{day}", key="prep_reserves", column_labels=view.labels("preparedness.col", shown.columns))
 with st.expander(t("preparedness.ledger_labs")):
     labs = ui.query("test_capacity_by_lab", **view.params)
     labs["lab_type"] = labs["lab_type"].map(lambda c: view.enum("test_capacity", "lab_type", c))
     shown = labs.drop(columns=["region_code"])
-    w.table(view, shown, name=f"labs_{day}", key="prep_labs", column_labels=cols(*shown.columns))
+    w.table(view, shown, name=f"labs_{day}", key="prep_labs", column_labels=view.labels("preparedness.col", shown.columns))
 with st.expander(t("common.records_of")):
     w.records_explorer(view, [k.key for k in catalogue.for_pillar("preparedness")], key="prep")

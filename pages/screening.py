@@ -156,13 +156,15 @@ with left:
                     format_func=lambda m: view.t(f"screening.whatif_mode_{m}"))
     if mode == "rule_set":
         others = [n for n in rules.names if n != in_force.name] or rules.names
-        chosen = st.selectbox(view.t("screening.whatif_set"), others, key="screening_whatif_set")
+        chosen = st.selectbox(view.t("screening.whatif_set"), others, key="screening_whatif_set",
+                              format_func=lambda n: rules.rule_set(n).label(view.lang))
         alt = rules.only(chosen)
-        st.caption(view.t("screening.whatif_set_caption", name=chosen, in_force=in_force.name,
+        st.caption(view.t("screening.whatif_set_caption", name=rules.rule_set(chosen).label(view.lang),
+                          in_force=in_force.label(view.lang),
                           since=view.date_text(rules.rule_set(chosen).effective_from)))
     else:
         with st.form("screening_whatif_form"):
-            st.markdown(view.t("screening.whatif_form_title", name=in_force.name))
+            st.markdown(view.t("screening.whatif_form_title", name=in_force.label(view.lang)))
             days = {}
             for risk, risk_stages in in_force.risks.items():
                 if not risk_stages:

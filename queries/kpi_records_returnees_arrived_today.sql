@@ -1,4 +1,4 @@
--- kpi_records_returnees_arrived_today: the returnees behind KPI returnees_arrived_today. Personal data is masked by the caller.
+-- kpi_records_returnees_arrived_today: the returnees behind KPI returnees_arrived_today. Personal data is masked by the caller. The records are the KPI's facts that count on D (queries/macros/kpi_facts.sql): their number is the KPI's value. States are as of the end of D (a later discharge, release, closing or rectification is not shown).
 -- param as_of date: the as-of day D
 -- param region_code str optional: scope region; empty = the whole city
 -- Row: one person.
@@ -6,9 +6,10 @@ with
 
 final as (
     select person_id, name, id_number, phone, origin_category, origin_area, origin_risk, arrival_date, region_code,
-           measure, measure_start, status
+           measure, measure_start,
+           case when status = 'released' and (measure_end is null or measure_end > $as_of) then 'managed' else status end as status
     from returnees
-    where arrival_date = $as_of and in_scope(region_code, $region_code)
+    semi join kpi_facts_on_day('returnees_arrived_today', $as_of::date, $region_code::varchar) f on f.record_id = returnees.person_id
     order by person_id
 )
 

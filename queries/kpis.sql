@@ -12,7 +12,7 @@ place as (
 
 final as (
     select k.kpi, c.value
-    from kpi_cube_kinds() k
+    from (select * from kpi_cube_kinds() where catalogue) k
     left join kpi_cube c on c.kpi = k.kpi and c.region_code = (select code from place) and c.day = $as_of::date
     order by k.pos
 )

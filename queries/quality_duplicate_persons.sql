@@ -9,57 +9,23 @@
 -- are masked by sitrep.privacy when shown.
 -- param region_code str optional: scope: pairs with either record in it
 -- param max_id_distance int: name_birth: most edits (Damerau-Levenshtein) between the two ID numbers
+-- The candidate pairs are computed at every write (queries/cube/duplicate_pairs.sql, table quality_duplicate_pairs).
 -- Row: one pair: kind, then record a and record b (person id, name, ID number, phone,
 -- village and township, arrival date, status), and whether the two are in different townships.
 with
 
 returnees as (
-    -- the importer trims values and stores empty cells as NULL
-    select person_id, name, id_number, phone,
-           region_code, arrival_date, status, measure
-    from returnees
+    select person_id, name, id_number, phone, region_code, arrival_date, status from returnees
 ),
 
 regions as (
     select region_code, name from regions
 ),
 
-by_id as (
-    select id_number from returnees where id_number is not null group by id_number having count(*) > 1
-),
-
-by_name_phone as (
-    select name, phone from returnees where phone is not null
-    group by name, phone
-    having count(*) > 1 and count(id_number) < count(*)  -- at least one without an ID number
-),
-
-by_name_birth as (
-    select name, substr(id_number, 7, 8) as birth, arrival_date from returnees
-    where id_number is not null
-    group by all
-    having min(id_number) <> max(id_number)  -- two different ID numbers at least
-),
-
 pairs as (
-    select 'id_number' as kind, a.person_id as a_id, b.person_id as b_id
-    from returnees a
-    join by_id k on k.id_number = a.id_number
-    join returnees b on b.id_number = a.id_number and b.person_id > a.person_id
-    union all
-    select 'name_phone', a.person_id, b.person_id
-    from returnees a
-    join by_name_phone k on k.name = a.name and k.phone = a.phone
-    join returnees b on b.name = a.name and b.phone = a.phone and b.person_id > a.person_id
-    where a.id_number is null or b.id_number is null
-    union all
-    select 'name_birth', a.person_id, b.person_id
-    from returnees a
-    join by_name_birth k on k.name = a.name and k.birth = substr(a.id_number, 7, 8) and k.arrival_date = a.arrival_date
-    join returnees b on b.name = a.name and substr(b.id_number, 7, 8) = k.birth and b.arrival_date = a.arrival_date
-                    and b.person_id > a.person_id
-    where a.id_number <> b.id_number
-      and damerau_levenshtein(a.id_number, b.id_number) <= $max_id_distance
+    select kind, a_id, b_id
+    from quality_duplicate_pairs
+    where kind <> 'name_birth' or id_distance <= $max_id_distance
 ),
 
 final as (

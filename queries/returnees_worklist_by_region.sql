@@ -2,15 +2,11 @@
 -- for the city, villages for a township): the returnees_worklist items counted, to pick where to go first.
 -- param as_of date: the as-of day D
 -- param region_code str optional: scope region (city, township or village code); empty = the whole city
--- param rules rules: quarantine rules; default data/quarantine_rules.toml
 -- Row: one region with at least one item: region_code, name, level, test_due_tomorrow, test_overdue,
 -- release_due, release_overdue, misclassified (returnees with that item, as in returnees_worklist), items (their
--- sum: the rows of the region's worklist). Most overdue first.
+-- sum: the rows of the region's worklist). Most overdue first. The counts are the KPI cube's (sitrep/cube.py): the
+-- precise-control KPIs and the measure returnee_release_due (queries/cube/facts_control.sql).
 with
-
-returnee_status as (
-    select * from returnee_status($rules, $as_of::date, $region_code::varchar)
-),
 
 scope as (
     select coalesce(level, 'city') as level
@@ -21,18 +17,25 @@ child_level as (
     select case level when 'city' then 'township' else 'village' end as level from scope
 ),
 
+regions_shown as (
+    select r.region_code, r.name, r.level
+    from regions r, child_level c
+    where r.level = c.level and in_scope(r.region_code, $region_code)
+),
+
 counts as (
-    select
-        case c.level when 'township' then township_code(s.region_code) else village_code(s.region_code) end
-            as region_code,
-        count(*) filter (where s.tests_due_tomorrow > 0) as test_due_tomorrow,
-        count(*) filter (where s.tests_overdue > 0) as test_overdue,
-        count(*) filter (where not s.released and s.release_due between $as_of::date and $as_of::date + 1)
-            as release_due,
-        count(*) filter (where s.release_overdue) as release_overdue,
-        count(*) filter (where s.misclassified) as misclassified
-    from returnee_status s, child_level c
-    group by 1
+    select c.region_code,
+           coalesce(sum(c.value) filter (where c.kpi = 'returnees_tests_due_tomorrow'), 0)::bigint as test_due_tomorrow,
+           coalesce(sum(c.value) filter (where c.kpi = 'returnees_tests_overdue'), 0)::bigint as test_overdue,
+           coalesce(sum(c.value) filter (where c.kpi = 'returnee_release_due'), 0)::bigint as release_due,
+           coalesce(sum(c.value) filter (where c.kpi = 'returnees_release_overdue'), 0)::bigint as release_overdue,
+           coalesce(sum(c.value) filter (where c.kpi = 'returnees_misclassified'), 0)::bigint as misclassified
+    from kpi_cube c
+    semi join regions_shown r on r.region_code = c.region_code
+    where c.day = $as_of::date
+      and c.kpi in ('returnees_tests_due_tomorrow', 'returnees_tests_overdue', 'returnee_release_due',
+                    'returnees_release_overdue', 'returnees_misclassified')
+    group by c.region_code
 ),
 
 final as (

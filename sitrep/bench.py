@@ -1,13 +1,15 @@
 """Benchmarks that print figures: import throughput and peak memory, demo build time,
 each page's server-side run time (cold and warm), and the daily briefing in each format.
 
-`python -m sitrep bench import demo pages briefing [--scale 1 --scale 20] [--rows 1000000]`.
+`python -m sitrep bench import demo cube pages sessions briefing [--scale 1 --scale 20 --scale 100] [--rows 1000000]`.
 Each measured step runs in a child process so its peak memory (ru_maxrss) is its own.
 Targets (issue 2 and 3): scale-1 demo in < 60 s; a 1,000,000-row GB18030 returnee CSV
 imported at >= 200,000 rows/s with < 2 GB peak memory; every page < 300 ms warm at
 scale 1 and < 1 s warm at scale 20. The daily briefing: a full one (charts and maps as
 images) in < 20 s at scale 1, in each format, as `python -m sitrep briefing` makes it
-(interpreter start and imports included).
+(interpreter start and imports included). The KPI cube (issue 12): its full build and a write that changes
+nothing at each scale; each page cold (a fresh process: nothing cached) and warm at each scale, with the ratio of
+the largest scale to the smallest (target: at most 3x cold); the overview for 10 sessions at once against one.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sitrep.errors import UsageError
 from sitrep import contract
 from sitrep.db import ROOT, Database
 
@@ -31,7 +34,7 @@ ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 CHECK_CHARS = np.array(list("10X98765432"))
 
 
-WHAT = ("import", "demo", "pages", "briefing")
+WHAT = ("import", "demo", "cube", "pages", "sessions", "briefing")
 BRIEFING_FORMATS = ("docx", "pdf", "html")
 BRIEFING_TARGET_S = 20
 
@@ -129,29 +132,88 @@ def bench_demo(scale: float, work: Path) -> dict:
 PAGES = ["overview", "cases", "command", "monitoring", "screening", "publicity", "preparedness", "data"]
 
 
-def bench_pages(db: Path, repeats: int = 3) -> list[dict]:
-    """Server-side run time of each page under AppTest: cold (caches cleared) and warm."""
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
+# A page run in a fresh process: AppTest switched to the page before its first run, so nothing is cached; then a
+# second run of the same page (warm: the data cache holds every query).
+_PAGE_CHILD = """
+import json, sys, time
+from streamlit.testing.v1 import AppTest
+root, page = sys.argv[1], sys.argv[2]
+at = AppTest.from_file(root + '/dashboard.py', default_timeout=900)
+if page != 'overview':
+    at.switch_page('pages/' + page + '.py')
+t0 = time.perf_counter(); at.run(); cold = time.perf_counter() - t0
+warm = []
+for _ in range(2):
+    t0 = time.perf_counter(); at.run(); warm.append(time.perf_counter() - t0)
+print(json.dumps({'cold': cold, 'warm': min(warm), 'error': at.exception[0].message if at.exception else None}))
+"""
 
-    os.environ["SITREP_DB"] = str(db)
+
+def bench_pages(db: Path) -> list[dict]:
+    """Server-side run time of each page under AppTest: cold (a fresh process) and warm (the same page again)."""
     results = []
     for page in PAGES:
-        st.cache_data.clear()
-        st.cache_resource.clear()
-        times = []
-        for i in range(repeats + 1):
-            at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=300)
-            at.run()  # the overview (default page) - warms the shared queries
-            if page != "overview":
-                at.switch_page(f"pages/{page}.py")
-            t0 = time.perf_counter()
-            at.run()
-            times.append(time.perf_counter() - t0)
-            if at.exception:
-                raise RuntimeError(f"{page}: {at.exception[0].message}")
-        results.append({"page": page, "cold_ms": round(times[0] * 1000), "warm_ms": round(min(times[1:]) * 1000)})
+        proc = subprocess.run([sys.executable, "-c", _PAGE_CHILD, str(ROOT), page], cwd=ROOT, capture_output=True,
+                              text=True, env=dict(os.environ, SITREP_DB=str(db)))
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+        if proc.returncode != 0 or not lines:
+            raise RuntimeError(f"{page}: {proc.stderr[-2000:]}")
+        r = json.loads(lines[-1])
+        if r["error"]:
+            raise RuntimeError(f"{page}: {r['error']}")
+        results.append({"page": page, "cold_ms": round(r["cold"] * 1000), "warm_ms": round(r["warm"] * 1000)})
     return results
+
+
+# N sessions opening the overview at the same moment on one server (threads of one process sharing its caches,
+# as Streamlit's sessions do), against one session alone; each measurement starts with empty caches.
+_SESSIONS_CHILD = """
+import json, sys, threading, time
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+root, n = sys.argv[1], int(sys.argv[2])
+def run_one(out, i):
+    at = AppTest.from_file(root + '/dashboard.py', default_timeout=900)
+    t0 = time.perf_counter(); at.run(); out[i] = time.perf_counter() - t0
+warmup = [0.0]
+run_one(warmup, 0)  # imports and the first connection: not what a session waits for
+st.cache_data.clear()
+one = [0.0]
+run_one(one, 0)
+st.cache_data.clear()
+many = [0.0] * n
+threads = [threading.Thread(target=run_one, args=(many, i)) for i in range(n)]
+t0 = time.perf_counter()
+for t in threads: t.start()
+for t in threads: t.join()
+wall = time.perf_counter() - t0
+print(json.dumps({'one': one[0], 'wall': wall, 'slowest': max(many), 'mean': sum(many) / n}))
+"""
+
+
+def bench_sessions(db: Path, sessions: int = 10) -> dict:
+    proc = subprocess.run([sys.executable, "-c", _SESSIONS_CHILD, str(ROOT), str(sessions)], cwd=ROOT,
+                          capture_output=True, text=True, env=dict(os.environ, SITREP_DB=str(db)))
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"sessions: {proc.stderr[-2000:]}")
+    r = json.loads(lines[-1])
+    return {"sessions": sessions, "one_ms": round(r["one"] * 1000), "wall_ms": round(r["wall"] * 1000),
+            "slowest_ms": round(r["slowest"] * 1000), "mean_ms": round(r["mean"] * 1000)}
+
+
+def bench_cube(db: Path) -> dict:
+    """The demo's full cube build (as its import recorded it) and a write that changes no table."""
+    database = Database(db)
+    full_s, rows = database.rows("SELECT seconds, rows FROM kpi_cube_meta")[0]
+    facts = database.rows("SELECT (SELECT count(*) FROM kpi_facts_control) + (SELECT count(*) FROM kpi_facts_reporting)")[0][0]
+    t0 = time.perf_counter()
+    with database.writer():
+        pass
+    write_s = time.perf_counter() - t0
+    return {"full_s": round(full_s, 1), "noop_cube_s": round(database.last_cube.seconds, 2),
+            "noop_write_s": round(write_s, 1), "rows": rows, "stored_facts": facts,
+            "db_mb": round(db.stat().st_size / 2**20, 1)}
 
 
 def bench_briefing(db: Path, work: Path, as_of: str | None = None) -> list[dict]:
@@ -178,8 +240,6 @@ def bench_briefing(db: Path, work: Path, as_of: str | None = None) -> list[dict]
 def cli_bench(args) -> int:
     unknown = [w for w in args.what if w not in WHAT]
     if unknown:
-        from sitrep.cli import UsageError
-
         raise UsageError(f"unknown benchmark {', '.join(unknown)} (one or more of {', '.join(WHAT)})")
     work = Path(os.environ.get("SITREP_BENCH_DIR") or tempfile.mkdtemp(prefix="sitrep_bench_"))
     work.mkdir(parents=True, exist_ok=True)
@@ -191,23 +251,41 @@ def cli_bench(args) -> int:
         print(f"import: {r['rows']:,} GB18030 returnee rows ({r['csv_mb']} MB) in {r['import_s']} s = "
               f"{r['rows_per_s']:,} rows/s, peak memory {r['peak_mb']} MB (target >= 200,000 rows/s, < 2048 MB)")
     for scale in scales:
-        if "demo" in args.what or "pages" in args.what or "briefing" in args.what:
+        if any(w in args.what for w in ("demo", "cube", "pages", "sessions", "briefing")):
             r = bench_demo(scale, work)
             report.setdefault("demo", []).append(r)
             print(f"demo scale {scale:g}: built in {r['build_s']} s, peak {r['peak_mb']} MB, database "
                   f"{r['db_mb']} MB, {r['rows']:,} rows ({r['returnees']:,} returnees, {r['tests']:,} tests)")
+        db = work / f"demo_{scale:g}.duckdb"
+        if "cube" in args.what:
+            r = bench_cube(db)
+            report.setdefault("cube", {})[f"{scale:g}"] = r
+            print(f"cube scale {scale:g}: full build {r['full_s']} s ({r['rows']:,} rows, {r['stored_facts']:,} stored "
+                  f"facts); a write that changes nothing: cube {r['noop_cube_s']} s, whole write {r['noop_write_s']} s")
         if "pages" in args.what:
-            rows = bench_pages(work / f"demo_{scale:g}.duckdb")
+            rows = bench_pages(db)
             report.setdefault("pages", {})[f"{scale:g}"] = rows
             for r in rows:
                 print(f"page {r['page']:<13} scale {scale:g}: cold {r['cold_ms']:>6} ms, warm {r['warm_ms']:>6} ms")
+        if "sessions" in args.what:
+            r = bench_sessions(db)
+            report.setdefault("sessions", {})[f"{scale:g}"] = r
+            print(f"overview scale {scale:g}: one session {r['one_ms']} ms; {r['sessions']} at once: all done in "
+                  f"{r['wall_ms']} ms (slowest {r['slowest_ms']} ms, mean {r['mean_ms']} ms) = "
+                  f"{r['wall_ms'] / max(r['one_ms'], 1):.1f}x one")
         if "briefing" in args.what:
-            rows = bench_briefing(work / f"demo_{scale:g}.duckdb", work)
+            rows = bench_briefing(db, work)
             report.setdefault("briefing", {})[f"{scale:g}"] = rows
             for r in rows:
                 own = f" (build and write {r['build_write_s']} s)" if r["build_write_s"] is not None else ""
                 note = f" - {r['note']}" if r["note"] else ""
                 print(f"briefing {r['format']:<4} scale {scale:g}: {r['total_s']} s{own}, peak {r['peak_mb']} MB, "
                       f"{r['kb']:,} KB (target < {BRIEFING_TARGET_S} s at scale 1){note}")
+    pages = report.get("pages", {})
+    if len(pages) > 1:
+        lo, hi = min(pages, key=float), max(pages, key=float)
+        for a, b in zip(pages[lo], pages[hi]):
+            print(f"page {a['page']:<13} cold scale {hi} / scale {lo}: {b['cold_ms'] / max(a['cold_ms'], 1):.1f}x "
+                  f"(target <= 3x)")
     print(json.dumps(report, ensure_ascii=False), file=sys.stderr)
     return 0

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import sqlite3
 import sys
 
+from sitrep.errors import UsageError
 
-class UsageError(Exception):
-    """Wrong usage: exit status 2."""
+PROG = "python -m sitrep"
+
+
 
 
 def _add_db(p: argparse.ArgumentParser) -> None:
@@ -21,7 +24,7 @@ def _add_db(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sitrep", description="sitrep: epidemic prevention situation dashboard")
+    parser = argparse.ArgumentParser(prog=PROG, description="sitrep: epidemic prevention situation dashboard")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("demo", help="write the demo city's export files and build the database by importing them")
@@ -55,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(p)
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--format", choices=("csv", "json"), default="csv")
+    p.add_argument("--unmask", action="store_true",
+                   help="print names, ID numbers and phone numbers unmasked (a user of the users file with the "
+                        "unmask grant, by operating-system account; logged)")
 
     p = sub.add_parser("docs", help="print the data contract as Markdown (--write: into README.md)")
     p.add_argument("--write", action="store_true")
@@ -100,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of the titles")
 
     p = sub.add_parser("bench", help="print benchmark figures (import throughput, memory, page times)")
-    p.add_argument("what", nargs="*", default=["import"], help="which benchmarks: import, demo, pages, briefing")
+    p.add_argument("what", nargs="*", default=["import"], help="which benchmarks: import, demo, cube, pages, sessions, briefing")
     p.add_argument("--scale", type=float, action="append", help="demo scale(s) to benchmark")
     p.add_argument("--rows", type=int, default=1_000_000, help="rows of the synthetic returnee CSV")
 
@@ -136,10 +142,10 @@ def main(argv: list[str] | None = None) -> int:
             return cli_demo(args)
         if args.command == "import":
             from sitrep.ingest import cli_import
-            from sitrep.audit import record_quietly
+            from sitrep.audit import os_user, record_quietly
 
             status = cli_import(args)
-            record_quietly("import", "ok" if status == 0 else "failed", user=args.user or os.environ.get("USER"),
+            record_quietly("import", "ok" if status == 0 else "failed", user=args.user or os_user(),
                            via="cli", files=[os.path.basename(f) for f in args.files], table=args.table,
                            db_path=args.db)
             return status
@@ -189,6 +195,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cli_query(args) -> int:
+    """Print a named query's result as the dashboard would show it: personal columns masked
+    (unless --unmask by a user who may), CSV cells that a spreadsheet would run as a formula
+    neutralised, and a records query (``kpi_records_*``, or any result with personal columns)
+    in the audit log before anything is printed, under the operating-system account."""
+    from sitrep import audit, export, privacy
     from sitrep import db as dbm
 
     params = {}
@@ -205,10 +216,46 @@ def cli_query(args) -> int:
     database = dbm.Database(args.db)
     if not database.exists():
         raise UsageError(f"no database at {database.path}")
+    who = audit.os_user()
+    role = _query_role(who, args)
     df = database.sql(q.sql, bound)
+    personal = [str(c) for c in df.columns if str(c) in privacy.PERSONAL]
+    if args.name.startswith("kpi_records_") or personal:
+        try:
+            audit.record("query", user=who, role=role, db_path=args.db, via="cli", query=args.name, params=params,
+                         rows=len(df), columns=personal, unmasked=bool(args.unmask), format=args.format)
+            if args.unmask and personal:
+                audit.record("unmask", user=who, role=role, db_path=args.db, source="cli", query=args.name,
+                             rows=len(df), columns=personal)
+        except (OSError, sqlite3.Error) as e:
+            print(f"{PROG} query: the audit log cannot be written ({e}); nothing printed", file=sys.stderr)
+            return 1
+    shown = df if args.unmask else privacy.mask_frame(df)
     if args.format == "json":
-        sys.stdout.write(df.to_json(orient="records", date_format="iso", force_ascii=False))
+        sys.stdout.write(shown.to_json(orient="records", date_format="iso", force_ascii=False))
         sys.stdout.write("\n")
     else:
-        df.to_csv(sys.stdout, index=False)
+        export.safe_frame(shown).to_csv(sys.stdout, index=False)
     return 0
+
+
+def _query_role(who: str, args) -> str | None:
+    """The role of the operating-system account in the users file (None without one). --unmask
+    needs a user there holding the unmask permission, once the file has users; a refusal is
+    logged and is wrong usage (exit 2)."""
+    from sitrep import audit
+    from sitrep.auth import users
+
+    try:
+        uf = users.load()
+    except users.UsersError as e:
+        if args.unmask:
+            raise UsageError(f"--unmask: the users file cannot be read: {e}") from None
+        return None
+    user = uf.users.get(who)
+    role = user.role if user else None
+    if args.unmask and uf.users and (user is None or user.disabled or not user.principal().can("unmask")):
+        audit.record_quietly("unmask", "refused", user=who, role=role, db_path=args.db, source="cli", query=args.name)
+        raise UsageError(f"--unmask: {who} may not see personal data unmasked (users file {uf.path}: "
+                         "a user of that name with the unmask grant)")
+    return role

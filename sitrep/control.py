@@ -32,10 +32,9 @@ def _params(as_of, region_code, rules: Rules | None) -> dict[str, Any]:
     return params
 
 
-def control_kpis(db: Database, as_of: date | str, region_code: str | None = None,
-                 rules: Rules | None = None) -> dict[str, float]:
-    """The four precise-control KPIs as {kpi: value}."""
-    df = db.query("returnee_control_kpis", **_params(as_of, region_code, rules))
+def control_kpis(db: Database, as_of: date | str, region_code: str | None = None) -> dict[str, float]:
+    """The four precise-control KPIs as {kpi: value}, from the KPI cube (computed with the rules file in force)."""
+    df = db.query("returnee_control_kpis", as_of=as_of, region_code=region_code)
     return dict(zip(df["kpi"], df["value"]))
 
 

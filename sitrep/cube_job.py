@@ -292,6 +292,9 @@ def _spark_fixes(tree):
     from sqlglot import exp
 
     def fix(node):
+        if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+            node.set("materialized", None)  # a hint to DuckDB's planner; Spark has no such keyword
+            return node
         if isinstance(node, exp.ArrayOverlaps):  # SQLGlot writes "a && b", which Spark does not parse
             return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[node.this.copy(), node.expression.copy()])
         if isinstance(node, exp.Div) and not getattr(node, "_sitrep_double", False):
@@ -468,8 +471,10 @@ def run_spark(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | Non
     """Run the steps as Spark SQL over the lake; write the last step's table as Parquet under
     out_dir/<name>/. ``spark``: a session to use (tests share one), else one is started on
     ``master`` and stopped at the end."""
-    # lists and structs (the quarantine rules) travel as JSON: the Spark overrides read them with from_json
-    params = {k: (json.dumps(v, default=str) if isinstance(v, (list, dict)) else v) for k, v in (params or {}).items()}
+    # structs (the quarantine rules) travel as JSON: the Spark overrides read them with from_json; a list of
+    # plain values (the KPIs) is an array
+    params = {k: (json.dumps(v, default=str) if isinstance(v, dict) or (isinstance(v, list) and any(
+        isinstance(e, dict) for e in v)) else v) for k, v in (params or {}).items()}
     t0 = time.perf_counter()
     own = spark is None
     if own:
@@ -522,18 +527,19 @@ def cube_steps() -> list[Step]:
     """The KPI cube's steps, from the definitions sitrep.cube runs at every import (one definition,
     two engines): the day range, the facts that take the quarantine rules and the reporting settings
     (queries/cube/*.sql), the additive KPIs and the direct ones (queries/macros/kpi_facts.sql), the
-    cube. ``cube_days`` gives the parameters $d_first and $d_last of the later steps."""
+    cube. ``cube_days`` gives the parameters $d_first, $d_last and $kpis (every KPI and measure of
+    kpi_cube_kinds) of the later steps."""
     from sitrep import cube
 
     read = lambda name: (cube.CUBE_DIR / f"{name}.sql").read_text(encoding="utf-8")  # noqa: E731
     return [
-        Step("cube_days", "select coalesce($date_from, d_first) as d_first, coalesce($date_to, d_last) as d_last "
-                          "from kpi_cube_day_range()"),
+        Step("cube_days", "select coalesce($date_from, d_first) as d_first, coalesce($date_to, d_last) as d_last, "
+                          "(select list(kpi) from kpi_cube_kinds()) as kpis from kpi_cube_day_range()"),
         Step("kpi_facts_control", read("facts_control")),
         Step("kpi_facts_reporting", read("facts_reporting")),
         Step("kpi_facts", "select * from kpi_facts", engines=("spark",)),
-        Step("kpi_cube_additive_part", "select * from kpi_cube_additive($d_first, $d_last)"),
-        Step("kpi_cube_direct_part", "select * from kpi_cube_direct($d_first, $d_last)"),
+        Step("kpi_cube_additive_part", "select * from kpi_cube_additive($d_first, $d_last, $kpis)"),
+        Step("kpi_cube_direct_part", "select * from kpi_cube_direct($d_first, $d_last, $kpis)"),
         Step("kpi_cube", "select * from kpi_cube_additive_part union all select * from kpi_cube_direct_part"),
     ]
 

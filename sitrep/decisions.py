@@ -54,17 +54,9 @@ def as_dict(df: pd.DataFrame) -> dict[str, float | None]:
 
 def kpis_by_region(query: Query, as_of: date, scope: str | None,
                    regions: dict[str, dict] | None = None) -> pd.DataFrame:
-    """Every KPI for each region one level below the scope: region_code, name, kpi, value."""
-    regions = regions if regions is not None else regions_index(query)
-    frames = []
-    for code in children(scope, regions):
-        df = query("kpis", as_of=as_of, region_code=code)
-        df.insert(0, "region_code", code)
-        df.insert(1, "name", regions[code]["name"])
-        frames.append(df)
-    if not frames:
-        return pd.DataFrame(columns=["region_code", "name", "kpi", "value"])
-    return pd.concat(frames, ignore_index=True)
+    """Every KPI for each region one level below the scope: region_code, name, kpi, value (one read of the KPI
+    cube, queries/kpis_by_region.sql). ``regions`` is accepted for callers that have it; it is not needed."""
+    return query("kpis_by_region", as_of=as_of, region_code=scope)
 
 
 def needs_decision(query: Query, *, as_of: date, scope: str | None, lang: str, now: dict, scope_name: str,

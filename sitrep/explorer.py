@@ -5,13 +5,16 @@ Layers, each enough on its own for what it guards:
 1. the text is one statement and a SELECT (or WITH ... SELECT), by DuckDB's own parser
    (:func:`check`), and calls none of the functions that read files, the network or the
    environment (a clear message before anything runs);
-2. it runs on a sandbox (:func:`sitrep.db.explorer_connection`): an in-memory database
-   holding copies of the tables with personal columns masked (unless the user may and
-   chose to see them) and, for a township user, only their township's rows; the database
-   file is detached before any user query, file and network access is off and the
+2. it runs on a sandbox (:func:`sitrep.db.explorer_sandbox`): an in-memory database in a
+   process of its own, holding copies of the tables with personal columns masked (unless
+   the user may and chose to see them) and, for a township user, only their township's
+   rows; the database file is detached before any user query, file and network access is
+   off, the settings that name server paths are blank and unreadable, and the
    configuration locked;
-3. at most :data:`ROW_CAP` rows come back, and a query still running after
-   :data:`TIME_LIMIT_S` seconds is interrupted.
+3. at most :data:`ROW_CAP` rows come back; a query still running after
+   :data:`TIME_LIMIT_S` seconds, or whose process passes the memory bound, is stopped by
+   killing that process, even inside one long function call; strings that functions make
+   and values that come back are capped in size (see the limits in sitrep.db).
 
 Every query (run, rejected, failed or interrupted) goes to the audit log. Plain Python,
 no Streamlit: the page is pages/explorer.py.
@@ -19,6 +22,7 @@ no Streamlit: the page is pages/explorer.py.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -34,11 +38,17 @@ from sitrep.figures import PALETTE, _finish
 ROW_CAP = 10_000
 TIME_LIMIT_S = 15.0
 SQL_MAX_CHARS = 20_000
+# The size limits of sitrep.db, as the explorer.errors.too_large message states them.
+LIMITS = {"chars": f"{db.MAX_STRING_CHARS:,}", "value_mb": f"{db.MAX_VALUE_BYTES / 2 ** 20:g}",
+          "result_mb": f"{db.MAX_RESULT_BYTES / 2 ** 20:g}"}
 
-# Functions that read files, the network or the process environment. The sandbox would
-# refuse them anyway (external access is off; getenv does not exist there); naming them
-# here gives a clear message before anything runs.
+# Functions that read files, the network, the process environment or the settings (which name
+# server paths). The sandbox would refuse them anyway (external access and the local file
+# system are off, getenv does not exist there, the settings functions are shadowed and the
+# path settings blank); naming them here gives a clear message before anything runs.
 FORBIDDEN_FUNCTIONS = frozenset({
+    "duckdb_settings", "current_setting", "duckdb_secrets", "which_secret", "duckdb_extensions",
+    "duckdb_temporary_files", "pragma_database_list", "duckdb_logs", "duckdb_log_contexts",
     "read_csv", "read_csv_auto", "sniff_csv", "read_text", "read_blob", "read_parquet", "parquet_scan",
     "parquet_metadata", "parquet_schema", "parquet_file_metadata", "parquet_kv_metadata", "read_json",
     "read_json_auto", "read_json_objects", "read_json_objects_auto", "read_ndjson", "read_ndjson_auto",
@@ -102,8 +112,37 @@ class Result:
     frame: pd.DataFrame | None = None
     truncated: bool = False
     seconds: float = 0.0
-    reason: str = ""             # rejected: the reason key; error: DuckDB's message
+    reason: str = ""             # rejected: the reason key; error: DuckDB's message (first line)
     detail: str = ""
+    kind: str = ""               # error and timeout: a key of explorer.errors.* (see explain())
+    message: str = ""            # error and timeout: the original error text in full
+
+
+# What went wrong, in the user's words: (kind, exception type names, patterns of DuckDB's message).
+ERROR_KINDS = (
+    ("timeout", ("Timeout", "InterruptException"), ()),
+    ("out_of_memory", ("OutOfMemory", "OutOfMemoryException"), (r"out of memory", r"memory limit")),
+    ("too_large", ("TooLarge",), (r"sitrep: a string longer than",)),
+    ("settings_hidden", (), (r"sitrep: settings and server paths",)),
+    ("table_not_found", (), (r"Table with name .* does not exist", r"Table .* does not exist")),
+    ("column_not_found", (), (r"Referenced column .* not found", r"column .* not found",
+                              r"Values list .* does not have a column")),
+    ("function_not_found", (), (r"(Scalar|Table|Aggregate) Function with name .* does not exist",)),
+    ("syntax", ("ParserException",), (r"syntax error",)),
+    ("type", ("ConversionException",), (r"No function matches", r"Could not convert", r"Cannot compare",
+                                        r"Conversion Error")),
+    ("division", (), (r"division by zero", r"Out of Range")),
+    ("crashed", ("Crashed",), ()),
+)
+
+
+def explain(type_name: str, message: str) -> str:
+    """The kind of a sandbox error (a key of explorer.errors.*; "other" when none fits)."""
+
+    for kind, types, patterns in ERROR_KINDS:
+        if type_name in types or any(re.search(p, message, re.IGNORECASE) for p in patterns):
+            return kind
+    return "other"
 
 
 def check(sql: str) -> str:
@@ -171,8 +210,10 @@ def _columns(table: str) -> tuple[str, ...]:
 
 
 class Sandboxes:
-    """Sandbox connections by (database file version, scope, unmask), the last few kept:
-    building one copies the tables (about 0.7 s for the demo city at scale 1)."""
+    """Sandboxes (sitrep.db.SandboxPool: processes) by (database file version, scope, unmask),
+    the last few kept: building one copies the tables (about 0.7 s for the demo city at scale 1)
+    in a new process. A sandbox dropped from the list is closed (a query still running on it
+    finishes first)."""
 
     def __init__(self, keep: int = 4):
         self.keep = keep
@@ -186,12 +227,19 @@ class Sandboxes:
             if key in self._cons:
                 self._cons.move_to_end(key)
                 return self._cons[key]
-            con = db.explorer_connection(path, setup=list(MASK_MACROS), tables=table_selects(scope, unmask),
-                                         views=list(VIEWS), params={"scope": scope})
-            self._cons[key] = con
+            for old in [k for k in self._cons if k[0] == key[0] and k[1:4] != key[1:4]]:
+                self._cons.pop(old).close()  # an older version of the file: its processes are not needed
+            pool = db.explorer_sandbox(path, setup=list(MASK_MACROS), tables=table_selects(scope, unmask),
+                                       views=list(VIEWS), params={"scope": scope})
+            self._cons[key] = pool
             while len(self._cons) > self.keep:
-                self._cons.popitem(last=False)  # dropped, not closed: a query may still run on it
-            return con
+                self._cons.popitem(last=False)[1].close()
+            return pool
+
+    def close(self) -> None:
+        with self._lock:
+            while self._cons:
+                self._cons.popitem()[1].close()
 
 
 SANDBOXES = Sandboxes()
@@ -199,10 +247,12 @@ SANDBOXES = Sandboxes()
 
 def execute(sql: str, *, path: Path, scope: str | None = None, unmask: bool = False, user: str | None = None,
             role: str | None = None, row_cap: int = ROW_CAP, seconds: float = TIME_LIMIT_S,
-            sandboxes: Sandboxes = SANDBOXES) -> Result:
+            sandboxes: Sandboxes = SANDBOXES, client: str | None = None) -> Result:
     """Check and run one query for a user; every outcome is recorded in the audit log
-    (with unmasked results, an ``unmask`` record too)."""
+    (with unmasked results, an ``unmask`` record too). ``client``: the browser's address."""
     who = {"user": user, "role": role}
+    if client is not None:
+        who["client"] = client
     started = time.monotonic()
     try:
         statement = check(sql)
@@ -212,16 +262,19 @@ def execute(sql: str, *, path: Path, scope: str | None = None, unmask: bool = Fa
     try:
         con = sandboxes.get(path, scope, unmask)
         frame, truncated = db.run_sandboxed(con, statement, row_cap=row_cap, seconds=seconds)
-    except db.Interrupted:
+    except db.Interrupted as e:
         elapsed = time.monotonic() - started
         audit.record("explorer", "timeout", **who, sql=statement, scope=scope, seconds=round(elapsed, 2))
-        return Result("timeout", seconds=elapsed, detail=f"{seconds:g}")
+        return Result("timeout", seconds=elapsed, detail=f"{seconds:g}", kind="timeout", message=str(e))
     except db.PermissionDenied as e:
         audit.record("explorer", "rejected", **who, sql=statement, reason="external", detail=_first_line(e))
         return Result("rejected", reason="external", detail=_first_line(e))
     except db.Error as e:
-        audit.record("explorer", "error", **who, sql=statement, scope=scope, error=_first_line(e))
-        return Result("error", reason=_first_line(e), seconds=time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        kind = explain(getattr(e, "type_name", type(e).__name__), str(e))
+        audit.record("explorer", "error", **who, sql=statement, scope=scope, error=_first_line(e), kind=kind,
+                     seconds=round(elapsed, 2))
+        return Result("error", reason=_first_line(e), seconds=elapsed, kind=kind, message=str(e).strip())
     elapsed = time.monotonic() - started
     frame = _dates_as_dates(frame)
     audit.record("explorer", "ok", **who, sql=statement, scope=scope, rows=len(frame), truncated=truncated,

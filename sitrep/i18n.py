@@ -82,3 +82,42 @@ def column_label(table_name: str, column: str, lang: str = DEFAULT_LANG) -> str:
     """Header of a contract column: its Chinese name, or the canonical name in English."""
     col = contract.TABLES_BY_NAME[table_name].column(column)
     return col.zh if lang == "zh" else column.replace("_", " ")
+
+
+# Derived columns that hold the codes of a contract enumeration, and columns whose codes have labels
+# in a string table.
+ENUM_COLUMNS = {"rule_measure": ("returnees", "measure"), "stage_on_day": ("returnees", "measure"),
+                "level": ("regions", "level")}
+CODE_STRINGS = {"stream": "quality.stream"}
+
+
+def display_labels(columns, lang: str = DEFAULT_LANG, tables=()) -> dict[str, str]:
+    """Headers for the columns of a query result as a reader sees them: a derived column's name from
+    strings/columns.<lang>.toml, else the contract's name of the column in the first of ``tables``
+    (then of any table) that has it, else the column name itself."""
+    strings_ = table(lang)
+    order = [*tables, *(x.name for x in contract.TABLES)]
+    out = {}
+    for c in columns:
+        label = strings_.get(f"columns.{c}")
+        if label is None:
+            owner = next((n for n in order if n in contract.TABLES_BY_NAME
+                          and c in contract.TABLES_BY_NAME[n].column_names), None)
+            label = column_label(owner, c, lang) if owner else str(c)
+        out[c] = label
+    return out
+
+
+def display_codes(df, lang: str = DEFAULT_LANG, tables=()):
+    """A copy of a query result with the codes of enumerated columns (those of ``tables`` in the
+    contract, and ENUM_COLUMNS, CODE_STRINGS) written as their labels in the language."""
+    out = df.copy()
+    for c in df.columns:
+        source = next(((n, c) for n in tables if n in contract.TABLES_BY_NAME
+                       and c in contract.TABLES_BY_NAME[n].column_names
+                       and contract.TABLES_BY_NAME[n].column(c).enum), None) or ENUM_COLUMNS.get(c)
+        if source is not None:
+            out[c] = [enum_label(source[0], source[1], v, lang) if isinstance(v, str) else v for v in out[c]]
+        elif c in CODE_STRINGS:
+            out[c] = [t(f"{CODE_STRINGS[c]}.{v}", lang) if isinstance(v, str) else v for v in out[c]]
+    return out

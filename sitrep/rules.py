@@ -104,6 +104,12 @@ class RuleSet:
     effective_from: date
     risks: Mapping[str, tuple[Stage, ...]] = field(default_factory=dict)
     note: str = ""
+    zh: str = ""  # the name people read, in Chinese and in English (``name`` is the rule set's key)
+    en: str = ""
+
+    def label(self, lang: str = "zh") -> str:
+        """The rule set's name in a language ('2022年2月15日起 高风险10+7'), else its key."""
+        return (self.zh if lang == "zh" else self.en) or self.name
 
     def stages(self, origin_risk: str) -> tuple[Stage, ...]:
         return self.risks.get(origin_risk, ())
@@ -165,6 +171,7 @@ class Rules:
         """The rules as the TOML file's structure (``rules_from_dict`` reads it back)."""
         return {"rule_set": [
             {"name": s.name, "effective_from": s.effective_from, "note": s.note,
+             **{k: v for k, v in (("zh", s.zh), ("en", s.en)) if v},
              **{risk: [{"measure": st.measure, "days": st.days, "test_days": list(st.test_days)}
                        for st in s.stages(risk)] for risk in ORIGIN_RISKS}}
             for s in self.sets
@@ -244,7 +251,7 @@ def rules_from_dict(data: Mapping[str, Any], source: str = "<rules>") -> Rules:
     sets: list[RuleSet] = []
     for i, raw in enumerate(raw_sets, start=1):
         where = f"{source}: rule_set #{i}"
-        _only_keys(raw, {"name", "effective_from", "note", *ORIGIN_RISKS}, source, f"rule_set #{i}")
+        _only_keys(raw, {"name", "zh", "en", "effective_from", "note", *ORIGIN_RISKS}, source, f"rule_set #{i}")
         name = raw.get("name")
         if not isinstance(name, str) or not name.strip():
             raise RulesError(f'{where}: key "name" is missing or empty')
@@ -259,6 +266,10 @@ def rules_from_dict(data: Mapping[str, Any], source: str = "<rules>") -> Rules:
         note = raw.get("note", "")
         if not isinstance(note, str):
             raise RulesError(f'{where}: key "note" must be text')
+        for key in ("zh", "en"):
+            if key in raw and (not isinstance(raw[key], str) or not raw[key].strip()):
+                raise RulesError(f'{where}: key "{key}" (the name shown in {"Chinese" if key == "zh" else "English"}) '
+                                 f"must be non-empty text")
         risks = {}
         for risk in ORIGIN_RISKS:
             if risk not in raw:
@@ -266,7 +277,7 @@ def rules_from_dict(data: Mapping[str, Any], source: str = "<rules>") -> Rules:
                     f'{where}: missing key "{risk}" (list every origin risk: {", ".join(ORIGIN_RISKS)}; '
                     f"{risk} = [] for no measure)")
             risks[risk] = _stages(raw[risk], f"{where} -> {risk}")
-        sets.append(RuleSet(name, eff, risks, note))
+        sets.append(RuleSet(name, eff, risks, note, raw.get("zh", "").strip(), raw.get("en", "").strip()))
     return Rules(tuple(sets), source)
 
 

@@ -231,8 +231,8 @@ SCALES
 .screen-kpi .ico { font-weight: 700; margin-right: 6px; }
 .screen-kpi.status-ok { border-left-color: #009E73; } .screen-kpi.status-ok .ico { color: #2fd39f; }
 .screen-kpi.status-amber { border-left-color: #E69F00; } .screen-kpi.status-amber .ico { color: #ffb92e; }
-.screen-kpi.status-red { border-left-color: #D55E00; background: #2a1a17; }
-.screen-kpi.status-red .ico { color: #ff7a2e; }
+.screen-kpi.status-red { border-left-color: #D7191C; background: #2a1719; }
+.screen-kpi.status-red .ico { color: #FF4D4D; }
 .screen-chart-title { font-size: 30px; font-weight: 700; color: #ffffff; line-height: 1.3; }
 .screen-empty { font-size: 30px; color: #c9d3de; padding: 40px 0; }
 .screen-legend { font-size: 24px; color: #e6ecf2; line-height: 1.6; }
@@ -244,7 +244,7 @@ SCALES
 .screen-table td { border-bottom: 1px solid #2a3850; padding: 6px 8px; }
 .screen-table td.num { text-align: right; white-space: nowrap; }
 .screen-more { font-size: 24px; color: #c9d3de; }
-.red-ico { color: #ff7a2e; }
+.red-ico { color: #FF4D4D; }
 .stButton button [data-testid="stIconMaterial"] { font-size: 32px !important; }
 .screen-ok { font-size: 30px; color: #2fd39f; padding: 20px 0; }
 .stButton button { background: #1d2a44 !important; color: #ffffff !important; border: 1px solid #50627d !important;
@@ -523,7 +523,7 @@ def _overview(ctx, cfg: ScreenConfig, now: dict) -> None:
     values["value"] = values["region_code"].map(counts).fillna(0).astype(int)
     classes = {0: LegendItem((0, 158, 115), ctx.t("screen.red_none")),
                1: LegendItem((240, 228, 66), ctx.t("screen.red_one")),
-               **{n: LegendItem((213, 94, 0), ctx.t("screen.red_more")) for n in range(2, 60)}}
+               **{n: LegendItem((215, 25, 28), ctx.t("screen.red_more")) for n in range(2, 60)}}
     spec = MapSpec(level=ctx.child_level, values=values, value_label=ctx.t("screen.red_map_value"),
                    fmt=lambda v: ctx.t("screen.red_fmt", n=int(v)), classes=classes)
     left, right = st.columns([5, 6], gap="large")

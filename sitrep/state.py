@@ -7,9 +7,8 @@ be written while readers hold the file. The state lives in ``$SITREP_STATE``, el
 database (``data/state.sqlite3`` by default), keyed by each alert's stable identity (kind, place, series, start
 day: sitrep.alerts), so it survives re-imports and rebuilding the demo.
 
-Several dashboard sessions (threads) and processes may write at once: every call opens its own connection,
-the file is in WAL mode (readers never block the writer), writes take the write lock at once
-(``BEGIN IMMEDIATE``) and wait up to ``busy_timeout`` seconds for it. A response is an appended row, never an
+Several dashboard sessions (threads) and processes may write at once: every call opens its own connection
+through sitrep.sqlite_store (WAL, ``BEGIN IMMEDIATE``, a wait of up to ``busy_timeout`` seconds for the lock). A response is an appended row, never an
 update, so two people responding to the same alert both get recorded and nothing is overwritten: the status
 is read from the rows (closed when any close exists, else acknowledged when any acknowledgement exists, else
 open). Times are stored in UTC (ISO 8601) and shown in local time.
@@ -20,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
-import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -28,6 +26,7 @@ from typing import Iterable, Iterator
 
 import pandas as pd
 
+from sitrep import sqlite_store
 from sitrep.db import resolve_db_path
 
 ACTIONS = ("acknowledge", "close")
@@ -110,56 +109,18 @@ class StateStore:
     def __init__(self, path: str | os.PathLike | None = None, *, busy_timeout: float = 15.0):
         self.path = resolve_state_path(path)
         self.busy_timeout = busy_timeout
-        self._ready = False
 
     # -- connections
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: no implicit transactions; writes say BEGIN IMMEDIATE themselves
-        con = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
-        try:
-            con.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            con.execute("PRAGMA foreign_keys = ON")
-            if not self._ready:
-                self._init(con)
+        # one statement at a time: executescript() would commit the open transaction
+        schema = (*filter(str.strip, _SCHEMA.split(";")), f"PRAGMA user_version = {SCHEMA_VERSION}")
+        with sqlite_store.connection(self.path, busy_timeout=self.busy_timeout, schema=schema,
+                                     foreign_keys=True) as con:
             yield con
-        finally:
-            con.close()
 
-    def _init(self, con: sqlite3.Connection) -> None:
-        # WAL is a property of the file: set once, kept by every later connection. Switching needs the file to
-        # itself and SQLite does not wait for that (no busy handler): two first connections at once retry.
-        deadline = time.monotonic() + self.busy_timeout
-        while con.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            try:
-                if con.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal":
-                    break
-            except sqlite3.OperationalError as e:
-                if "locked" not in str(e):
-                    raise
-            if time.monotonic() > deadline:
-                raise sqlite3.OperationalError(f"{self.path}: could not switch to WAL mode (the file stays locked)")
-            time.sleep(0.02)
-        con.execute("PRAGMA synchronous = NORMAL")
-        with self._write(con):
-            # one statement at a time: executescript() would commit the open transaction
-            for statement in filter(str.strip, _SCHEMA.split(";")):
-                con.execute(statement)
-            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        self._ready = True
-
-    @staticmethod
-    @contextlib.contextmanager
-    def _write(con: sqlite3.Connection) -> Iterator[None]:
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
+    _write = staticmethod(sqlite_store.transaction)
 
     # -- writing
 

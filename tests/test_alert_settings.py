@@ -100,8 +100,6 @@ def test_the_alert_list_follows_min_run_days(settings_file, access_env):
     ("alertset_statistics", [], "[sentinel] statistics must be a list of statistics (c1, c2, c3, mp)"),
     ("alertset_keep_days", 0, "[list] keep_days = 0 must be an integer >= 1"),
     ("alertset_kpi_chart_days", 6, "[list] kpi_chart_days = 6 must be an integer >= 7"),
-    ("alertset_exclude", [], "[kpi] the catalogue KPI(s) cases_new, sentinel_alarms_today have thresholds but no "
-                             "daily history"),
 ])
 def test_a_value_that_would_not_work_is_refused_and_nothing_is_written(settings_file, widget, value, message):
     original = settings_file.read_bytes()
@@ -151,14 +149,24 @@ def test_render_alert_settings_refuses_without_the_permission(settings_file):
     assert not at.get("form")
 
 
-def test_a_clean_file_when_the_comments_cannot_be_kept(tmp_path):
+def test_comments_stay_even_where_a_key_is_written_quoted(tmp_path):
     path = tmp_path / "alerts.toml"
-    # a quoted key is not rewritten in place: a clean file with the header instead
-    path.write_text(alert_config.DEFAULT_CONFIG.read_text(encoding="utf-8").replace(
-        "keep_days = 7", '"keep_days" = 7'), encoding="utf-8")
+    # tomlkit edits the document itself: a quoted key is set in place, every comment stays
+    original = alert_config.DEFAULT_CONFIG.read_text(encoding="utf-8").replace("keep_days = 7", '"keep_days" = 7')
+    path.write_text(original, encoding="utf-8")
     data = alert_config.config_dict(alert_config.load_alert_config(path))
     data["list"]["keep_days"] = 10
     alert_config.save_alert_config(data, path, header="# saved by admin1")
     text = path.read_text(encoding="utf-8")
-    assert text.startswith("# saved by admin1\n\n[sentinel]\n")
+    assert '"keep_days" = 10' in text and "# saved by admin1" not in text
+    comments = [line for line in original.splitlines() if line.lstrip().startswith("#")]
+    assert comments and all(c in text.splitlines() for c in comments)
     assert tomllib.loads(text) == data
+
+
+def test_a_new_file_starts_with_the_header(tmp_path):
+    path = tmp_path / "new_alerts.toml"
+    data = alert_config.config_dict(alert_config.load_alert_config())
+    alert_config.save_alert_config(data, path, header="# saved by admin1")
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# saved by admin1\n") and tomllib.loads(text) == data

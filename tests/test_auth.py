@@ -382,15 +382,20 @@ def _free_port() -> int:
 
 
 @pytest.mark.browser
-def test_in_a_browser_a_refresh_keeps_the_sign_in_and_sign_out_ends_it(demo_db, tmp_path, browser):
+def test_in_a_browser_a_refresh_keeps_the_sign_in_and_sign_out_ends_it(demo_db, tmp_path, browser, monkeypatch):
+    """Also: the session cookie is set by the server, HttpOnly and SameSite=Strict (issue #14), and
+    each sign-in is logged with the browser's address."""
     from conftest import wait_for_app
+
+    monkeypatch.setenv("SITREP_STATE", str(tmp_path / "state.sqlite3"))  # the server's: its audit log
 
     make_users(tmp_path / "users.toml", township_of(demo_db)[0])
     port = _free_port()
     env = dict(os.environ, SITREP_DB=str(demo_db), SITREP_USERS=str(tmp_path / "users.toml"),
                SITREP_STATE=str(tmp_path / "state.sqlite3"), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false")
     log = open(tmp_path / "streamlit.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port",
+    # served as in production (serve.py: st.App with sitrep's cookie routes)
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"), "--server.port",
                              str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -412,14 +417,23 @@ def test_in_a_browser_a_refresh_keeps_the_sign_in_and_sign_out_ends_it(demo_db, 
         page.get_by_role("textbox", name="Password").fill(PASSWORD)
         page.get_by_role("button", name="Sign in").click()
         wait_for_app(page, timeout=60_000)
-        page.wait_for_function("document.cookie.includes('sitrep_session=')", timeout=30_000)
+        (cookie,) = [c for c in context.cookies() if c["name"] == "sitrep_session"]
+        flags = (cookie["httpOnly"], cookie["sameSite"], cookie["secure"], cookie["path"])
+        assert flags == (True, "Strict", False, "/"), "HttpOnly, SameSite=Strict; Secure only under HTTPS"
+        assert "sitrep_session" not in page.evaluate("document.cookie"), "no script can read the session cookie"
+        logins = audit.events(event="login")
+        assert set(logins["user_name"]) == {"leader1"} and all('"client": "localhost"' in d for d in logins["detail"])
         page.reload()
         wait_for_app(page, timeout=60_000)
         assert page.get_by_text("王指挥长 (leader)").count() == 1, "still signed in after a refresh"
         assert page.get_by_role("textbox", name="Password").count() == 0
         page.get_by_role("button", name="Sign out").click()
         page.get_by_role("textbox", name="Password").wait_for(timeout=30_000)
-        page.wait_for_function("!document.cookie.includes('sitrep_session=')", timeout=30_000)
+        for _ in range(100):
+            if not any(c["name"] == "sitrep_session" for c in context.cookies()):
+                break
+            page.wait_for_timeout(100)
+        assert not any(c["name"] == "sitrep_session" for c in context.cookies()), "signing out expires the cookie"
         page.reload()
         page.get_by_role("textbox", name="Password").wait_for(timeout=60_000)
         # a link to a page while signed out: the sign-in (no "page not found"), then that page

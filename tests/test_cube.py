@@ -32,8 +32,10 @@ def reference(db: Database, as_of: date, scope: str | None) -> dict[str, float |
 
 
 def cube(db: Database) -> dict[tuple[str, date], dict[str, float | None]]:
+    """The cube's catalogue KPIs: {(place, day): {kpi: value}}."""
     out: dict[tuple[str, date], dict[str, float | None]] = {}
-    for code, day, kpi, value in db.rows("SELECT region_code, day, kpi, value FROM kpi_cube"):
+    for code, day, kpi, value in db.rows("SELECT region_code, day, kpi, value FROM kpi_cube "
+                                         "SEMI JOIN (SELECT kpi FROM kpi_cube_kinds() WHERE catalogue) USING (kpi)"):
         out.setdefault((code, day), {})[kpi] = value
     return out
 
@@ -41,6 +43,12 @@ def cube(db: Database) -> dict[tuple[str, date], dict[str, float | None]]:
 def same(a: dict, b: dict) -> list[str]:
     return [k for k in b if not ((a.get(k) is None and b[k] is None)
                                  or (a.get(k) is not None and b[k] is not None and abs(a[k] - b[k]) < 1e-9))]
+
+
+def city_db_range_sql() -> str:
+    from sitrep.db import load_query
+
+    return load_query("data_date_range").sql
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +60,11 @@ def test_cube_equals_the_one_day_query_everywhere_on_the_hand_built_city(city_db
     cells = cube(city_db)
     places = [r[0] for r in city_db.rows("SELECT region_code FROM regions WHERE level IN ('city', 'township', 'village')")]
     d_first, d_last = city_db.rows("SELECT d_first, d_last FROM kpi_cube_meta")[0]
-    days = [d_first + timedelta(days=i) for i in range((d_last - d_first).days + 1)]
+    lo, hi = city_db.rows("SELECT min_date, max_date FROM (" + city_db_range_sql() + ")")[0]
+    assert (d_first, d_last) == (lo, hi + timedelta(days=31))  # the data's days and the 31 after them
+    assert len(cells) == len(places) * ((d_last - d_first).days + 1)
+    days = [d_first + timedelta(days=i) for i in range((hi - d_first).days + 4)]  # the data's days and 3 after
     assert len(places) == 6 and len(days) >= 8
-    assert len(cells) == len(places) * len(days)
     city = min(places)
     wrong = []
     for code in places:
@@ -108,6 +118,21 @@ def test_every_import_brings_the_cube_up_to_date_and_reports_its_time(tmp_path):
     t2 = db.rows("SELECT value FROM kpi_cube WHERE region_code = '451481002000' AND day = '2022-01-15' "
                  "AND kpi = 'cases_new'")
     assert t2 == [(1.0,)]
+    # only what a cases file can change was recomputed: the case KPIs and the reporting ones (an import is a report)
+    assert not db.last_cube.full
+    assert set(db.last_cube.kpis) == {"cases_new", "cases_confirmed_cumulative", "cases_active", "reports_complete_pct",
+                                      "reports_on_time_pct", "reports_missing"}
+    # ... and the cube is the one a full computation gives
+    incremental = sorted(db.rows("SELECT region_code, day, kpi, value FROM kpi_cube"), key=str)
+    with db.writer() as con:
+        con.execute("DROP TABLE kpi_cube_meta")  # no cube state: everything is recomputed
+    assert db.last_cube.full
+    assert sorted(db.rows("SELECT region_code, day, kpi, value FROM kpi_cube"), key=str) == incremental
+    # a write that changes no table recomputes only the reporting KPIs
+    with db.writer():
+        pass
+    assert not db.last_cube.full and set(db.last_cube.kpis) == {"reports_complete_pct", "reports_on_time_pct",
+                                                                "reports_missing"}
 
 
 def test_other_rules_recompute_the_cube_on_the_next_read(tmp_path, monkeypatch):
@@ -140,8 +165,35 @@ def test_a_pending_report_makes_the_cube_expire_at_its_deadline(tmp_path):
 
 
 def test_kpis_outside_the_cube_are_empty_not_wrong(city_db):
-    df = city_db.query("kpis", as_of="2030-01-01")
+    df = city_db.query("kpis", as_of="2030-01-01")  # long after the data
     assert len(df) == 26 and df["value"].isna().all()
     df = city_db.query("kpis", as_of="2022-01-15", region_code="451481001001001")  # a group: not a place of the cube
     assert df["value"].isna().all()
 
+
+
+# ------------------------------------------------------------------ the one-wall page's measures
+
+SCREENING = ("returnees_stage_by_region", "returnees_worklist_by_region", "returnees_overdue_by_village",
+             "returnees_funnel")
+
+
+def screening_reference(db: Database, name: str, as_of: date, scope: str | None):
+    """The one-wall query as it was before the cube: from returnee_status() on the raw rows (tests/reference)."""
+    sql = (Path(__file__).parent / "reference" / f"{name}.sql").read_text(encoding="utf-8")
+    return db.sql(sql, {"as_of": as_of, "region_code": scope, "rules": rules.load_rules().as_param()})
+
+
+@pytest.mark.slow
+def test_the_one_wall_breakdowns_equal_their_one_day_queries_on_the_demo_city(demo_db):
+    db = Database(demo_db)
+    townships = [r[0] for r in db.rows("SELECT region_code FROM regions WHERE level = 'township' ORDER BY 1")]
+    compared = 0
+    for day in (date(2022, 1, 10), date(2022, 1, 16), date(2022, 2, 1), date(2022, 2, 25)):
+        for scope in (None, townships[0], townships[7]):
+            for name in SCREENING:
+                want = screening_reference(db, name, day, scope)
+                got = db.query(name, as_of=day, region_code=scope)
+                assert got.astype(str).values.tolist() == want.astype(str).values.tolist(), (name, day, scope)
+                compared += int(got.select_dtypes("number").sum().sum())
+    assert compared > 0

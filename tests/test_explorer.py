@@ -23,7 +23,9 @@ def state(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def boxes():
-    return explorer.Sandboxes()
+    sandboxes = explorer.Sandboxes()
+    yield sandboxes
+    sandboxes.close()
 
 
 def run(demo_db, boxes, sql, **kwargs) -> explorer.Result:
@@ -80,13 +82,12 @@ def test_the_sandbox_itself_refuses_files_settings_and_the_database_file(demo_db
                 "SELECT * FROM query('SELECT name FROM sitrep_source.main.returnees')", "SELECT getenv('HOME')"):
         with pytest.raises(db.Error):
             db.run_sandboxed(con, sql, row_cap=10, seconds=5)
-    cur = con.cursor()
     for statement in ("SET enable_external_access = true", "SET lock_configuration = false",
                       f"ATTACH '{demo_db}' AS again (READ_ONLY)"):
         with pytest.raises(db.Error):
-            cur.execute(statement)
-    databases = {r[0] for r in cur.execute("SELECT database_name FROM duckdb_databases()").fetchall()}
-    assert databases == {"memory", "system", "temp"}, "the database file is not attached"
+            db.run_sandboxed(con, statement, row_cap=10, seconds=5)
+    databases, _ = db.run_sandboxed(con, "SELECT database_name FROM duckdb_databases()", row_cap=10, seconds=5)
+    assert set(databases["database_name"]) == {"memory", "system", "temp"}, "the database file is not attached"
 
 
 def test_a_query_that_would_run_for_minutes_is_interrupted_and_logged(demo_db, boxes, state):
@@ -142,10 +143,10 @@ def test_a_township_users_sandbox_holds_only_their_township(demo_db, boxes, stat
     township = database.rows("SELECT min(region_code) FROM regions WHERE level = 'township'")[0][0]
     prefix = township[:9]
     con = boxes.get(demo_db, township, False)
-    regional = [t for t, in con.cursor().execute(
-        "SELECT DISTINCT c.table_name FROM information_schema.columns c JOIN information_schema.tables t "
-        "USING (table_schema, table_name) WHERE c.column_name = 'region_code' AND t.table_type = 'BASE TABLE'"
-    ).fetchall()]
+    regional = list(db.run_sandboxed(
+        con, "SELECT DISTINCT c.table_name FROM information_schema.columns c JOIN information_schema.tables t "
+        "USING (table_schema, table_name) WHERE c.column_name = 'region_code' AND t.table_type = 'BASE TABLE'",
+        row_cap=100, seconds=15)[0]["table_name"])
     assert {"returnees", "cases", "contacts", "grid_units", "vaccinations", "regions"} <= set(regional)
     for table in regional:
         outside = run(demo_db, boxes, f"SELECT count(*) AS n FROM {table} "
@@ -199,7 +200,7 @@ def test_the_page_runs_a_query_draws_a_chart_and_offers_a_csv(access_env):
     at.text_area(key="explorer_sql").input("SELECT * FROM read_csv('/etc/passwd')")
     submit(at)
     assert [e.value for e in at.error] == [
-        "Queries cannot read files, the network or environment variables (read_csv)."]
+        "Queries cannot read files, the network, environment variables or server settings (read_csv)."]
     logged = audit.events(event="explorer")
     assert list(logged["outcome"]) == ["rejected", "ok"]
 

@@ -327,6 +327,9 @@ def test_bad_rows_reject_the_file_and_change_nothing(city, tmp_path, case):
     assert (rep.status, rep.table, rep.inserted, rep.updated) == ("rejected", table, 0, 0)
     assert errors(rep) == expected
     assert rep.rejected == len({r for r, *_ in expected})
+    if case == "release before start":  # the other column named, no empty brackets
+        assert rep.errors[0].describe("zh") == "第2行 “解除日期”：值“2022-01-03”：早于同一行的“隔离开始”"
+        assert rep.errors[0].message("en") == "is before '隔离开始' on the same row"
     assert snapshot(city) == before
     assert log_rows(city) == log_before + [("bad.csv", table, 0, 0, rep.rejected, "rejected")]
     assert all(p.message("zh") and p.message("en") and p.message("zh") != p.message("en") for p in rep.problems)
@@ -527,7 +530,8 @@ def test_problem_messages_exist_for_every_reason():
         p = Problem("f.csv", 2, "列", "v", reason, detail={k: "x" for k in ("considered", "column", "headers", "error",
                                                                             "sheet", "sheets", "count", "allowed",
                                                                             "resolved", "target", "other",
-                                                                            "other_value", "fallback", "later_row")})
+                                                                            "other_value", "fallback", "later_row",
+                                                                            "chars", "limit", "part", "ratio", "size")})
         assert "{" not in p.message("zh") and "{" not in p.message("en"), reason
     assert Problem("f", 2, "姓名", None, "missing_value").describe("en") == "row 2 column '姓名': required value is empty"
 

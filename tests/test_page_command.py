@@ -196,16 +196,24 @@ def test_vaccination_by_township(command_db):
 
 TASK_FORCES = {"information": "Info", "cold_chain": "Cold", "vaccine": "Vac", "epi_investigation": "Epi",
                "transfer": "Transfer", "materials": "Materials", "publicity": "Pub"}
-MEASURES = {"issued": "I", "closed": "C", "closed_on_time": "T", "open_overdue": "O"}
+MEASURES = {"issued": "I", "closed": "C", "closed_on_time": "T", "closed_late": "L", "open_in_time": "W",
+            "open_overdue": "O"}
 
 
 def test_orders_by_task_force_shows_all_seven_in_order(command_db):
     figure = fig.orders_by_task_force(command_db.query("orders_by_task_force", as_of=D),
                                       task_force_labels=TASK_FORCES, measure_labels=MEASURES)
-    assert [t.name for t in figure.data] == ["I", "C", "T", "O"]
+    # one stacked bar per task force: on time, late, open in time, overdue; the issued total written above
+    assert [t.name for t in figure.data[:4]] == ["T", "L", "W", "O"] and figure.layout.barmode == "stack"
     assert list(figure.data[0].x) == list(TASK_FORCES.values())
-    assert list(figure.data[0].y) == [2, 0, 1, 0, 2, 0, 0]
-    assert list(figure.data[3].y) == [0, 0, 0, 0, 1, 0, 0]
+    assert [list(t.y) for t in figure.data[:4]] == [[1, 0, 1, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0],
+                                                     [0, 0, 0, 0, 1, 0, 0], [0, 0, 0, 0, 1, 0, 0]]
+    assert list(figure.data[0].text) == ["1", "", "1", "", "", "", ""]  # no "0" labels
+    total = figure.data[4]
+    assert total.mode == "text" and list(total.y) == [2, 0, 1, 0, 2, 0, 0] and list(total.text) == [
+        "2", "0", "1", "0", "2", "0", "0"]
+    # the parts add up to the issued total: each bar's top carries exactly one label
+    assert [sum(t.y[i] for t in figure.data[:4]) for i in range(7)] == list(total.y)
 
 
 def test_orders_funnel_from_the_total_row(command_db):

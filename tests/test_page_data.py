@@ -83,7 +83,9 @@ def test_dictionary_lists_every_contract_column():
     assert d.loc[("funds", "source"), "type"] == "enum: central=中央; provincial=省级; municipal=市级; donation=社会捐赠"
     assert d.loc[("funds", "source"), "header"] == "资金来源" and d.loc[("funds", "source"), "key"]
     assert d.loc[("tests", "result"), "type"].endswith("pending=待出 (待检)")
-    assert d.loc[("reserves", "target_days"), "notes"] == "nonneg, default 30"
+    assert d.loc[("reserves", "target_days"), "notes"] == "nonneg, 默认 30"
+    assert uploads.dictionary("en").set_index(["table", "column"]).loc[("reserves", "target_days"), "notes"] == (
+        "nonneg, default 30")
 
 
 def test_table_counts_lists_every_contract_table_once():

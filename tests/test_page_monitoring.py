@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from builders import build_db, tiny_regions
+from builders import build_db, open_page, tiny_regions
 from sitrep import maps
 from sitrep.db import ROOT, Database
 from sitrep.figures import monitoring as fig
@@ -242,13 +242,8 @@ def test_score_classes_give_each_score_its_colour_and_share_the_low_one():
 
 def run_page(demo_db, monkeypatch, *, lang="zh", scope=None) -> AppTest:
     monkeypatch.setenv("SITREP_DB", str(demo_db))
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.query_params["lang"] = lang
-    if scope:
-        at.query_params["scope"] = scope
-    at.run()
-    at.switch_page("pages/monitoring.py").run()
-    assert not at.exception, [e.message for e in at.exception]
+    params = {"lang": lang, "scope": scope}
+    at = open_page("monitoring", **{k: v for k, v in params.items() if v})
     return at
 
 
@@ -289,7 +284,15 @@ def test_page_shows_the_grid_holes_and_the_sentinel_sites_of_the_demo_city(demo_
     expected = database.query("grid_haves_missing")["units_missing"].tolist()
     assert values(haves["data"][0]["x"]) == expected
     assert levels["data"][0]["y"][0] == "City leaders cover townships"
-    assert len(lines["data"]) == sites["site_type"].nunique()
+    assert len([d for d in lines["data"] if d["mode"] == "lines"]) == sites["site_type"].nunique()
+    # the alarm days (C2, as the alerts count them) marked on each site type's line
+    from sitrep.warning import ears
+
+    start = max(as_of - timedelta(days=55), database.query("data_date_range")["min_date"].iloc[0].date())
+    alarms = ears.alarm_days(ears.aberrations(database, as_of=as_of, date_from=start), ["c2"])
+    marks = [d for d in lines["data"] if d["mode"] == "markers"]
+    assert marks and all(d["name"] == "alarm day" for d in marks)
+    assert sum(len(values(d["x"])) for d in marks) == len(alarms)
     n_holes = len(database.query("grid_holes"))
     assert at.expander[0].label == f"Grid holes and who answers for them ({n_holes})"
 

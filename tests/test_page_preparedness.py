@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from builders import CITY, build_db, tiny_regions
+from builders import CITY, build_db, open_page, tiny_regions
 from sitrep import catalogue
 from sitrep.db import ROOT, Database
 from sitrep.figures import STATUS_COLOURS
@@ -283,15 +283,8 @@ def demo_as_of(demo_db) -> date:
 
 def run_page(db_path, monkeypatch, *, lang="en", scope=None, as_of=None) -> AppTest:
     monkeypatch.setenv("SITREP_DB", str(db_path))
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.query_params["lang"] = lang
-    if scope:
-        at.query_params["scope"] = scope
-    if as_of:
-        at.query_params["as_of"] = as_of.isoformat()
-    at.run()
-    at.switch_page("pages/preparedness.py").run()
-    assert not at.exception, [e.message for e in at.exception]
+    params = {"lang": lang, "scope": scope, "as_of": as_of and as_of.isoformat()}
+    at = open_page("preparedness", **{k: v for k, v in params.items() if v})
     assert not at.error, [e.value for e in at.error]
     return at
 

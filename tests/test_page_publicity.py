@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from builders import build_db, tiny_regions
+from builders import build_db, open_page, tiny_regions
 from sitrep import maps
 from sitrep.db import ROOT, Database
 from sitrep.figures import publicity as fig
@@ -145,8 +145,8 @@ def test_channel_mix_figure(db):
     assert acts["y"][0] == "流动宣传车" and len(acts["y"]) == 9
     assert values(acts["x"])[:3] == [2, 0, 3]
     assert reach["text"][7] == "900"
-    assert fig.big_number(5_471_279, "zh") == "547.1万" and fig.big_number(5_471_279, "en") == "5.47M"
-    assert fig.big_number(12_345, "en") == "12.3k" and fig.big_number(9_999, "zh") == "9,999"
+    assert fig.big_number(5_471_279, "zh") == "547万" and fig.big_number(5_471_279, "en") == "5.47M"
+    assert fig.big_number(12_345, "en") == "12.3K" and fig.big_number(9_999, "zh") == "9,999"
 
 
 def test_reach_per_head_figure_marks_the_overall_value(db):
@@ -169,13 +169,8 @@ def test_themes_by_week_stacks_in_the_contract_order_with_unspecified_last(db):
 
 def run_page(demo_db, monkeypatch, *, lang="zh", scope=None) -> AppTest:
     monkeypatch.setenv("SITREP_DB", str(demo_db))
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.query_params["lang"] = lang
-    if scope:
-        at.query_params["scope"] = scope
-    at.run()
-    at.switch_page("pages/publicity.py").run()
-    assert not at.exception, [e.message for e in at.exception]
+    params = {"lang": lang, "scope": scope}
+    at = open_page("publicity", **{k: v for k, v in params.items() if v})
     return at
 
 

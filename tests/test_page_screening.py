@@ -38,7 +38,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from builders import build_db, id_number, tiny_regions
+from builders import build_db, id_number, open_page, tiny_regions
 from sitrep import maps, privacy
 from sitrep.db import ROOT, Database
 from sitrep.figures import screening as fig
@@ -227,7 +227,7 @@ def test_sankey_colours_the_misclassified_links(db):
     assert labels[:5] == ["overseas 1", "high 2", "medium 2", "low 5", "none 2"]
     assert labels[5:] == ["central_quarantine 4", "home_quarantine 1", "home_monitoring 3", "none 3",
                           "unclassified 1"]
-    alarm = [c.startswith("rgba(213,94,0") for c in sankey["link"]["color"]]
+    alarm = [c.startswith("rgba(215,25,28") for c in sankey["link"]["color"]]  # STATUS_COLOURS["red"]
     assert alarm == df["misclassified"].tolist()
     assert sankey["link"]["customdata"][2] == "bad · rule central_quarantine"
 
@@ -300,14 +300,8 @@ FULL_PHONE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
 
 def run_page(demo_db, monkeypatch, *, lang="zh", scope=None, as_of=None) -> AppTest:
     monkeypatch.setenv("SITREP_DB", str(demo_db))
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.query_params["lang"] = lang
-    if scope:
-        at.query_params["scope"] = scope
-    if as_of:
-        at.query_params["as_of"] = as_of.isoformat()
-    at.run()
-    at.switch_page("pages/screening.py").run()
+    params = {"lang": lang, "scope": scope, "as_of": as_of and as_of.isoformat()}
+    at = open_page("screening", **{k: v for k, v in params.items() if v})
     assert_clean(at)
     return at
 
@@ -401,7 +395,7 @@ def test_page_numbers_are_the_named_queries_numbers_at_city_scope(demo_db, demo,
     flows = database.query("returnees_measure_by_origin_risk", **p)
     sankey = chart(at, "Origin risk → measure recorded")["data"][0]
     assert values(sankey["link"]["value"]) == flows["persons"].tolist()
-    assert sum(c.startswith("rgba(213,94,0") for c in sankey["link"]["color"]) == flows["misclassified"].sum()
+    assert sum(c.startswith("rgba(215,25,28") for c in sankey["link"]["color"]) == flows["misclassified"].sum()
 
     overdue = database.query("returnees_overdue_by_village", **p)
     fills = {p["region_code"]: p["fill"][:3] for p in layer(overdue_map, "map-screening_overdue")["data"]}

@@ -182,7 +182,7 @@ def test_overview_shows_data_trust_and_open_alerts(lang, tmp_path, monkeypatch):
         assert line == ("**Data trust**: Cases :green[✓ trusted]\u2003Command :green[✓ trusted]\u2003"
                         "Monitoring :orange[▲ doubtful]\u2003Screening & control :red[■ untrusted]\u2003"
                         "Publicity :green[✓ trusted]\u2003Preparedness :green[✓ trusted]")
-        assert re.fullmatch(r":gray\[as of 15 Jan 2022 · checked \d{4}-\d\d-\d\d \d\d:00\]", when)
+        assert re.fullmatch(r":gray\[as of Jan 15, 2022 · checked \d{4}-\d\d-\d\d \d\d:00\]", when)
 
     alerts, red = at.dataframe[0].value, at.dataframe[1].value
     if lang == "zh":
@@ -198,7 +198,7 @@ def test_overview_shows_data_trust_and_open_alerts(lang, tmp_path, monkeypatch):
                                        ["新增病例", "城东街道", "5例", "李镇长", "138****1111"]]
         assert {"**未处置预警(3条)**", "**红色指标(2项)**"} <= {m.value for m in at.markdown}
     else:
-        assert alerts.values.tolist()[0] == ["5 local cases open", "东门社区", "15 Jan 2022", "nobody assigned", ""]
+        assert alerts.values.tolist()[0] == ["5 local cases open", "东门社区", "Jan 15, 2022", "nobody assigned", ""]
         assert red["Item"].tolist() == ["New cases", "New cases"]
 
 

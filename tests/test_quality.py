@@ -538,6 +538,26 @@ def test_trust_by_pillar(checks_db):
     assert "sentinel_reports" in stale["monitoring"]["stale_tables"]
 
 
+def test_trust_counts_the_unresolved_findings_in_each_pillars_tables(checks_db):
+    raw = default_raw()
+    raw["freshness"] = {"tables": {}}
+    raw["outliers"]["series"] = {"sentinel_visits": {"window_days": 10, "min_points": 5, "threshold": 3.5,
+                                                     "min_deviation": 10, "min": 0, "max": 1000}}
+    config = parse_config(raw)
+    # the four sentinel episodes of test_outliers_modified_z_episodes_and_bounds start on days 15, 22 (two
+    # days), 25 and 27: all four in the 28 days up to AS_OF (day 29); three start or run in its last 7 (23..29)
+    trust = quality.trust_by_pillar(checks_db, AS_OF, config=config)
+    assert {p: (t["outliers"], t["duplicates"]) for p, t in trust.items()} == {
+        "cases": (0, 0), "command": (0, 0), "monitoring": (4, 0), "screening": (0, 6), "publicity": (0, 0),
+        "preparedness": (0, 0)}
+    assert quality.trust_by_pillar(checks_db, AS_OF, config=config, days=7)["monitoring"]["outliers"] == 3
+    assert quality.trust_by_pillar(checks_db, AS_OF, T2, config=config)["screening"]["duplicates"] == 3
+    # with no finding, no broken rule and complete reports a pillar is trusted; one finding makes it doubtful
+    quiet = parse_config({**raw, "rule": [], "outliers": {"series": {}}})
+    assert quality.trust_by_pillar(checks_db, AS_OF, config=quiet)["monitoring"]["status"] == "ok"
+    assert trust["monitoring"]["status"] == "warn"
+
+
 # ------------------------------------------------------------------------------ command line
 
 
@@ -667,15 +687,54 @@ def test_bench_quality_times_every_check(demo):
 
 
 def test_quality_tab_under_apptest(demo_db, monkeypatch):
-    from streamlit.testing.v1 import AppTest
+    from builders import open_page
 
     monkeypatch.setenv("SITREP_DB", str(demo_db))
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
-    at.run()
-    at.switch_page("pages/data.py").run()
-    assert not at.exception, [e.message for e in at.exception]
+    at = open_page("data")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["疑似重复人员(对)"] == "10" and metrics["当日按时率"] == "—"
     assert "数据质量" in [t.label for t in at.tabs]
     heatmaps = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
     assert any(trace.get("type") == "heatmap" for fig in heatmaps for trace in fig["data"])
+
+
+@pytest.mark.parametrize("lang, monitoring, screening, why", [
+    ("zh", "一张网 :orange[▲ 存疑(异常值4个)]", "一堵墙 :red[■ 不可信(疑似重复6对)]",
+     "一堵墙:近28天有疑似重复6对未处理(见“数据”页数据质量)"),
+    ("en", "Monitoring :orange[▲ doubtful (4 outliers)]", "Screening & control :red[■ untrusted (6 suspected duplicate pairs)]",
+     "Screening & control: 6 suspected duplicate pairs unresolved in the last 28 days (Data page, data quality)"),
+])
+def test_trust_line_shows_the_findings_with_their_count(checks_db, lang, monitoring, screening, why):
+    from sitrep.ui import kpi
+    from sitrep.ui.state import View
+
+    raw = default_raw()
+    raw["freshness"] = {"tables": {}}
+    raw["outliers"]["series"] = {"sentinel_visits": {"window_days": 10, "min_points": 5, "threshold": 3.5,
+                                                     "min_deviation": 10, "min": 0, "max": 1000}}
+    trust = quality.trust_by_pillar(checks_db, AS_OF, config=parse_config(raw))
+    view = View(as_of=AS_OF, scope=None, lang=lang, min_date=D0, max_date=AS_OF)
+    parts = kpi.trust_line(view, trust, datetime(2022, 1, 30, 9)).split("  \n")[0].split("\u2003")
+    assert parts[2].endswith(monitoring) and parts[3] == screening
+    assert why in kpi.trust_reasons(view, trust)
+
+
+def test_completeness_heatmap_legend_shows_the_colours_of_its_cells():
+    from sitrep.figures.quality import completeness_heatmap
+
+    days = [date(2022, 1, 1), date(2022, 1, 2), date(2022, 1, 3)]
+    daily = pd.DataFrame({"township_code": ["1"] * 3 + ["2"] * 3, "township_name": ["甲"] * 3 + ["乙"] * 3,
+                          "date": days * 2, "expected": [20, 20, 20, 10, 10, 0], "received": [20, 19, 17, 7, 8, 0],
+                          "pending": [0] * 6})
+    hm = completeness_heatmap(daily).data[0]
+    # 100% green, 95% yellow, 85% amber / 70% red, 80% amber, nothing due (empty)
+    assert hm.customdata[0, 1, 1] == 95.0 and hm.customdata[0, 1, 0] == "19 / 20"
+
+    def colour(z):  # the colour plotly gives a cell of value z on this stepped scale
+        pos = (z - hm.zmin) / (hm.zmax - hm.zmin)
+        return next(c for (p0, c), (p1, _) in zip(hm.colorscale, hm.colorscale[1:]) if p0 <= pos <= p1 and p0 != p1)
+
+    cells = [[None if z != z else colour(z) for z in row] for row in hm.z]
+    assert cells == [["#009E73", "#F0E442", "#E69F00"], ["#D7191C", "#E69F00", None]]
+    legend = {hm.colorbar.ticktext[i]: colour(v) for i, v in enumerate(hm.colorbar.tickvals)}
+    assert legend == {"<80%": "#D7191C", "80–95%": "#E69F00", "95–99%": "#F0E442", "100%": "#009E73"}

@@ -678,4 +678,4 @@ def test_a_briefing_written_on_the_command_line_is_logged_under_the_given_user(a
     assert logged.user_name == "王值班"
     assert json.loads(logged.detail) == {"as_of": "2022-03-01", "bytes": out.stat().st_size, "file": "b.html",
                                          "format": "html", "lang": "zh", "scope": access_env["township"],
-                                         "via": "cli"}
+                                         "via": "cli", "os_user": audit.os_user()}  # the account that ran it

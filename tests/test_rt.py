@@ -20,6 +20,7 @@ from sitrep.warning.config import load_config
 from tests.builders import build_db, tiny_regions
 
 E = math.exp(1)
+QUANTILES = {"q025": 0.025, "q05": 0.05, "q25": 0.25, "median": 0.5, "q75": 0.75, "q95": 0.95, "q975": 0.975}
 
 
 # ---------------------------------------------------------------- independent reference
@@ -61,11 +62,8 @@ def reference_rt(local, imported, w, window=7, a_prior=1.0, b_prior=5.0, min_cas
             continue
         cases = sum(local[t_start - 1:t_end])
         g = stats.gamma(a_prior + cases, scale=1 / (1 / b_prior + sum(lam[t_start - 1:t_end])))
-        ok = cases >= min_cases
-        rows.append({"t_start": t_start, "t_end": t_end, "local_cases": cases,
-                     "mean": g.mean() if ok else np.nan, "std": g.std() if ok else np.nan,
-                     "q025": g.ppf(0.025) if ok else np.nan, "median": g.median() if ok else np.nan,
-                     "q975": g.ppf(0.975) if ok else np.nan, "enough_cases": ok})
+        rows.append({"t_start": t_start, "t_end": t_end, "local_cases": cases, "mean": g.mean(), "std": g.std(),
+                     **{name: g.ppf(p) for name, p in QUANTILES.items()}, "enough_cases": cases >= min_cases})
     return pd.DataFrame(rows)
 
 
@@ -86,7 +84,7 @@ def assert_frames_close(got: pd.DataFrame, want: pd.DataFrame, tol=1e-6):
     assert got["t_start"].tolist() == want["t_start"].tolist()
     assert got["t_end"].tolist() == want["t_end"].tolist()
     assert got["enough_cases"].tolist() == want["enough_cases"].tolist()
-    for c in ("local_cases", "mean", "std", "q025", "median", "q975"):
+    for c in ("local_cases", "mean", "std", *QUANTILES):
         np.testing.assert_allclose(got[c].to_numpy(float), want[c].to_numpy(float), rtol=0, atol=tol,
                                    equal_nan=True, err_msg=c)
 
@@ -183,19 +181,21 @@ def test_first_day_counts_as_imported_and_imported_cases_stay_out_of_the_numerat
     assert total_only["local_cases"].iloc[0] == 25
 
 
-def test_too_few_cases_gives_no_number():
-    # windows of 7 days with 11, then 12 local cases: the first is "too few cases", the second has a number
+def test_thin_windows_keep_their_numbers_and_are_flagged():
+    # windows of 7 days with 11, then 12 local cases: both have numbers (as EpiEstim reports every
+    # window); only the second has enough cases
     local = np.array([3, 1, 1, 2, 1, 2, 2, 2, 2], dtype=float)  # days 2..8: 1+1+2+1+2+2+2 = 11; 3..9: 12
     got = rt.estimate_rt(local)
     assert got["local_cases"].tolist() == [11, 12]
     assert got["enough_cases"].tolist() == [False, True]
-    assert got[["mean", "std", "q025", "median", "q975"]].iloc[0].isna().all()
-    assert got[["mean", "std", "q025", "median", "q975"]].iloc[1].notna().all()
-    # posterior of the second window by hand: shape 1 + 12 = 13, mean = 13 x scale
+    assert got[["mean", "std", *QUANTILES]].notna().all().all()
+    # posteriors by hand: shape 1 + 11 = 12 and 1 + 12 = 13, mean = shape x scale
     lam = rt.overall_infectivity(np.r_[0, local[1:]] + np.r_[3, np.zeros(8)], rt.discr_si(np.arange(10), 4.7, 2.9))
-    scale = 1 / (1 / 5 + lam[2:9].sum())
-    assert got["mean"].iloc[1] == pytest.approx(13 * scale, abs=1e-12)
-    assert got["median"].iloc[1] == pytest.approx(stats.gamma(13, scale=scale).median(), abs=1e-10)
+    for row, shape, days in ((0, 12, slice(1, 8)), (1, 13, slice(2, 9))):
+        scale = 1 / (1 / 5 + lam[days].sum())
+        assert got["mean"].iloc[row] == pytest.approx(shape * scale, abs=1e-12)
+        assert got["std"].iloc[row] == pytest.approx(math.sqrt(shape) * scale, abs=1e-12)
+        assert got["median"].iloc[row] == pytest.approx(stats.gamma(shape, scale=scale).median(), abs=1e-10)
 
 
 def test_short_or_empty_series():
@@ -311,7 +311,7 @@ def test_cli_csv_and_json(tmp_path):
     assert r.returncode == 0, r.stderr
     got = pd.read_csv(__import__("io").StringIO(r.stdout))
     assert list(got.columns) == ["t_start", "t_end", "date_start", "date_end", "local_cases", "mean", "std",
-                                 "q025", "median", "q975", "enough_cases"]
+                                 "q025", "q05", "q25", "median", "q75", "q95", "q975", "enough_cases"]
     assert got["date_start"].iloc[0] == "2022-01-02" and got["date_end"].iloc[0] == "2022-01-08"
     assert set(r.stdout.split("\n")[1].split(",")[-1:]) <= {"true", "false"}
     assert_frames_close(got, want, tol=1e-8)
@@ -375,3 +375,74 @@ def test_cli_usage_errors(tmp_path, capsys):
     si.write_text("w\n0.1\n0.9\n", encoding="utf-8")
     code, err = cli_status(capsys, "--incidence", str(path), "--si-distr", str(si))
     assert code == 1 and "must be 0" in err
+
+
+# ---------------------------------------------------------------- EpiEstim's own local / imported example
+
+# EpiEstim's documented example of incidence split into local and imported cases (estimate_R's
+# help page; tests/testthat/test-estimate_R.R, "Example 2"): 17 cases by day of onset 0..26,
+# parametric serial interval of mean 2.6 and sd 1.5 (Ferguson et al. 2005 for influenza), the
+# default prior (mean 5, sd 5: shape 1, scale 5), weekly windows t_start 2..21, t_end 8..27.
+EPIESTIM_ONSET_DAYS = [0, 1, 1, 2, 1, 3, 4, 5, 5, 5, 5, 4, 4, 26, 6, 7, 9]
+EPIESTIM_LOCATION = ["imported", "local", "imported", "imported", "local", "imported", "imported", "imported",
+                     "imported", "local", "local", "local", "imported", "local", "imported", "local", "imported"]
+# EpiEstim's published output for it, as printed in its test snapshot
+# (mrc-ide/EpiEstim tests/testthat/_snaps/estimate_R.md, "Example 2 matches saved output"):
+# t_start t_end Mean(R) Std(R) Quantile.0.025 0.05 0.25 Median 0.75 0.95 0.975
+EPIESTIM_EXAMPLE_2 = """\
+2 8 0.6413590 0.2424109 0.257859602 0.301009564 0.46568686 0.6110903 0.7841500 1.0850325 1.1965445
+3 9 0.3999222 0.1788506 0.129853640 0.157581299 0.26943560 0.3736000 0.5018568 0.7321390 0.8191677
+4 10 0.3956574 0.1769434 0.128468883 0.155900853 0.26656234 0.3696159 0.4965050 0.7243315 0.8104321
+5 11 0.4170468 0.1865090 0.135413957 0.164328910 0.28097279 0.3895975 0.5233462 0.7634891 0.8542443
+6 12 0.3515432 0.1757716 0.095783678 0.120079970 0.22281862 0.3227220 0.4490461 0.6814362 0.7705187
+7 13 0.1976371 0.1397505 0.023934764 0.035116301 0.09499215 0.1658518 0.2660822 0.4687817 0.5505816
+8 14 0.2561099 0.1810970 0.031016091 0.045505792 0.12309648 0.2149206 0.3448051 0.6074752 0.7134764
+9 15 0.1854957 0.1854957 0.004696345 0.009514686 0.05336379 0.1285758 0.2571517 0.5556955 0.6842713
+10 16 0.2764736 0.2764736 0.006999704 0.014181240 0.07953649 0.1916369 0.3832737 0.8282408 1.0198776
+11 17 0.4085199 0.4085199 0.010342829 0.020954333 0.11752386 0.2831644 0.5663289 1.2238163 1.5069808
+12 18 0.6246688 0.6246688 0.015815245 0.032041322 0.17970602 0.4329874 0.8659749 1.8713406 2.3043280
+13 19 1.0775772 1.0775772 0.027281893 0.055272486 0.30999965 0.7469196 1.4938392 3.2281329 3.9750525
+14 20 1.7523399 1.7523399 0.044365405 0.089883287 0.50411678 1.2146295 2.4292589 5.2495412 6.4641707
+15 21 2.5831197 2.5831197 0.065398929 0.132496720 0.74311724 1.7904822 3.5809643 7.7383351 9.5288173
+16 22 3.4013907 3.4013907 0.086115755 0.174468532 0.97851911 2.3576643 4.7153287 10.1896558 12.5473201
+17 23 4.0476611 4.0476611 0.102477905 0.207617870 1.16443952 2.8056248 5.6112497 12.1257088 14.9313337
+18 24 4.4742953 4.4742953 0.113279349 0.229501345 1.28717454 3.1013452 6.2026903 13.4037908 16.5051359
+19 25 4.7233814 4.7233814 0.119585664 0.242277793 1.35883215 3.2739985 6.5479970 14.1499861 17.4239846
+20 26 4.8583931 4.8583931 0.123003865 0.249202990 1.39767261 3.3675815 6.7351630 14.5544451 17.9220266
+21 27 9.8571825 6.9700806 1.193750537 1.751431640 4.73775012 8.2718863 13.2708950 23.3805693 27.4603530
+"""
+
+
+def epiestim_example_incidence() -> pd.DataFrame:
+    """The example's cases counted per day 0..26 and location, as incidence::incidence does."""
+    days = range(max(EPIESTIM_ONSET_DAYS) + 1)
+    count = {(d, loc): 0 for d in days for loc in ("local", "imported")}
+    for d, loc in zip(EPIESTIM_ONSET_DAYS, EPIESTIM_LOCATION):
+        count[d, loc] += 1
+    return pd.DataFrame({"day": list(days), "local": [count[d, "local"] for d in days],
+                         "imported": [count[d, "imported"] for d in days]})
+
+
+def test_cli_reproduces_epiestim_local_imported_example_in_every_window(tmp_path):
+    inc = epiestim_example_incidence()
+    # EpiEstim's $I_local and $I_imported for this example (the same snapshot)
+    assert inc["local"].tolist() == [0, 2, 0, 0, 1, 2, 0, 1] + [0] * 18 + [1]
+    assert inc["imported"].tolist() == [1, 1, 1, 1, 2, 2, 1, 0, 0, 1] + [0] * 17
+    path = tmp_path / "epiestim_example_2.csv"
+    inc.to_csv(path, index=False)
+    r = run_cli("--incidence", str(path), "--si-mean", "2.6", "--si-sd", "1.5", "--window", "7")
+    assert r.returncode == 0, r.stderr
+    got = pd.read_csv(__import__("io").StringIO(r.stdout))
+    want = pd.DataFrame([line.split() for line in EPIESTIM_EXAMPLE_2.splitlines()],
+                        columns=["t_start", "t_end", "mean", "std", *QUANTILES]).astype(float)
+    # every window EpiEstim reports, each with its numbers (none has 12 local cases: all flagged)
+    assert got["t_start"].tolist() == list(range(2, 22)) and got["t_end"].tolist() == list(range(8, 28))
+    assert got["day_start"].tolist() == list(range(1, 21)) and got["day_end"].tolist() == list(range(7, 27))
+    assert got["local_cases"].tolist() == [6, 4, 4, 4, 3, 1, 1] + [0] * 12 + [1]
+    assert got["enough_cases"].tolist() == [False] * 20
+    # ...and, as EpiEstim warns, the command says so (on stderr, the numbers stay on stdout)
+    assert "20 of 20 windows have fewer than 12 local cases" in r.stderr
+    for c in ("mean", "std", *QUANTILES):
+        np.testing.assert_allclose(got[c].to_numpy(float), want[c].to_numpy(), rtol=0, atol=1e-6, err_msg=c)
+    # and the same from the closed form written out in this file
+    assert_frames_close(got, reference_rt(inc["local"], inc["imported"], reference_si(2.6, 1.5, 27)))

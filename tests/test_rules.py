@@ -49,6 +49,18 @@ def test_default_file_encodes_the_domain_table():
         k: base.stages(k) for k in rules.ORIGIN_RISKS if k != "high"}
 
 
+def test_rule_sets_have_names_in_both_languages():
+    r = load_rules()
+    assert [(s.label("zh"), s.label("en")) for s in r.sets] == [
+        ("基础规则（市防控工作会议）", "Baseline (city prevention meeting)"),
+        ("2022年2月15日起 高风险地区10+7", "From Feb 15, 2022: high-risk areas 10+7")]
+    # the names survive a copy; a rule set without them shows its key
+    assert r.with_stages("high", []).sets[1].label("zh") == "2022年2月15日起 高风险地区10+7"
+    assert parse_rules(GOOD_SET).sets[0].label("zh") == "a"
+    with pytest.raises(rules.RulesError, match='key "zh"'):
+        parse_rules(GOOD_SET.replace('name = "a"\n', 'name = "a"\nzh = ""\n'))
+
+
 def test_rule_set_in_force_switches_on_its_effective_date():
     r = load_rules()
     assert r.for_arrival(date(2022, 2, 14)).name == "baseline"
@@ -150,7 +162,7 @@ def test_load_rules_names_the_file_and_follows_sitrep_rules(tmp_path, monkeypatc
 
 
 def test_rules_param_is_filled_from_the_default_file():
-    q = db.load_query("returnee_control_kpis")
+    q = db.load_query("returnees_worklist")  # (the KPIs read the cube, computed with the default file)
     assert [p.type for p in q.params if p.name == "rules"] == ["rules"]
     assert q.bind({"as_of": "2022-01-15"})["rules"] == load_rules().as_param()
     alt = load_rules().only("baseline")

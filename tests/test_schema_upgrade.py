@@ -19,12 +19,13 @@ def test_an_older_database_is_upgraded_on_first_read_and_keeps_its_rows(tmp_path
     old_inode = path.stat().st_ino
 
     db = Database(path)
-    kpis = db.query("kpis", as_of=date(2022, 1, 10), region_code=None)  # calls reporting_kpis_on_day
+    kpis = db.query("kpis", as_of=date(2022, 1, 10), region_code=None)
 
     assert "reports_missing" in set(kpis["kpi"])
     assert path.stat().st_ino != old_inode, "upgraded through a copy swapped in"
     assert db.rows("SELECT count(*) FROM regions")[0][0] == regions
     assert db.rows("SELECT fingerprint FROM sitrep_schema") == [(schema_fingerprint(),)]
+    assert db.rows("SELECT count(*) FROM duckdb_functions() WHERE function_name = 'reporting_kpis_on_day'")[0][0] > 0
 
 
 def test_a_current_database_is_not_rewritten(tmp_path):

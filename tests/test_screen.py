@@ -157,7 +157,7 @@ def test_url_keeps_as_of_scope_and_language(demo_db, monkeypatch):
     at = run_screen(demo_db, monkeypatch, screen="cases", paused="1", as_of="2022-01-20", lang="en",
                     scope="451481001000")
     body = html_of(at)
-    assert "as of the end of 20 Jan 2022" in body and 'data-screen="cases"' in body and "Cases" in body
+    assert "as of the end of Jan 20, 2022" in body and 'data-screen="cases"' in body and "Cases" in body
     assert at.query_params["mode"] == ["screen"] or at.query_params["mode"] == "screen"
 
 

@@ -131,36 +131,50 @@ union all select * from kpi_facts_command
 union all select * from kpi_facts_control
 union all select * from kpi_facts_reporting;
 
--- Every KPI of the cube, in catalogue order, and how its value folds its facts ('direct': a value per place and day).
+-- Every KPI of the cube, in catalogue order, and how its value folds its facts ('direct': a value per place and day);
+-- catalogue = false: a measure of the cube that is not a catalogue KPI (the one-wall page's breakdowns, named
+-- returnee_*: queries/cube/facts_control.sql).
 CREATE OR REPLACE MACRO kpi_cube_kinds() AS TABLE
 select * from (values
-    (1, 'cases_new', 'count'),
-    (2, 'cases_confirmed_cumulative', 'count'),
-    (3, 'cases_active', 'count'),
-    (4, 'contacts_in_quarantine', 'count'),
-    (5, 'returnees_registered', 'count'),
-    (6, 'returnees_arrived_today', 'count'),
-    (7, 'returnees_under_measure', 'count'),
-    (8, 'returnees_tests_overdue', 'count'),
-    (9, 'returnees_release_overdue', 'count'),
-    (10, 'returnees_misclassified', 'count'),
-    (11, 'returnees_tests_due_tomorrow', 'count'),
-    (12, 'test_capacity_use_pct', 'pct'),
-    (13, 'days_to_test_everyone', 'direct'),
-    (14, 'reserve_items_below_target', 'direct'),
-    (15, 'funds_execution_pct', 'direct'),
-    (16, 'grid_complete_pct', 'pct'),
-    (17, 'villages_without_grid_owner', 'count'),
-    (18, 'sentinel_visits_today', 'count'),
-    (19, 'sentinel_alarms_today', 'direct'),
-    (20, 'publicity_coverage_7d_pct', 'pct'),
-    (21, 'orders_open_overdue', 'count'),
-    (22, 'supervision_open_overdue', 'count'),
-    (23, 'vaccination_full_pct', 'pct_population'),
-    (24, 'reports_complete_pct', 'pct'),
-    (25, 'reports_on_time_pct', 'pct'),
-    (26, 'reports_missing', 'count')
-) k(pos, kpi, kind);
+    (1, 'cases_new', 'count', true),
+    (2, 'cases_confirmed_cumulative', 'count', true),
+    (3, 'cases_active', 'count', true),
+    (4, 'contacts_in_quarantine', 'count', true),
+    (5, 'returnees_registered', 'count', true),
+    (6, 'returnees_arrived_today', 'count', true),
+    (7, 'returnees_under_measure', 'count', true),
+    (8, 'returnees_tests_overdue', 'count', true),
+    (9, 'returnees_release_overdue', 'count', true),
+    (10, 'returnees_misclassified', 'count', true),
+    (11, 'returnees_tests_due_tomorrow', 'count', true),
+    (12, 'test_capacity_use_pct', 'pct', true),
+    (13, 'days_to_test_everyone', 'direct', true),
+    (14, 'reserve_items_below_target', 'direct', true),
+    (15, 'funds_execution_pct', 'direct', true),
+    (16, 'grid_complete_pct', 'pct', true),
+    (17, 'villages_without_grid_owner', 'count', true),
+    (18, 'sentinel_visits_today', 'count', true),
+    (19, 'sentinel_alarms_today', 'direct', true),
+    (20, 'publicity_coverage_7d_pct', 'pct', true),
+    (21, 'orders_open_overdue', 'count', true),
+    (22, 'supervision_open_overdue', 'count', true),
+    (23, 'vaccination_full_pct', 'pct_population', true),
+    (24, 'reports_complete_pct', 'pct', true),
+    (25, 'reports_on_time_pct', 'pct', true),
+    (26, 'reports_missing', 'count', true),
+    (27, 'returnee_stage:central_quarantine', 'count', false),
+    (28, 'returnee_stage:home_quarantine', 'count', false),
+    (29, 'returnee_stage:home_monitoring', 'count', false),
+    (30, 'returnee_stage:released', 'count', false),
+    (31, 'returnee_release_due', 'count', false),
+    (32, 'returnee_overdue_tests', 'count', false),
+    (33, 'returnee_overdue_any', 'count', false),
+    (34, 'returnee_funnel:registered', 'count', false),
+    (35, 'returnee_funnel:classified', 'count', false),
+    (36, 'returnee_funnel:under_measure', 'count', false),
+    (37, 'returnee_funnel:tests_on_schedule', 'count', false),
+    (38, 'returnee_funnel:released', 'count', false)
+) k(pos, kpi, kind, catalogue);
 
 -- The places of the cube: the city, every township and every village; in a lake of many counties (sitrep.lake)
 -- also every county, prefecture and province.
@@ -168,7 +182,8 @@ CREATE OR REPLACE MACRO kpi_cube_places() AS TABLE
 select region_code, level, population from regions
 where level in ('province', 'prefecture', 'county', 'city', 'township', 'village');
 
--- The days of the cube: those of the as-of picker (queries/data_date_range.sql).
+-- The days of the cube: those of the as-of picker (queries/data_date_range.sql) and the 31 days after its last day,
+-- so that an as-of day shortly after the last import (today, when the data are a few days old) still reads the cube.
 CREATE OR REPLACE MACRO kpi_cube_day_range() AS TABLE
 with days as (
     select min(date) as lo, max(date) as hi from sentinel_reports
@@ -177,7 +192,7 @@ with days as (
     union all select min(report_date), max(report_date) from cases
     union all select min(arrival_date), max(arrival_date) from returnees
 )
-select coalesce(min(lo), current_date) as d_first, coalesce(max(hi), current_date) as d_last from days;
+select coalesce(min(lo), current_date) as d_first, coalesce(max(hi), current_date) + 31 as d_last from days;
 
 -- The facts that count on day d, as the records behind an additive KPI (the kpi_records_* queries join them).
 CREATE OR REPLACE MACRO kpi_facts_on_day(kpi_key, d, scope) AS TABLE
@@ -188,26 +203,33 @@ where f.kpi = kpi_key
   and (f.stop_day is null or d < f.stop_day)
   and in_scope(f.region_code, scope);
 
--- Additive KPIs for every place and day d_first .. d_last: each fact adds on its first day and takes away on its
+-- Additive KPIs (those listed in kpis) for every place and day d_first .. d_last: each fact adds on its first day and takes away on its
 -- stop day, and a running sum over the days gives the value (a day's cost follows places x days, not rows).
-CREATE OR REPLACE MACRO kpi_cube_additive(d_first, d_last) AS TABLE
+CREATE OR REPLACE MACRO kpi_cube_additive(d_first, d_last, kpis) AS TABLE
 with
-kinds as (select * from kpi_cube_kinds() where kind <> 'direct'),
+kinds as (select * from kpi_cube_kinds() where kind <> 'direct' and list_contains(kpis, kpi)),
+grouped as (
+    -- the records on the same interval in the same region are one row: tens of times fewer rows to fold
+    select kpi, coalesce(region_code, '') as leaf, first_day, stop_day,
+           sum(num) as num, sum(den) as den, count(num) as n
+    from kpi_facts
+    where (first_day is null or first_day <= d_last::date) and list_contains(kpis, kpi)
+    group by all
+),
 clipped as (
     -- a record stopping on or before its first day never counts
-    select kpi, coalesce(region_code, '') as leaf,
+    select kpi, leaf,
            greatest(coalesce(first_day, d_first::date), d_first::date) as start_day,
            -- (greatest() skips NULLs: an open interval must stay open)
            case when stop_day is not null then greatest(stop_day, coalesce(first_day, stop_day)) end as stop_day,
-           num, den
-    from kpi_facts
-    where first_day is null or first_day <= d_last::date
+           num, den, n
+    from grouped
 ),
 events as (
-    select kpi, leaf, start_day as day, num, den, (num is not null)::bigint as n
+    select kpi, leaf, start_day as day, num, den, n
     from clipped where stop_day is null or stop_day > start_day
     union all
-    select kpi, leaf, stop_day, -num, -den, -(num is not null)::bigint
+    select kpi, leaf, stop_day, -num, -den, -n
     from clipped where stop_day > start_day and stop_day <= d_last::date
 ),
 leaf_events as (
@@ -246,8 +268,8 @@ select place as region_code, day, kpi,
         end)::double as value
 from running;
 
--- The KPIs that do not add up over places, for every place and day d_first .. d_last.
-CREATE OR REPLACE MACRO kpi_cube_direct(d_first, d_last) AS TABLE
+-- The KPIs that do not add up over places (those listed in kpis), for every place and day d_first .. d_last.
+CREATE OR REPLACE MACRO kpi_cube_direct(d_first, d_last, kpis) AS TABLE
 with
 places as (select * from kpi_cube_places()),
 city as (select min(region_code) as city_code from regions where level = 'city'),
@@ -377,13 +399,16 @@ sentinel_alarms as (
     from place_days pd left join alarms a using (place, day)
 )
 
-select place as region_code, day, kpi, value::double as value from days_to_test
-union all select place, day, kpi, value::double from funds_execution
-union all select place, day, kpi, value::double from reserve_below
-union all select place, day, kpi, value::double from sentinel_alarms;
+select * from (
+    select place as region_code, day, kpi, value::double as value from days_to_test
+    union all select place, day, kpi, value::double from funds_execution
+    union all select place, day, kpi, value::double from reserve_below
+    union all select place, day, kpi, value::double from sentinel_alarms
+)
+where list_contains(kpis, kpi);
 
--- Every KPI for every place and day d_first .. d_last: what sitrep/cube.py stores as the table kpi_cube.
-CREATE OR REPLACE MACRO kpi_cube_range(d_first, d_last) AS TABLE
-select * from kpi_cube_additive(d_first, d_last)
+-- The KPIs listed in kpis for every place and day d_first .. d_last: what sitrep/cube.py stores in the table kpi_cube.
+CREATE OR REPLACE MACRO kpi_cube_range(d_first, d_last, kpis) AS TABLE
+select * from kpi_cube_additive(d_first, d_last, kpis)
 union all
-select * from kpi_cube_direct(d_first, d_last);
+select * from kpi_cube_direct(d_first, d_last, kpis);

@@ -123,10 +123,12 @@ rule_tests as (
     where stage_no >= 1
 ),
 samples as (
-    select person_id, list(sample_date) as sample_dates
-    from tests
-    where sample_date <= as_of
-    group by person_id
+    -- only the tests of the returnees in scope: a township's worklist reads its own tests, not the city's
+    select t.person_id, list(t.sample_date) as sample_dates
+    from tests t
+    semi join people p on p.person_id = t.person_id
+    where t.sample_date <= as_of
+    group by t.person_id
 ),
 planned as (
     select

@@ -22,17 +22,15 @@ personal as (
 
 final as (
     select s.person_id, p.name, p.id_number, p.phone, s.origin_category, s.origin_risk, s.arrival_date, s.region_code,
-           s.measure, s.rule_measure, s.stage_on_day, s.measure_start, s.measure_end, s.status,
+           s.measure, s.rule_measure, s.stage_on_day, s.measure_start,
+           case when s.measure_end <= as_of then s.measure_end end as measure_end,
+           case when s.status = 'released' and (s.measure_end is null or s.measure_end > as_of) then 'managed'
+                else s.status end as status,
            s.tests_overdue, s.first_overdue_test, s.next_test, s.release_due
     from returnee_status s
     left join personal p using (person_id)
-    where case kind
-              when 'misclassified' then s.misclassified
-              when 'release_overdue' then s.release_overdue
-              when 'tests_overdue' then s.tests_overdue > 0
-              when 'tests_due_tomorrow' then s.tests_due_tomorrow > 0
-              else error('returnee_records: unknown kind ' || kind)
-          end
+    -- the people the KPI counts on D: its facts (queries/cube/facts_control.sql, stored by sitrep/cube.py)
+    semi join kpi_facts_on_day('returnees_' || kind, as_of::date, scope) f on f.record_id = s.person_id
 )
 
 select * from final;

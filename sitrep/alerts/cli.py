@@ -7,13 +7,13 @@ import sys
 
 import pandas as pd
 
+from sitrep.errors import UsageError
 from sitrep import i18n, privacy
 from sitrep.alerts.config import AlertConfigError
 from sitrep.alerts.engine import attach_status, compute_alerts, title
 
 
 def cli_alerts(args) -> int:
-    from sitrep.cli import UsageError
     from sitrep.db import Database, QueryError
     from sitrep.state import AlertRef, StateStore, resolve_state_path
 

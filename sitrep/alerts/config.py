@@ -5,10 +5,7 @@ unnoticed. The meaning of each key is documented in the file itself.
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,12 +19,8 @@ DEFAULT_CONFIG = ROOT / "data" / "alerts.toml"
 
 # The catalogue KPIs whose daily history queries/alerts_kpi_daily.sql computes (a KPI alert needs the days
 # before D for its "since when"). A catalogue KPI with thresholds must be here or in [kpi] exclude.
-KPI_HISTORY = (
-    "cases_active", "orders_open_overdue", "supervision_open_overdue",
-    "returnees_tests_overdue", "returnees_release_overdue", "returnees_misclassified",
-    "test_capacity_use_pct", "days_to_test_everyone", "reserve_items_below_target", "funds_execution_pct",
-    "grid_complete_pct", "villages_without_grid_owner", "publicity_coverage_7d_pct", "vaccination_full_pct",
-)
+# Every catalogue KPI has a daily history in the KPI cube (queries/alerts_kpi_daily.sql reads it).
+KPI_HISTORY = tuple(k.key for k in catalogue.load())
 
 
 class AlertConfigError(ValueError):
@@ -126,7 +119,7 @@ def config_from_dict(data: Mapping[str, Any], source: str = "<config>") -> Alert
     if unsupported:
         raise AlertConfigError(
             f"{source}: [kpi] the catalogue KPI(s) {', '.join(unsupported)} have thresholds but no daily history "
-            f"in queries/alerts_kpi_daily.sql: add them there (and to KPI_HISTORY) or to exclude")
+            f"in the KPI cube (queries/macros/kpi_facts.sql): add them there or to exclude")
     return cfg
 
 
@@ -150,47 +143,6 @@ def changes(old: AlertConfig, new: AlertConfig) -> dict[str, list]:
     return {f"{s}.{k}": [a[s][k], b[s][k]] for s in _KEYS for k in _KEYS[s] if a[s][k] != b[s][k]}
 
 
-def _toml_value(v: Any) -> str:
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)  # a TOML basic string for these codes
-    return str(int(v))
-
-
-_SECTION = re.compile(r"^[ \t]*\[([A-Za-z0-9_.-]+)\][ \t]*(?:#.*)?$", re.M)
-
-
-def render_config(text: str, data: Mapping[str, Mapping[str, Any]], header: str) -> str:
-    """The settings file ``text`` with each ``key = value`` line of ``data`` rewritten in place, so its
-    comments stay; when that cannot be done exactly (a key not found once in its section, a result that
-    does not read back as ``data``), a clean file that starts with ``header`` (comment lines)."""
-    starts = [(m.start(), m.group(1)) for m in _SECTION.finditer(text)]
-    parts, pos, ok = [text[:starts[0][0]] if starts else text], 0, bool(starts)
-    for i, (start, section) in enumerate(starts):
-        end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
-        body = text[start:end]
-        for key, value in data.get(section, {}).items():
-            pattern = re.compile(rf'^([ \t]*{re.escape(key)}[ \t]*=[ \t]*)("(?:[^"\\\n]|\\.)*"|\[[^\]]*\]|[^\s#]+)',
-                                 re.M)
-            body, n = pattern.subn(lambda m: m.group(1) + _toml_value(value), body)
-            ok = ok and n == 1
-        parts.append(body)
-    new = "".join(parts)
-    try:
-        ok = ok and tomllib.loads(new) == {s: dict(v) for s, v in data.items()}
-    except tomllib.TOMLDecodeError:
-        ok = False
-    if ok:
-        return new
-    lines = [header.rstrip("\n"), ""]
-    for section, keys in data.items():
-        lines.append(f"[{section}]")
-        lines += [f"{k} = {_toml_value(v)}" for k, v in keys.items()]
-        lines.append("")
-    return "\n".join(lines)
-
-
 def save_alert_config(data: Mapping[str, Mapping[str, Any]], path: str | os.PathLike | None = None, *,
                       header: str = "# Alert settings; the meaning of each key: README.md, Configuration.") \
         -> AlertConfig:
@@ -204,27 +156,5 @@ def save_alert_config(data: Mapping[str, Mapping[str, Any]], path: str | os.Path
         before = p.stat()
     except FileNotFoundError:
         old, before = "", None
-    write_text_atomic(p, render_config(old, config_dict(cfg), header), before)
+    tomlfile.write_atomic(p, tomlfile.updated(old, config_dict(cfg), header), before=before)
     return cfg
-
-
-def write_text_atomic(p: Path, text: str, before: os.stat_result | None = None) -> None:
-    """Write ``text`` to ``p`` through a file in the same folder and one rename; the file keeps its mode and
-    its modification time moves on (readers cache on it)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if before is not None:
-            os.chmod(tmp, before.st_mode & 0o7777)
-            if os.stat(tmp).st_mtime_ns <= before.st_mtime_ns:  # a coarse clock: still a new stamp
-                os.utime(tmp, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

@@ -162,7 +162,7 @@ def compute_signals(db, *, until: date | str | None = None, date_from: date | st
     ab["alarm"] = ab[[f"{s}_alarm" for s in config.statistics]].any(axis=1) if len(ab) else pd.Series(dtype=bool)
     ab["upper"] = ab["c2_mean"] + warning.ears.c2_threshold * np.maximum(ab["c2_sd"].astype(float),
                                                                          warning.ears.min_sigma)
-    kpis = db.query("alerts_kpi_daily", as_of=until, date_from=date_from, region_code=anchor, rules=rules)
+    kpis = db.query("alerts_kpi_daily", as_of=until, date_from=date_from, region_code=anchor)
     kpis["date"] = pd.to_datetime(kpis["date"]).dt.date
     return Signals(until, date_from, anchor, ab, kpis)
 

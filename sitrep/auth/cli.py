@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import sys
 
+from sitrep.errors import UsageError
 from sitrep.auth.roles import GRANTS, ROLES
 
 
@@ -56,8 +57,6 @@ def _password(args) -> str:
 def cli_users(args) -> int:
     from sitrep import audit
     from sitrep.auth import store, users
-    from sitrep.cli import UsageError
-
     try:
         uf = users.load(args.file)
         action = args.users_command

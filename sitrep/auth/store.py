@@ -5,7 +5,7 @@ alert responses in: ``$SITREP_STATE``, else ``state.sqlite3`` beside the databas
 Why not the DuckDB file: it is replaced by every import (sitrep.db), so nothing that must
 last can live in it, and the dashboard only ever reads it. SQLite takes small concurrent
 writes from several sessions and processes (WAL, ``BEGIN IMMEDIATE``, a busy timeout),
-as sitrep.state does.
+opened the one way sitrep.state's tables are (sitrep.sqlite_store).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
+from sitrep import sqlite_store
 from sitrep.state import resolve_state_path
 
 BUSY_TIMEOUT_S = 15.0
@@ -47,6 +48,12 @@ SCHEMA = (
         detail TEXT                      -- JSON
     )""",
     "CREATE INDEX IF NOT EXISTS audit_at ON audit (at)",
+    """CREATE TABLE IF NOT EXISTS session_handoffs (
+        code_sha256 TEXT PRIMARY KEY,    -- a one-time code from a sign-in to the cookie route (sitrep.auth.cookie)
+        user_name TEXT NOT NULL,
+        hours REAL NOT NULL,             -- the session's length once redeemed
+        expires REAL NOT NULL            -- unix seconds: a minute after the sign-in
+    )""",
 )
 
 
@@ -55,35 +62,13 @@ def path(db_path: str | os.PathLike | None = None) -> Path:
     return resolve_state_path(db_path=db_path)
 
 
-_ready: set[str] = set()
-
-
 @contextlib.contextmanager
 def connect(db_path: str | os.PathLike | None = None) -> Iterator[sqlite3.Connection]:
     """A connection in one transaction (committed when the block ends), schema in place.
     ``db_path``: the database whose state store it is (default: the served one)."""
-    p = path(db_path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fresh = str(p) not in _ready or not p.exists()
-    con = sqlite3.connect(p, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-    try:
-        con.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        if fresh:
-            con.execute("PRAGMA journal_mode=WAL")
-            for ddl in SCHEMA:
-                con.execute(ddl)
-            with contextlib.suppress(OSError):
-                os.chmod(p, 0o600)
-            _ready.add(str(p))
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
-    finally:
-        con.close()
+    with sqlite_store.connection(path(db_path), busy_timeout=BUSY_TIMEOUT_S, schema=SCHEMA, private=True) as con, \
+            sqlite_store.transaction(con):
+        yield con
 
 
 def _hash(token: str) -> str:
@@ -112,6 +97,37 @@ def session_user(token: str | None, now: float | None = None) -> str | None:
         row = con.execute("SELECT user_name FROM sessions WHERE token_sha256 = ? AND expires > ?",
                           (_hash(token), now)).fetchone()
     return row[0] if row else None
+
+
+HANDOFF_SECONDS = 60.0
+
+
+def create_handoff(user_name: str, hours: float, now: float | None = None) -> str:
+    """A one-time code (valid HANDOFF_SECONDS) that the cookie route exchanges for a new session:
+    the session's token then only ever travels in the HttpOnly cookie the server sets."""
+    now = time.time() if now is None else now
+    code = secrets.token_urlsafe(32)
+    with connect() as con:
+        con.execute("DELETE FROM session_handoffs WHERE expires < ?", (now,))
+        con.execute("INSERT INTO session_handoffs VALUES (?, ?, ?, ?)", (_hash(code), user_name, hours,
+                                                                         now + HANDOFF_SECONDS))
+    return code
+
+
+def redeem_handoff(code: str | None, now: float | None = None) -> tuple[str, float] | None:
+    """(a new session's token, its hours) for a live one-time code, which is used up; else None."""
+    if not code or len(code) > 200:
+        return None
+    now = time.time() if now is None else now
+    with connect() as con:
+        row = con.execute("SELECT user_name, hours FROM session_handoffs WHERE code_sha256 = ? AND expires > ?",
+                          (_hash(code), now)).fetchone()
+        con.execute("DELETE FROM session_handoffs WHERE code_sha256 = ? OR expires < ?", (_hash(code), now))
+        if row is None:
+            return None
+        token = secrets.token_urlsafe(32)
+        con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", (_hash(token), row[0], now, now + row[1] * 3600))
+    return token, row[1]
 
 
 def end_session(token: str | None) -> None:

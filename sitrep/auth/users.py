@@ -11,18 +11,18 @@ Plain Python, no Streamlit.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import tempfile
 import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+import tomlkit
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from sitrep import tomlfile
 from sitrep.auth.roles import GRANTS, ROLES, Principal
 from sitrep.db import ROOT
 
@@ -162,45 +162,29 @@ def load_cached(p: Path | None = None) -> UsersFile:
     return loaded
 
 
-def _toml_value(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, (int, float)):
-        return repr(v)
-    if isinstance(v, (list, tuple)):
-        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
-    return json.dumps(str(v), ensure_ascii=False)  # a JSON string is a valid TOML basic string
-
-
 def save(uf: UsersFile) -> None:
-    """Write the file atomically, readable by its owner only."""
-    lines = ["# sitrep users: managed with `python -m sitrep users ...`; holds password hashes only.", "",
-             "[settings]"]
-    for k in Settings.__dataclass_fields__:
-        lines.append(f"{k} = {_toml_value(getattr(uf.settings, k))}")
+    """Write the file atomically, readable by its owner only (tomlkit writes the TOML)."""
+    doc = tomlkit.document()
+    doc.add(tomlkit.comment("sitrep users: managed with `python -m sitrep users ...`; holds password hashes only."))
+    doc.add(tomlkit.nl())
+    doc["settings"] = {k: getattr(uf.settings, k) for k in Settings.__dataclass_fields__}
+    users_table = tomlkit.table(is_super_table=True)
     for u in uf.users.values():
-        lines += ["", f"[users.{json.dumps(u.name)}]"]
+        entry = {}
         for k in User.__dataclass_fields__:
-            if k == "name":
-                continue
             v = getattr(u, k)
-            if v in (None, "", ()) or (k == "disabled" and not v):
+            if k == "name" or v in (None, "", ()) or (k == "disabled" and not v):
                 continue
-            lines.append(f"{k} = {_toml_value(v)}")
-    uf.path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".users.", suffix=".tmp", dir=uf.path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("\n".join(lines) + "\n")
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, uf.path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            entry[k] = list(v) if isinstance(v, tuple) else v
+        users_table[u.name] = entry
+    doc["users"] = users_table
+    tomlfile.write_atomic(uf.path, tomlkit.dumps(doc), mode=0o600)
 
 
 def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD:
+    """The Argon2id hash of a password of at least MIN_PASSWORD characters (every path that sets
+    one comes here: users add, users passwd)."""
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
         raise UsersError(f"a password needs at least {MIN_PASSWORD} characters")
     return _hasher.hash(password)
 
@@ -221,10 +205,11 @@ def _now() -> str:
 
 def add_user(uf: UsersFile, name: str, role: str, password: str | None, *, display_name: str = "",
              township: str | None = None, grants: tuple[str, ...] = (), email: str = "") -> User:
-    """Add a user (a password, or none for a user who signs in through the identity provider)."""
+    """Add a user (a password, or None for a user who signs in through the identity provider
+    only; an empty password is a password that is too short, not none)."""
     if name in uf.users:
         raise UsersError(f"user {name} exists; use `users passwd` or edit the file")
-    u = User(name=name, role=role, password_hash=hash_password(password) if password else "",
+    u = User(name=name, role=role, password_hash=hash_password(password) if password is not None else "",
              display_name=display_name, township=township or None, grants=tuple(grants), email=email,
              created=_now(), changed=_now())
     validate_user(u)

@@ -19,20 +19,20 @@ import html
 import ipaddress
 import sys
 from datetime import datetime
-from typing import NoReturn
+from typing import Callable, NoReturn
 from urllib.parse import quote
 
 import pandas as pd
 import streamlit as st
 
 from sitrep import audit, export, i18n, privacy
-from sitrep.auth import login, roles, users
+from sitrep.auth import cookie, login, roles, store, users
 from sitrep.auth.roles import DEMO, Principal
 
 PRINCIPAL_KEY = "_sitrep_principal"
 TOKEN_KEY = "_sitrep_session_token"
 LOGGED_KEY = "_sitrep_audited"       # (kind, key) pairs this session has logged already
-COOKIE = "sitrep_session"
+COOKIE = cookie.COOKIE
 UNMASK_WIDGET = "auth_unmask"
 
 
@@ -118,8 +118,17 @@ def projection_only() -> bool:
 
 
 def _who() -> dict:
+    """Who acts, for the audit log: user, role and the browser's address (taken now: a download
+    is logged later, on a thread without the session)."""
     p = current()
-    return {"user": p.name if p else None, "role": p.role if p else None}
+    who = {"user": p.name if p else None, "role": p.role if p else None}
+    address = client_address()
+    if address:  # none when no browser is behind the run (AppTest)
+        who["client"] = address
+    return who
+
+
+client_address = audit.client_address  # the browser's address, as the audit log records it
 
 
 def _once(kind: str, key) -> bool:
@@ -196,9 +205,10 @@ def logged(content: bytes, file_name: str, **detail):
 # ---------------------------------------------------------------- the gate
 
 
-def gate(lang: str) -> Principal:
+def gate(lang: str, region_name: Callable[[str], str] = str) -> Principal:
     """Run before navigation: returns who the run is for, or draws the sign-in (or the
-    refusal) and stops the run."""
+    refusal) and stops the run. ``region_name`` names a township officer's township in the account
+    box (the caller's: this module reads no data)."""
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
@@ -223,8 +233,9 @@ def gate(lang: str) -> Principal:
     p = _oidc(uf, lang) if m == "oidc" else _local(uf, lang)
     ss[PRINCIPAL_KEY] = p
     if _once("login", p.name) and ss.pop("_sitrep_fresh_login", None) is None:
-        audit.record("login", "ok", user=p.name, role=p.role, via="session" if m == "local" else "oidc")
-    _account_box(p, uf, lang, m)
+        audit.record("login", "ok", user=p.name, role=p.role, client=client_address(),
+                     via="session" if m == "local" else "oidc")
+    _account_box(p, uf, lang, m, region_name)
     if uf.settings.watermark:
         # the projection mode is dark: a light watermark there
         watermark(p.label, dark=st.query_params.get("mode") == "screen" or p.role == "screen")
@@ -278,7 +289,6 @@ def _local(uf: users.UsersFile, lang: str) -> Principal:
     if token:
         p = login.resume(uf, token)
         if p is not None:
-            _keep_cookie(token, uf.settings.session_hours)
             return p
         _forget()  # signed out in another tab, expired, password changed or disabled
     token = _cookie()
@@ -297,21 +307,10 @@ def _cookie() -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _keep_cookie(token: str, hours: float) -> None:
-    """Put the session token in the browser's cookie, unless the browser already sent it."""
-    if _cookie() == token:
-        return
-    seconds = int(hours * 3600)
-    # the token is URL-safe base64: nothing in it needs escaping in a JavaScript string
-    st.html(f"""<script>(function() {{
-        var secure = location.protocol === "https:" ? "; Secure" : "";
-        document.cookie = "{COOKIE}={token}; Path=/; Max-Age={seconds}; SameSite=Strict" + secure;
-    }})();</script>""", unsafe_allow_javascript=True, width=1)
-
-
-def _clear_cookie() -> None:
-    st.html(f"""<script>document.cookie = "{COOKIE}=; Path=/; Max-Age=0; SameSite=Strict";</script>""",
-            unsafe_allow_javascript=True, width=1)
+def _post(action: str, **fields: str) -> None:
+    """Send the browser to one of our own routes (sitrep.auth.cookie) with a POST, which sets or
+    expires the HttpOnly cookie and brings it back to this page."""
+    st.html(cookie.post_form_html(action, fields), unsafe_allow_javascript=True, width=1)
 
 
 def _forget() -> None:
@@ -325,8 +324,11 @@ def _sign_in_form(uf: users.UsersFile, lang: str, box) -> Principal:
     goes on to the page asked for."""
     ss = st.session_state
     title = _t("sign_in_title", lang)
-    if ss.pop("_sitrep_signed_out", False) or _cookie():  # signed out, or a stale cookie
-        _clear_cookie()
+    stale = _cookie()
+    ss.pop("_sitrep_signed_out", None)
+    if stale and cookie.routes_mounted():  # an ended or expired session's cookie: expired by the server
+        _post(cookie.SIGNOUT_PATH)
+        halt(title)
     with box.container():
         st.title(title)
         with st.form("auth_sign_in"):
@@ -335,7 +337,7 @@ def _sign_in_form(uf: users.UsersFile, lang: str, box) -> Principal:
             submitted = st.form_submit_button(_t("sign_in", lang), type="primary")
         if not submitted:
             halt(title)
-        outcome = login.authenticate(uf, name, password, client=_client())
+        outcome = login.authenticate(uf, name, password, client=client_address())
         if outcome.status == "locked":
             st.error(_t("locked", lang, minutes=outcome.minutes))
             halt(title)
@@ -343,19 +345,13 @@ def _sign_in_form(uf: users.UsersFile, lang: str, box) -> Principal:
             st.error(_t("failed", lang))
             halt(title)
     box.empty()
-    token = login.start_session(uf, outcome.principal)
-    ss[TOKEN_KEY] = token
     ss["_sitrep_fresh_login"] = True  # authenticate() logged it
-    _keep_cookie(token, uf.settings.session_hours)
+    if cookie.routes_mounted():
+        # the server sets the session cookie (HttpOnly) and brings the browser back to this page
+        _post(cookie.SESSION_PATH, code=store.create_handoff(outcome.principal.name, uf.settings.session_hours))
+        halt(title)
+    ss[TOKEN_KEY] = login.start_session(uf, outcome.principal)  # this connection only: no cookie
     return outcome.principal
-
-
-def _client() -> str | None:
-    try:
-        value = st.context.ip_address
-    except Exception:
-        return None
-    return value if isinstance(value, str) else None
 
 
 def _oidc(uf: users.UsersFile, lang: str) -> Principal:
@@ -370,7 +366,7 @@ def _oidc(uf: users.UsersFile, lang: str) -> Principal:
     user = users.by_email(uf, email)
     if user is None or user.disabled:
         if _once("login_refused", email):
-            audit.record("login", "refused", user=email, via="oidc")
+            audit.record("login", "refused", user=email, client=client_address(), via="oidc")
 
         def refused() -> None:
             st.error(_t("oidc_unknown", lang, email=email or "?"))
@@ -380,35 +376,28 @@ def _oidc(uf: users.UsersFile, lang: str) -> Principal:
     return user.principal(via="oidc")
 
 
-def _account_box(p: Principal, uf: users.UsersFile, lang: str, m: str) -> None:
+def _account_box(p: Principal, uf: users.UsersFile, lang: str, m: str,
+                 region_name: Callable[[str], str]) -> None:
     with st.sidebar:
         role = _t(f"role.{p.role}", lang)
         where = ""
         if p.township:
-            where = " · " + _region_name(p.township)
+            where = " · " + region_name(p.township)
         st.caption(_t("signed_in_as", lang, name=p.label, role=role) + where)
         if p.can("unmask"):
             st.toggle(_t("unmask", lang), key=UNMASK_WIDGET, help=_t("unmask_help", lang))
         if st.button(_t("sign_out", lang), key="auth_sign_out", icon=":material/logout:"):
-            audit.record("logout", user=p.name, role=p.role)
+            audit.record("logout", user=p.name, role=p.role, client=client_address())
             if m == "oidc":
                 _forget()
                 st.logout()
-            from sitrep.auth import store
-
             store.end_session(st.session_state.get(TOKEN_KEY))
             _forget()
             st.session_state["_sitrep_signed_out"] = True
+            if cookie.routes_mounted() and _cookie():
+                _post(cookie.SIGNOUT_PATH)  # the server expires the cookie, then the sign-in shows
+                st.stop()
             st.rerun()
-
-
-def _region_name(code: str) -> str:
-    try:
-        from sitrep.ui.state import regions_index
-
-        return regions_index().get(code, {}).get("name", code)
-    except Exception:  # no database yet
-        return code
 
 
 def watermark(text: str, dark: bool = False) -> None:

@@ -21,6 +21,7 @@ import sys
 import time
 from datetime import date
 
+from sitrep.errors import UsageError
 from sitrep.briefing.context import Context
 from sitrep.briefing.model import Briefing, build
 
@@ -62,7 +63,6 @@ def cli_briefing(args) -> int:
     """python -m sitrep briefing: build, write --out, report progress on stderr."""
     from pathlib import Path
 
-    from sitrep.cli import UsageError
     from sitrep.db import Database
 
     fmt = args.format or Path(args.out).suffix.lstrip(".").lower()

@@ -60,12 +60,16 @@ class Context:
         return i18n.enum_labels(table, column, self.lang)
 
     def date_text(self, d: date) -> str:
-        """'2022年3月31日' / '31 Mar 2022' (as sitrep.ui.state.View)."""
-        return f"{d.year}年{d.month}月{d.day}日" if self.lang == "zh" else d.strftime("%d %b %Y")
+        """'2022年3月31日' / 'Mar 31, 2022' (sitrep.l10n, as sitrep.ui.state.View)."""
+        from sitrep import l10n
+
+        return l10n.full_date(d, self.lang)
 
     def short_date(self, d: date) -> str:
-        """'3月31日' / '31 Mar': the form briefings use inside a sentence."""
-        return f"{d.month}月{d.day}日" if self.lang == "zh" else f"{d.day} {d.strftime('%b')}"
+        """'3月31日' / 'Mar 31': the form briefings use inside a sentence."""
+        from sitrep import l10n
+
+        return l10n.day(d, self.lang)
 
     @property
     def scope_name(self) -> str:

@@ -17,7 +17,7 @@ from typing import Callable
 import pandas as pd
 import plotly.graph_objects as go
 
-from sitrep import catalogue
+from sitrep import catalogue, l10n
 from sitrep.briefing.context import Context
 from sitrep.figures import cases as cases_fig
 from sitrep.figures import command as command_fig
@@ -25,7 +25,10 @@ from sitrep.figures import monitoring as monitoring_fig
 from sitrep.figures import preparedness as preparedness_fig
 from sitrep.figures import publicity as publicity_fig
 from sitrep.figures import screening as screening_fig
+from sitrep.alerts.config import load_alert_config
 from sitrep.maps import LegendItem
+from sitrep.warning import config as warning_config
+from sitrep.warning import ears
 
 SECTIONS = ("cases", "command", "monitoring", "screening", "publicity", "preparedness")
 PUBLICITY_DAYS = 7
@@ -59,8 +62,13 @@ class KeyChart:
 
 
 def key_charts(section: str, ctx: Context, *, dark: bool = False, height: int = 420) -> list[KeyChart]:
-    """The key charts of one section (a pillar, or "cases") for the context's day and scope."""
-    return BUILDERS[section](ctx, dark, height)
+    """The key charts of one section (a pillar, or "cases") for the context's day and scope, their
+    axes in the context's language (sitrep.l10n)."""
+    charts = BUILDERS[section](ctx, dark, height)
+    for chart in charts:
+        if chart.figure is not None:
+            l10n.localize_figure(chart.figure, ctx.lang)
+    return charts
 
 
 def _t(ctx: Context, key: str, **values) -> str:
@@ -124,15 +132,20 @@ def _monitoring(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
     start = max(ctx.as_of - timedelta(days=SENTINEL_DAYS - 1), ctx.min_date)
     series = ctx.query("sentinel_daily_by_site_type", **ctx.params)
     charts = [KeyChart("monitoring_grid", _t(ctx, "grid_title"), _t(ctx, "grid_caption"), map=grid_map)]
+    statistics = load_alert_config().statistics  # what makes an alarm day, as for the alerts
     title = _t(ctx, "sentinel_title")
-    caption = _t(ctx, "sentinel_caption", **_period(ctx, start))
+    caption = _t(ctx, "sentinel_caption", **_period(ctx, start), statistics="/".join(s.upper() for s in statistics))
     if series.empty:
         charts.append(KeyChart("monitoring_sentinel", title, caption, empty=_t(ctx, "no_data")))
     else:
+        alarms = ears.alarm_days(ctx.query("sentinel_aberrations_daily", **ctx.params, metric="visits",
+                                           date_from=start, **warning_config.load_config().aberration_params()),
+                                 statistics)
         rows = -(-series["site_type"].nunique() // SENTINEL_COLUMNS)
         charts.append(KeyChart("monitoring_sentinel", title, caption, figure=monitoring_fig.sentinel_small_multiples(
             series, measure="visits", type_labels=ctx.enums("sentinel_sites", "site_type"), start=start,
-            end=ctx.as_of, columns=SENTINEL_COLUMNS, height=max(height, 170 * rows + 60), dark=dark)))
+            end=ctx.as_of, columns=SENTINEL_COLUMNS, height=max(height, 170 * rows + 60), dark=dark,
+            alarms=alarms, alarm_label=_t(ctx, "sentinel_alarm"))))
     return charts
 
 
@@ -166,6 +179,14 @@ def _publicity(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
                        value_label=_t(ctx, "publicity_value"), fmt=lambda v: _t(ctx, "times_fmt", n=f"{v:,.0f}"),
                        palette="greens", highlight=blind, highlight_label=_t(ctx, "blind_spot"))
     channels = ctx.query("publicity_by_channel", **ctx.params, days=PUBLICITY_DAYS)
+    weekly = ctx.query("publicity_weekly_by_theme", **ctx.params)
+    themes = KeyChart("publicity_themes", _t(ctx, "themes_title"), _t(ctx, "themes_caption", end=ctx.date_text(ctx.as_of)))
+    if weekly.empty:
+        themes.empty = _t(ctx, "no_data")
+    else:  # the phase's focus over the weeks: a third chart, so the screen of one KPI card is not half empty
+        themes.figure = publicity_fig.themes_by_week(
+            weekly, theme_labels=ctx.enums("publicity", "theme"), unspecified=_t(ctx, "theme_unspecified"),
+            week_label=_t(ctx, "themes_week"), height=height, dark=dark)
     return [
         KeyChart("publicity_map", _t(ctx, "publicity_map_title", n=PUBLICITY_DAYS, blind=len(blind)),
                  _t(ctx, "publicity_map_caption", **_period(ctx, start)), map=coverage),
@@ -173,6 +194,7 @@ def _publicity(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
                  _t(ctx, "channels_caption", **_period(ctx, start)), figure=publicity_fig.channel_mix(
                      channels, channel_labels=ctx.enums("publicity", "channel"), activities_label=_t(ctx, "activities"),
                      reach_label=_t(ctx, "reach"), lang=ctx.lang, height=height, dark=dark)),
+        themes,
     ]
 
 

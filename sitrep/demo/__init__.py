@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
+from sitrep.errors import UsageError
 from sitrep.demo import tables
 from sitrep.demo.city import CITY_NAME, build_city
 from sitrep.demo.counties import County, counties, relabel, relabel_geojson
@@ -238,7 +239,6 @@ def _describe_failures(bad: list) -> str:
 
 def cli_demo(args) -> int:
     """`python -m sitrep demo`: build (or rebuild from scratch) the demo database."""
-    from sitrep.cli import UsageError
     from sitrep.db import resolve_db_path
 
     db_path = resolve_db_path(args.db)

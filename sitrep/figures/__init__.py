@@ -13,8 +13,43 @@ import plotly.io as pio
 FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000", "#999999"]
-STATUS_COLOURS = {"ok": "#009E73", "amber": "#E69F00", "red": "#D55E00", "none": "#999999"}
+# Red is red (Okabe-Ito's vermillion reads as orange beside amber); the icons (✓ ▲ ■) tell the
+# statuses apart for colour-blind readers.
+STATUS_COLOURS = {"ok": "#009E73", "amber": "#E69F00", "red": "#D7191C", "none": "#999999"}
+# The same on the projector's dark background (sitrep/screen.py): each at least 3:1 against it.
+SCREEN_BACKGROUND = "#0b1220"
+STATUS_COLOURS_DARK = {"ok": "#2FD39F", "amber": "#FFB92E", "red": "#FF4D4D", "none": "#BBBBBB"}
 STATUS_ICONS = {"ok": "✓", "amber": "▲", "red": "■", "none": "·"}
+
+
+def status_colour(status: str, dark: bool = False) -> str:
+    """The colour of a status on a light page or on the projector."""
+    return (STATUS_COLOURS_DARK if dark else STATUS_COLOURS)[status]
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of '#rrggbb' or 'rgb(r, g, b)' / 'rgba(...)'."""
+    c = colour.strip()
+    if c.startswith("#"):
+        h = c[1:]
+        if len(h) == 3:
+            h = "".join(ch * 2 for ch in h)
+        rgb = [int(h[i:i + 2], 16) for i in (0, 2, 4)]
+    else:
+        rgb = [float(v) for v in c[c.index("(") + 1:c.index(")")].split(",")[:3]]
+    lin = [(v / 255) / 12.92 if v / 255 <= 0.04045 else ((v / 255 + 0.055) / 1.055) ** 2.4 for v in rgb]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def text_colour_on(fill: str) -> str:
+    """Near-black or white, whichever reads better on a fill colour (labels inside bars)."""
+    return "#111111" if contrast_ratio("#111111", fill) >= contrast_ratio("#ffffff", fill) else "#ffffff"
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two colours (1 to 21); 3:1 is the floor for chart lines and large text."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
 
 
 def nice_step(peak: float, ticks: int = 5) -> int:
@@ -103,7 +138,9 @@ def funnel(stages: list[str], values: list[float], *, title: str | None = None, 
     """A funnel of stages (in order) with counts and the share of the first stage."""
     # one hue, darkening down the funnel: no stage should read as an alarm colour
     blues = ["#08519c", "#2171b5", "#4292c6", "#6baed6", "#9ecae1", "#c6dbef"]
-    fig = go.Figure(go.Funnel(y=stages, x=values, textinfo="value+percent initial",
+    # the value written out in full (plotly's own format would write 14,649 as "14.649k")
+    fig = go.Figure(go.Funnel(y=stages, x=values, texttemplate="%{value:,}<br>%{percentInitial:.1%}",
+                              hovertemplate="%{y}: %{value:,} (%{percentInitial:.1%})<extra></extra>",
                               marker=dict(color=[blues[min(i, len(blues) - 1)] for i in range(len(stages))])))
     return _finish(fig, title, height, dark)
 
@@ -127,3 +164,65 @@ def gauge(value: float | None, *, title: str, maximum: float, target: float | No
     ))
     fig.update_layout(margin=dict(l=20, r=20, t=50, b=10))
     return _finish(fig, None, height, dark)
+
+
+def as_table(fig: go.Figure) -> "pd.DataFrame":
+    """The numbers a figure draws, as a table a reader can check and download: one row per category (the x of
+    vertical bars and lines, the y of horizontal bars, the labels of a pie or funnel) and one column per series
+    (the trace's name); a heatmap gives one row per (y, x) cell. Empty when the figure draws no such numbers
+    (a gauge's value is on its card; a network has no table)."""
+    import pandas as pd
+
+    series: dict[str, dict] = {}
+    cells = []
+    for i, tr in enumerate(fig.data):
+        name = getattr(tr, "name", None) or (f"{i + 1}" if len(fig.data) > 1 else "value")
+        kind = tr.type
+        if kind == "heatmap" and tr.z is not None:
+            xs = list(tr.x) if tr.x is not None else list(range(len(tr.z[0])))
+            ys = list(tr.y) if tr.y is not None else list(range(len(tr.z)))
+            cells += [(y, x, v) for y, row in zip(ys, tr.z) for x, v in zip(xs, row)]
+            continue
+        if kind in ("pie", "funnelarea"):
+            cats, vals = tr.labels, tr.values
+        elif kind in ("bar", "scatter", "funnel"):
+            horizontal = getattr(tr, "orientation", None) == "h"
+            cats, vals = (tr.y, tr.x) if horizontal else (tr.x, tr.y)
+        else:
+            continue
+        if cats is None or vals is None:
+            continue
+        column = series.setdefault(str(name), {})
+        for c, v in zip(cats, vals):
+            column[c] = v
+    if cells:
+        return pd.DataFrame(cells, columns=["y", "x", "value"])
+    if not series:
+        return pd.DataFrame()
+    order: list = []
+    for column in series.values():
+        order += [c for c in column if c not in order]
+    out = pd.DataFrame({"category": order, **{n: [col.get(c) for c in order] for n, col in series.items()}})
+    if out["category"].map(type).nunique() > 1:  # mixed kinds (a label beside numbers): text for the table
+        out["category"] = out["category"].map(lambda c: "" if c is None else str(c))
+    iso = out["category"].map(lambda c: isinstance(c, str) and len(c) >= 10 and c[4] == "-" and c[7] == "-")
+    dates = (pd.to_datetime(out["category"].astype(str).str[:19], errors="coerce", format="ISO8601")
+             if len(out) and iso.all() else None)
+    if dates is not None and dates.notna().all() and (dates == dates.dt.normalize()).all():
+        out["category"] = dates.dt.date  # a date axis: dates, not timestamps at midnight
+    return out
+
+
+def region_categories(fig: go.Figure, names: dict[str, str]) -> tuple[str, dict[str, str]] | None:
+    """When a figure draws one bar per region (the category axis holds region names, all of them in ``names``:
+    {name: region code} of the regions one level below the view's scope), ("x" or "y": the category axis,
+    {name: code}); a click on such a bar sets the scope to that region (sitrep.ui.widgets.chart). None
+    otherwise."""
+    for tr in fig.data:
+        if tr.type != "bar":
+            continue
+        axis = "y" if getattr(tr, "orientation", None) == "h" else "x"
+        cats = getattr(tr, axis)
+        if cats is not None and len(cats) and all(isinstance(c, str) and c in names for c in cats):
+            return axis, {c: names[c] for c in cats}
+    return None

@@ -6,13 +6,19 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from sitrep.figures import FONT, PALETTE, STATUS_COLOURS, _finish, funnel
+from sitrep.figures import FONT, PALETTE, STATUS_COLOURS, STATUS_COLOURS_DARK, _finish, funnel, text_colour_on
 from sitrep.figures import nice_step
 from sitrep.figures.cases import display_table  # noqa: F401  (display_table: this page's tables)
 
 TASK_FORCES = ("information", "cold_chain", "vaccine", "epi_investigation", "transfer", "materials", "publicity")
-ORDER_MEASURES = ("issued", "closed", "closed_on_time", "open_overdue")
-ORDER_COLOURS = {"issued": "#56B4E9", "closed": "#0072B2", "closed_on_time": "#009E73", "open_overdue": "#D55E00"}
+# An order issued is closed on time, closed late, open within its deadline or open past it: the four
+# parts of one stacked bar per task force, whose height is the orders issued.
+ORDER_SEGMENTS = ("closed_on_time", "closed_late", "open_in_time", "open_overdue")
+ORDER_MEASURES = ("issued", *ORDER_SEGMENTS)
+ORDER_COLOURS = {"closed_on_time": STATUS_COLOURS["ok"], "closed_late": "#0072B2", "open_in_time": "#999999",
+                 "open_overdue": STATUS_COLOURS["red"]}
+ORDER_COLOURS_DARK = {**ORDER_COLOURS, "closed_late": "#56B4E9", "open_in_time": "#BBBBBB",
+                      "open_overdue": STATUS_COLOURS_DARK["red"]}
 SHIFTS = ("day", "night")
 AGE_GROUPS = ("3-11", "12-17", "18-59", "60+")
 MISSING_COLOUR = "#D55E00"
@@ -38,20 +44,31 @@ def orders_funnel(total: pd.Series, *, stage_labels: dict[str, str], title: str 
 
 def orders_by_task_force(df: pd.DataFrame, *, task_force_labels: dict[str, str], measure_labels: dict[str, str],
                          title: str | None = None, height: int = 380, dark: bool = False) -> go.Figure:
-    """Issued, closed, closed on time and open past the deadline side by side for each of the seven task
-    forces, in the contract's order (df: orders_by_task_force; the total row is left out)."""
+    """The orders of each of the seven task forces (contract order) as one stacked bar: closed on time,
+    closed late, open within the deadline, open past it; the bar's height is the orders issued, written
+    above it. One label per bar and the parts' numbers inside them (left out where a part is too thin
+    for its number), so no two labels can run together (df: orders_by_task_force; no total row).
+    measure_labels: issued and the four parts."""
     rows = df[~df["is_total"].astype(bool)].set_index("task_force")
     order = [t for t in task_force_labels if t in TASK_FORCES] or list(TASK_FORCES)
     rows = rows.reindex(order).fillna(0)
     names = [wrap(task_force_labels.get(t, t)) for t in order]
+    colours = ORDER_COLOURS_DARK if dark else ORDER_COLOURS
     fig = go.Figure()
-    for m in ORDER_MEASURES:
-        fig.add_bar(x=names, y=[int(v) for v in rows[m]], name=measure_labels[m], marker_color=ORDER_COLOURS[m],
-                    text=[int(v) for v in rows[m]], textposition="outside", cliponaxis=False,
+    for m in ORDER_SEGMENTS:
+        values = [int(v) for v in rows[m]]
+        fig.add_bar(x=names, y=values, name=measure_labels[m], marker_color=colours[m],
+                    text=[str(v) if v else "" for v in values], textposition="inside", insidetextanchor="middle",
+                    textangle=0, textfont=dict(color=text_colour_on(colours[m])),
                     hovertemplate="%{x}: %{y}<extra>" + measure_labels[m] + "</extra>")
-    fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05, legend=dict(traceorder="normal"))
-    peak = max(1.0, float(rows["issued"].max()))
-    fig.update_yaxes(rangemode="tozero", tickformat=",d", dtick=nice_step(peak), range=[0, peak * 1.18])
+    issued = [int(v) for v in rows["issued"]]
+    fig.add_scatter(x=names, y=issued, mode="text", text=[str(v) for v in issued], textposition="top center",
+                    textfont=dict(size=22 if dark else 14), showlegend=False, cliponaxis=False,
+                    hovertemplate="%{x}: %{y}<extra>" + measure_labels["issued"] + "</extra>")
+    fig.update_layout(barmode="stack", bargap=0.35, legend=dict(traceorder="normal"),
+                      uniformtext=dict(minsize=16 if dark else 11, mode="hide"))
+    peak = max(1.0, float(max(issued) if issued else 0))
+    fig.update_yaxes(rangemode="tozero", tickformat=",d", dtick=nice_step(peak), range=[0, peak * 1.2])
     return _finish(fig, title, height, dark)
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sitrep.figures import FONT, STATUS_COLOURS, _finish, nice_step
+from sitrep.figures import FONT, STATUS_COLOURS, _finish, nice_step, status_colour
 from sitrep.maps import HIGHLIGHT, LegendItem
 
 FIVE_HAVES = ("has_guide", "has_system_owner", "has_materials", "has_medical_support", "has_isolation_transfer")
@@ -18,7 +18,7 @@ SITE_TYPES = ("fever_clinic", "pharmacy", "village_clinic", "school", "market", 
 # One colour per site type on the map and in the small multiples (Okabe-Ito; vermillion is kept for alarms).
 SITE_TYPE_COLOURS = {
     "fever_clinic": (204, 121, 167), "pharmacy": (0, 114, 178), "village_clinic": (0, 158, 115),
-    "school": (230, 159, 0), "market": (86, 180, 233), "cold_chain": (60, 60, 60), "service_window": (240, 228, 66),
+    "school": (230, 159, 0), "market": (86, 180, 233), "cold_chain": (128, 128, 128), "service_window": (240, 228, 66),
 }
 # Five-haves score classes: all five (green), one missing (yellow), more (purples). Vermillion stays free for
 # the map's highlight, villages with no grid unit at all.
@@ -80,9 +80,12 @@ def grid_levels_bar(df: pd.DataFrame, *, level_labels: dict[str, str], complete_
 
 def sentinel_small_multiples(df: pd.DataFrame, *, measure: str, type_labels: dict[str, str], start=None, end=None,
                              columns: int = 2, title: str | None = None, height: int | None = None,
-                             dark: bool = False) -> go.Figure:
+                             dark: bool = False, alarms: pd.DataFrame | None = None,
+                             alarm_label: str = "") -> go.Figure:
     """One small line chart per site type with its own y scale (a market sees hundreds of visits a day,
-    a school a handful), shared dates (df: date, site_type, visits, fever). A gap is a day with no report."""
+    a school a handful), shared dates (df: date, site_type, visits, fever). A gap is a day with no report.
+    alarms (site_type, date; sitrep.warning.ears.alarm_days): the alarm days, marked on each line with a
+    red square (hover: alarm_label)."""
     types = [t for t in SITE_TYPES if t in set(df["site_type"])] + \
         sorted(set(df["site_type"]) - set(SITE_TYPES))
     rows = max(1, math.ceil(len(types) / columns))
@@ -95,8 +98,25 @@ def sentinel_small_multiples(df: pd.DataFrame, *, measure: str, type_labels: dic
                         line=dict(color=colour, width=2), connectgaps=False, showlegend=False,
                         hovertemplate="%{x|%Y-%m-%d}: %{y:,}<extra>" + type_labels.get(t, t) + "</extra>",
                         row=i // columns + 1, col=i % columns + 1)
+        if alarms is not None and not alarms.empty:
+            days = set(pd.to_datetime(alarms.loc[alarms["site_type"] == t, "date"]).dt.normalize())
+            hit = part[pd.to_datetime(part["date"]).dt.normalize().isin(days)]
+            if len(hit):
+                fig.add_scatter(x=hit["date"], y=hit[measure].fillna(0), mode="markers", name=alarm_label,
+                                marker=dict(symbol="square", size=11 if dark else 8, color=status_colour("red", dark),
+                                            line=dict(width=1.5, color="#ffffff" if dark else "#222222")),
+                                showlegend=False,
+                                hovertemplate="%{x|%Y-%m-%d}: %{y:,}<extra>" + alarm_label + "</extra>",
+                                row=i // columns + 1, col=i % columns + 1)
     fig.update_yaxes(rangemode="tozero", tickformat=",d", nticks=4)
-    fig.update_xaxes(tickformat="%m-%d", nticks=5, showticklabels=True)
+    # few date ticks, never turned on their side: a small multiple is narrow (on the projector's three
+    # columns at 18 px only two fit), and its dates are shared with its neighbours, so only the
+    # lowest chart of each column writes them, clear of the titles of the charts below
+    fig.update_xaxes(tickformat="%m-%d", nticks=(2 if dark else 4) if columns >= 3 else 5, tickangle=0,
+                     showticklabels=False)
+    for i in range(len(types)):
+        if i + columns >= len(types):
+            fig.update_xaxes(showticklabels=True, row=i // columns + 1, col=i % columns + 1)
     if start is not None and end is not None:
         fig.update_xaxes(range=[pd.Timestamp(start), pd.Timestamp(end)])
     fig.update_annotations(font=dict(size=15, family=FONT))

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sitrep.catalogue import Kpi
-from sitrep.figures import PALETTE, STATUS_COLOURS, _finish, gauge
+from sitrep.figures import PALETTE, STATUS_COLOURS, _finish, gauge, status_colour
 
 # Light bands behind a gauge's bar: where the value is ok, amber, red.
 BAND_COLOURS = {"ok": "#e3f4ee", "amber": "#fbecd0", "red": "#f7dccf"}
@@ -68,7 +68,8 @@ def capacity_trend(daily: pd.DataFrame, *, labels: dict[str, str], amber_pct: fl
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.09, row_heights=[0.5, 0.25, 0.25],
                         subplot_titles=(labels["panel_tubes"], labels["panel_persons"], labels["panel_turnaround"]))
     use = daily["use_pct"] if not daily.empty else pd.Series(dtype=float)
-    colours = [STATUS_COLOURS["red"] if u >= red_pct else STATUS_COLOURS["amber"] if u >= amber_pct else PALETTE[4]
+    colours = [status_colour("red", dark) if u >= red_pct else status_colour("amber", dark) if u >= amber_pct
+               else PALETTE[4]
                for u in use.fillna(0)]
     fig.add_bar(x=daily["date"], y=daily["tubes_tested"], name=labels["tubes_tested"], marker_color=colours,
                 customdata=use, hovertemplate="%{x|%Y-%m-%d}<br>%{y:,.0f} · " + labels["use"] + " %{customdata:.1f}%"
@@ -123,7 +124,7 @@ def supply_bullets(items: pd.DataFrame, warehouses: pd.DataFrame, *, labels: dic
     clipped = days > x_max
     fig.add_bar(
         y=names, x=days.clip(upper=x_max), orientation="h", name=labels["scope_total"],
-        marker_color=[STATUS_COLOURS["red"] if b else PALETTE[0] for b in items["below_target"]],
+        marker_color=[status_colour("red", dark) if b else PALETTE[0] for b in items["below_target"]],
         # the real value inside the bar's start, clear of the warehouse dots; "›" on a cut bar
         text=[f"{d:,.1f}" + (" ›" if c else "") for d, c in zip(days, clipped)],
         textposition="inside", insidetextanchor="start", textfont=dict(size=14, color="#ffffff"),
@@ -144,7 +145,7 @@ def supply_bullets(items: pd.DataFrame, warehouses: pd.DataFrame, *, labels: dic
             y=part["item_name"], x=x.clip(upper=x_max * 1.04), mode="markers",
             name=labels["warehouse_short" if short else "warehouse"],
             marker=dict(size=12 if short else 9, line=dict(width=1.5, color="#ffffff" if not dark else "#111"),
-                        color=STATUS_COLOURS["red"] if short else "#555555",
+                        color=status_colour("red", dark) if short else ("#BBBBBB" if dark else "#555555"),
                         symbol=["triangle-right" if v > x_max else "circle" for v in x]),
             customdata=list(zip(part["warehouse_name"], x)),
             hovertemplate="<b>%{customdata[0]}</b><br>%{y}: %{customdata[1]:,.1f} " + labels["days"]

@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from sitrep import l10n
 from sitrep.figures import FONT, PALETTE, _finish, nice_step
 
 CHANNELS = ("vehicle", "cable_tv", "village_broadcast", "loudspeaker", "bulletin_board", "poster", "leaflet",
@@ -16,17 +17,8 @@ THEME_COLOURS = {"knowledge": PALETTE[0], "protection": PALETTE[2], "policy": PA
 
 
 def big_number(v: float, lang: str) -> str:
-    """A count as people read it: 547.1万 / 5.47M, plain below ten thousand."""
-    if pd.isna(v):
-        return "—"
-    v = float(v)
-    if lang == "zh":
-        if abs(v) >= 1e8:
-            return f"{v / 1e8:.2f}亿"
-        return f"{v / 1e4:.1f}万" if abs(v) >= 1e4 else f"{v:,.0f}"
-    if abs(v) >= 1e6:
-        return f"{v / 1e6:.2f}M"
-    return f"{v / 1e3:.1f}k" if abs(v) >= 1e4 else f"{v:,.0f}"
+    """A count as people read it: 547万 / 5.47M, in full below ten thousand (sitrep.l10n.compact)."""
+    return l10n.compact(v, lang)
 
 
 def channel_mix(df: pd.DataFrame, *, channel_labels: dict[str, str], activities_label: str, reach_label: str,

@@ -3,25 +3,47 @@ of issues by township."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from sitrep.figures import PALETTE, STATUS_COLOURS, _finish
 
-# Red (80% or less came in) through amber to yellow (99%), green only when all came in: a
-# township that missed one report in twenty must not look done.
-COMPLETENESS_SCALE = [[0.0, STATUS_COLOURS["red"]], [0.8, STATUS_COLOURS["red"]], [0.9, STATUS_COLOURS["amber"]],
-                      [0.995, "#F0E442"], [1.0, STATUS_COLOURS["ok"]]]
+# Classes of the share of reports that came in, each one colour, so that the legend shows exactly
+# the colours of the cells: red below 80%, amber to 95%, yellow to just under 100%, green only
+# when all came in (a township that missed one report in twenty must not look done).
+# (lower bound in %, colour, legend label)
+COMPLETENESS_CLASSES = [(0.0, STATUS_COLOURS["red"], "<80%"), (80.0, STATUS_COLOURS["amber"], "80–95%"),
+                        (95.0, "#F0E442", "95–99%"), (100.0, STATUS_COLOURS["ok"], "100%")]
+
+
+def completeness_class(pct: float) -> float:
+    """The class index of a share in % (0 red .. 3 green; NaN when nothing was due)."""
+    if pct != pct:
+        return float("nan")
+    return float(max(i for i, (low, _, _) in enumerate(COMPLETENESS_CLASSES) if pct >= low - 1e-9))
+
+
+def _class_scale() -> list:
+    """A stepped colour scale over the class indices 0..n-1 (z from -0.5 to n-0.5)."""
+    n = len(COMPLETENESS_CLASSES)
+    scale = []
+    for i, (_, colour, _) in enumerate(COMPLETENESS_CLASSES):
+        scale += [[i / n, colour], [(i + 1) / n, colour]]
+    return scale
 
 
 def completeness_heatmap(daily: pd.DataFrame, *, title: str | None = None, labels: dict[str, str] | None = None,
-                         hover: str = "%{y} · %{x}<br>%{z:.1f}%<br>%{customdata}", height: int | None = None,
+                         hover: str = "%{y} · %{x}<br>%{customdata[1]:.1f}%<br>%{customdata[0]}",
+                         height: int | None = None,
                          dark: bool = False) -> go.Figure:
     """Township (rows, in code order) x day (columns): the share of the reports due that came in.
 
     daily: township_code, township_name, date, expected, received, pending (summed over the
     streams shown; rows of several streams are added up here). labels: township_code -> the
     row label (e.g. "市本级" for the city itself). A day with nothing due stays empty (grey).
+    Cells are coloured by class (COMPLETENESS_CLASSES) and the legend lists the classes; hover:
+    customdata[0] is "received / due", customdata[1] the share in %.
     """
     if daily.empty:
         fig = go.Figure()
@@ -35,10 +57,15 @@ def completeness_heatmap(daily: pd.DataFrame, *, title: str | None = None, label
     order = sorted(names)
     z = sums.pivot(index="township_code", columns="date", values="pct").reindex(order)
     text = sums.pivot(index="township_code", columns="date", values="text").reindex(order)
+    classes = z.map(completeness_class)
+    n = len(COMPLETENESS_CLASSES)
     fig = go.Figure(go.Heatmap(
-        z=z.to_numpy(), x=list(z.columns), y=[names[c] for c in z.index], customdata=text.to_numpy(),
-        zmin=0, zmax=100, colorscale=COMPLETENESS_SCALE, xgap=1, ygap=1, hoverongaps=False,
-        hovertemplate=hover + "<extra></extra>", colorbar=dict(ticksuffix="%", thickness=12),
+        z=classes.to_numpy(), x=list(z.columns), y=[names[c] for c in z.index],
+        customdata=np.dstack([text.to_numpy(dtype=object), z.to_numpy(dtype=object)]),
+        zmin=-0.5, zmax=n - 0.5, colorscale=_class_scale(), xgap=1, ygap=1, hoverongaps=False,
+        hovertemplate=hover + "<extra></extra>",
+        colorbar=dict(thickness=12, tickmode="array", tickvals=list(range(n)),
+                      ticktext=[label for _, _, label in COMPLETENESS_CLASSES]),
     ))
     fig.update_yaxes(autorange="reversed", showgrid=False)
     fig.update_xaxes(showgrid=False)

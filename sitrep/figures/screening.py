@@ -22,7 +22,7 @@ ORIGIN_RISKS = ("overseas", "high", "medium", "low", "none")
 RISK_COLOURS = {"overseas": "#CC79A7", "high": "#E69F00", "medium": "#F0E442", "low": "#56B4E9", "none": "#999999"}
 MEASURES = ("central_quarantine", "home_quarantine", "home_monitoring", "none", "unclassified")
 MEASURE_COLOURS = {**STAGE_COLOURS, "none": "#BBBBBB", "unclassified": "#666666"}
-# Vermillion is kept for what needs action (misclassified flows, overdue tests).
+# Red is kept for what needs action (misclassified flows, overdue tests).
 ALARM = STATUS_COLOURS["red"]
 WORKLIST_ITEMS = ("test_due_tomorrow", "test_overdue", "release_due", "release_overdue", "misclassified")
 # States of the events of returnee_schedule (stages, tests, release), one label each.
@@ -119,7 +119,7 @@ def stage_bars(df: pd.DataFrame, *, stage_labels: dict[str, str], under_label: s
 def origin_measure_sankey(df: pd.DataFrame, *, risk_labels: dict[str, str], measure_labels: dict[str, str],
                           misclassified_label: str, rule_label: str, title: str | None = None, height: int = 400,
                           dark: bool = False) -> go.Figure:
-    """Origin risk (left) to the measure recorded (right); misclassified flows in vermillion
+    """Origin risk (left) to the measure recorded (right); misclassified flows in red
     (df: origin_risk, measure, rule_measure, misclassified, persons). rule_label takes {measure}."""
     df = df[df["persons"] > 0]
     risks = [r for r in ORIGIN_RISKS if r in set(df["origin_risk"])] + \

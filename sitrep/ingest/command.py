@@ -10,6 +10,8 @@ import json
 import sys
 import time
 
+from sitrep.errors import UsageError
+
 
 def _progress_printer(stream):
     """Percent + stage on stderr: a line per stage, at most a few per second."""
@@ -27,7 +29,6 @@ def _progress_printer(stream):
 
 
 def cli_import(args) -> int:
-    from sitrep.cli import UsageError
     from sitrep.db import Database
     from sitrep.ingest.load import ImportUsageError, import_files
 

@@ -87,7 +87,7 @@ def import_files(db, paths, *, table: str | None = None, sheet: str | None = Non
             reports.append(_import_one(con, path, table, sheet, skip_invalid, target, user, step))
             done += size
         # the writer recomputes the KPI cube as the block ends, before the new file is swapped in
-        report_progress(0.99, "KPI cube")
+        report_progress(0.99, "cube")
     report_progress(1.0, "done")
     if db.last_cube is not None:
         for r in reports:

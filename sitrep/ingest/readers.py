@@ -31,6 +31,22 @@ HEADER_SEARCH_ROWS = 20
 # Bytes looked at to tell the encoding and find the header.
 PREFIX_BYTES = 1 << 16
 
+# What an import file may hold: a hostile or broken file is refused, with a message naming the
+# limit, before it costs memory (an XLSX is checked as a zip before any of it is parsed).
+MAX_CELL_CHARS = 32_767            # Excel's own limit for one cell
+MAX_COLUMNS = 1_000                # filled columns in a row
+MAX_ROWS = 5_000_000               # data rows in a file
+MAX_LINE_BYTES = 256 << 20         # one CSV record
+MAX_XLSX_UNCOMPRESSED = 1 << 30    # bytes of all the parts of a workbook, unpacked
+MAX_XLSX_RATIO = 100               # unpacked : packed size of one part (above 1 MB unpacked)
+XLSX_RATIO_FLOOR = 1 << 20
+# One cell in the sheet's XML: up to 8 bytes a character (&#21306; is one Chinese character).
+_XML_RUN_BYTES = MAX_CELL_CHARS * 8 + 1024
+
+# Python's csv module refuses fields over 128 KB with an error that says nothing of the row; the
+# limits above judge a long field instead.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
+
 
 class ReadError(Exception):
     """The file cannot be read as a table: a file-level problem with a reason code."""
@@ -164,6 +180,8 @@ def peek_csv(path: Path, score: Callable[[list[str]], int]) -> tuple[list[str], 
 
 def read_csv(path: Path, score: Callable[[list[str]], int]) -> RawTable:
     headers, k, encoding = peek_csv(path, score)
+    if len(headers) > MAX_COLUMNS:
+        raise ReadError("too_many_columns", row=k + 1, count=len(headers), limit=MAX_COLUMNS)
     n = max(len(headers), 1)
     headers = headers + [""] * (n - len(headers))
     header_row = k + 1
@@ -183,9 +201,27 @@ def read_csv(path: Path, score: Callable[[list[str]], int]) -> RawTable:
             data, headers, extra = _read_csv_python(path, headers, k + 1, encoding)
         except UnicodeDecodeError:
             raise ReadError("not_text") from None
+    if data.num_rows > MAX_ROWS:
+        raise ReadError("too_many_rows", count=data.num_rows, limit=MAX_ROWS)
+    check_cells(data, headers, first_row=header_row + 1)
     rows = pa.array(range(header_row + 1, header_row + 1 + data.num_rows), type=pa.int64())
     data = data.append_column("_row", rows)
     return RawTable(headers, data, header_row, encoding=encoding, extra_values=extra)
+
+
+def check_cells(data: pa.Table, headers: list[str], first_row: int) -> None:
+    """ReadError ``cell_too_large`` naming the first cell (Excel row, column) longer than MAX_CELL_CHARS."""
+    import pyarrow.compute as pc
+
+    for i, name in enumerate(data.column_names):
+        if name == "_row" or not len(data):
+            continue
+        lengths = pc.utf8_length(data.column(name))
+        if (pc.max(lengths).as_py() or 0) > MAX_CELL_CHARS:
+            at = pc.index(pc.greater(lengths, MAX_CELL_CHARS), True).as_py()
+            column = headers[i] if i < len(headers) and headers[i].strip() else f"(第{i + 1}列/column {i + 1})"
+            raise ReadError("cell_too_large", row=first_row + at, column=column,
+                            chars=f"{lengths[at].as_py():,}", limit=f"{MAX_CELL_CHARS:,}")
 
 
 class _RaggedRows(Exception):
@@ -208,10 +244,28 @@ def _read_csv_arrow(path: Path, n: int, skip: int, encoding: str) -> pa.Table:
         return "error"
 
     col_type = pa.string() if encoding == "utf8" else pa.binary()
+    block = 1 << 22
+    while True:
+        try:
+            return _read_csv_blocks(path, names, skip, encoding, col_type, block, on_invalid, ragged)
+        except _LongRecord:
+            # a record longer than a block (one long line): its content is judged, with blocks as
+            # large as the longest record allowed
+            if block >= MAX_LINE_BYTES:
+                raise ReadError("line_too_long", limit=f"{MAX_LINE_BYTES >> 20} MB") from None
+            block = min(block * 4, MAX_LINE_BYTES)
+
+
+class _LongRecord(Exception):
+    pass
+
+
+def _read_csv_blocks(path: Path, names: list[str], skip: int, encoding: str, col_type, block: int, on_invalid,
+                     ragged: list) -> pa.Table:
     try:
         table = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, block_size=1 << 22),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, block_size=block),
             parse_options=pacsv.ParseOptions(ignore_empty_lines=False, newlines_in_values=True,
                                              invalid_row_handler=on_invalid),
             convert_options=pacsv.ConvertOptions(column_types={c: col_type for c in names},
@@ -221,6 +275,8 @@ def _read_csv_arrow(path: Path, n: int, skip: int, encoding: str) -> pa.Table:
         if ragged:
             raise _RaggedRows() from None
         msg = str(e).lower()
+        if "straddl" in msg or "block size" in msg:
+            raise _LongRecord() from None
         if "utf8" in msg or "utf-8" in msg:
             raise UnicodeDecodeError("utf-8", b"", 0, 1, str(e)) from None
         raise ReadError("not_text") from None
@@ -328,13 +384,81 @@ def cell_text(v) -> str:
     return str(v)
 
 
+def check_xlsx(path: Path) -> None:
+    """Refuse a workbook that would cost memory out of proportion before openpyxl parses any of
+    it: more than MAX_XLSX_UNCOMPRESSED bytes unpacked, a part packed more than MAX_XLSX_RATIO
+    times (a zip bomb), or a cell of its sheets or shared strings longer than MAX_CELL_CHARS
+    (found in the XML as it is unpacked, a megabyte at a time)."""
+    import zipfile
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ReadError("bad_xlsx", error=f"{type(e).__name__}: {e}"[:300]) from None
+    with zf:
+        infos = zf.infolist()
+        total = sum(i.file_size for i in infos)
+        if total > MAX_XLSX_UNCOMPRESSED:
+            raise ReadError("xlsx_too_large", size=f"{total / 2 ** 20:,.0f} MB",
+                            limit=f"{MAX_XLSX_UNCOMPRESSED / 2 ** 20:,.0f} MB")
+        for info in infos:
+            if info.file_size > XLSX_RATIO_FLOOR and info.file_size > MAX_XLSX_RATIO * max(info.compress_size, 1):
+                ratio = info.file_size / max(info.compress_size, 1)
+                raise ReadError("xlsx_ratio", part=info.filename, ratio=f"{ratio:,.0f}", limit=MAX_XLSX_RATIO)
+        for info in infos:
+            name = info.filename
+            if name.endswith(".xml") and (name.startswith("xl/worksheets/") or name == "xl/sharedStrings.xml"):
+                _check_xml_runs(zf, info)
+
+
+def _check_xml_runs(zf, info) -> None:
+    """ReadError when a text run of the part (bytes between two tags) could hold more than
+    MAX_CELL_CHARS characters; in a sheet the message names the cell (its row and column)."""
+    import re
+
+    import numpy as np
+
+    cell_re = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)(\d+)"')
+
+    def last_cell(chunk: bytes, before: int):
+        at = chunk.rfind(b"<c ", 0, before)
+        return cell_re.match(chunk, at) if at >= 0 else None
+
+    tail = 0          # length of the run still open at the end of the previous chunk
+    cell = None       # the last cell reference of the previous chunks
+    with zf.open(info) as f:
+        while chunk := f.read(1 << 20):
+            tags = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == ord("<"))
+            if tags.size == 0:
+                tail += len(chunk)
+                longest, run_start = tail, 0
+            else:
+                gaps = np.diff(tags) - 1
+                inner = int(gaps.max()) if gaps.size else -1
+                longest, run_start = tail + int(tags[0]), 0
+                if inner > longest:
+                    longest, run_start = inner, int(tags[int(gaps.argmax())]) + 1
+                tail = len(chunk) - int(tags[-1]) - 1
+                if tail > longest:
+                    longest, run_start = tail, int(tags[-1]) + 1
+            if longest > _XML_RUN_BYTES:
+                where = last_cell(chunk, run_start) or cell
+                detail = {"limit": f"{MAX_CELL_CHARS:,}", "part": info.filename}
+                if info.filename.startswith("xl/worksheets/") and where is not None:
+                    raise ReadError("cell_too_large", row=int(where.group(2)), column=where.group(1).decode(),
+                                    chars=f"> {MAX_CELL_CHARS:,}", **detail)
+                raise ReadError("cell_too_large_part", **detail)
+            cell = last_cell(chunk, len(chunk)) or cell
+
+
 class _Workbook:
     """An open read-only workbook and the file under it (a file object, so a workbook
-    saved under another extension still opens)."""
+    saved under another extension still opens). Checked as a zip first (:func:`check_xlsx`)."""
 
     def __init__(self, path: Path):
         import openpyxl
 
+        check_xlsx(path)
         self.file = open(path, "rb")
         try:
             self.wb = openpyxl.load_workbook(self.file, read_only=True, data_only=True)
@@ -364,8 +488,8 @@ def peek_xlsx(path: Path, sheet: str | None, score: Callable[[list[str]], int]) 
     wb, ws, _ = _open_sheet(path, sheet)
     try:
         rows = []
-        for values in ws.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True):
-            rows.append([cell_text(v) for v in values])
+        for _, cells in _sheet_rows(ws, max_row=HEADER_SEARCH_ROWS):
+            rows.append(cells)
     finally:
         wb.close()
     if not rows:
@@ -373,13 +497,38 @@ def peek_xlsx(path: Path, sheet: str | None, score: Callable[[list[str]], int]) 
     return rows[find_header_row(rows, score)]
 
 
+def _sheet_rows(ws, max_row: int | None = None):
+    """(Excel row number, cell texts) of each row of a read-only sheet, empty rows included,
+    within the limits: a row with a filled cell past MAX_COLUMNS, more than MAX_ROWS rows or
+    a cell longer than MAX_CELL_CHARS raise ReadError naming the row (and the cell).
+
+    Every row the sheet's XML holds is read: openpyxl would otherwise stop at the size the sheet
+    declares (its ``<dimension>``), and a row past it would be dropped without a word."""
+    from openpyxl.utils import get_column_letter
+
+    ws.reset_dimensions()
+    excel_row = 0
+    for values in ws.iter_rows(values_only=True, max_row=max_row):
+        excel_row += 1
+        if excel_row > MAX_ROWS + HEADER_SEARCH_ROWS:
+            raise ReadError("too_many_rows", count=f"> {MAX_ROWS:,}", limit=f"{MAX_ROWS:,}")
+        cells = [cell_text(v) for v in values]
+        if len(cells) > MAX_COLUMNS and any(c.strip() for c in cells[MAX_COLUMNS:]):
+            raise ReadError("too_many_columns", row=excel_row, count=f"> {MAX_COLUMNS:,}", limit=MAX_COLUMNS)
+        if cells and max(map(len, cells)) > MAX_CELL_CHARS:
+            i = next(i for i, text in enumerate(cells) if len(text) > MAX_CELL_CHARS)
+            raise ReadError("cell_too_large", row=excel_row, column=get_column_letter(i + 1),
+                            chars=f"{len(cells[i]):,}", limit=f"{MAX_CELL_CHARS:,}")
+        yield excel_row, cells[:MAX_COLUMNS]
+
+
 def read_xlsx(path: Path, sheet: str | None, score: Callable[[list[str]], int]) -> RawTable:
     wb, ws, sheet_name = _open_sheet(path, sheet)
     try:
-        it = ws.iter_rows(values_only=True)
+        it = _sheet_rows(ws)
         top = []
-        for values in it:
-            top.append([cell_text(v) for v in values])
+        for _, cells in it:
+            top.append(cells)
             if len(top) >= HEADER_SEARCH_ROWS:
                 break
         if not top:
@@ -404,10 +553,8 @@ def read_xlsx(path: Path, sheet: str | None, score: Callable[[list[str]], int]) 
         for j, cells in enumerate(top[k + 1:]):
             add(k + 2 + j, cells)
         # read-only sheets yield every row in order, empty ones included
-        excel_row = len(top)
-        for values in it:
-            excel_row += 1
-            add(excel_row, [cell_text(v) for v in values])
+        for excel_row, cells in it:
+            add(excel_row, cells)
     except ReadError:
         raise
     except Exception as e:

@@ -34,6 +34,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
                               "no region column: needs 'region_code', or 'township' (optionally with 'village')"),
     "duplicate_column": ("列“{column}”出现多次（表头：{headers}）", "column '{column}' appears more than once (headers: {headers})"),
     "internal_error": ("导入时发生内部错误：{error}", "internal error during import: {error}"),
+    # limits (sitrep.ingest.readers): a hostile or broken file is refused before it costs memory
+    "cell_too_large": ("第 {row} 行“{column}”列的单元格有 {chars} 个字符，超过上限 {limit} 个字符（Excel 单元格的上限）",
+                       "row {row}, column '{column}': the cell has {chars} characters, more than the limit of {limit} "
+                       "(Excel's own limit for a cell)"),
+    "cell_too_large_part": ("Excel 文件的 {part} 中有超过 {limit} 个字符的单元格（超过上限）",
+                            "the Excel file's {part} holds a cell of more than {limit} characters (over the limit)"),
+    "too_many_columns": ("第 {row} 行有 {count} 列，超过上限 {limit} 列",
+                         "row {row} has {count} columns, more than the limit of {limit}"),
+    "too_many_rows": ("文件有 {count} 行，超过上限 {limit} 行", "the file has {count} rows, more than the limit of {limit}"),
+    "line_too_long": ("文件中有一行超过 {limit}，超过单行上限", "a line of the file is longer than {limit}, the limit for one line"),
+    "xlsx_too_large": ("Excel 文件解压后有 {size}，超过上限 {limit}",
+                       "the Excel file unpacks to {size}, more than the limit of {limit}"),
+    "xlsx_ratio": ("Excel 文件的 {part} 压缩比为 {ratio}:1，超过上限 {limit}:1（疑似压缩炸弹）",
+                   "the Excel file's {part} is packed {ratio}:1, more than the limit of {limit}:1 (a zip bomb?)"),
     # row level
     "extra_values": ("该行的数据比表头多出 {count} 列", "this row has {count} more values than the header"),
     "missing_value": ("必填项为空", "required value is empty"),
@@ -57,7 +71,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "region_mismatch": ("区划代码与乡镇/村名称不一致（名称对应 {resolved}）",
                         "region code does not match the township/village names (the names give {resolved})"),
     "unknown_reference": ("在{target}中找不到该编号", "not found in {target}"),
-    "date_order": ("早于“{other}”（{other_value}）", "is before '{other}' ({other_value})"),
+    "date_order": ("早于同一行的“{other}”", "is before '{other}' on the same row"),
     "missing_key": ("“{column}”和“{fallback}”至少填一项", "give '{column}' or '{fallback}'"),
     "missing_geometry": ("要素没有几何图形", "the feature has no geometry"),
     # information, not errors

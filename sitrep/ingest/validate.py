@@ -387,7 +387,7 @@ class Plan:
         for a, b in t.order:
             if a in self.parsed and b in self.parsed:
                 self.check(b, "date_order", f"{q('p_' + b)} < {q('p_' + a)}",
-                           detail={"other": self.cmap.label(a), "other_value": ""})
+                           detail={"other": self.cmap.label(a)})
         for k, other in t.key_fallback.items():
             cond = " AND ".join(f"{q('r_' + n)} IS NULL" for n in (k, other) if self.cmap.has(n)) or "TRUE"
             self.check(k if self.cmap.has(k) else (other if self.cmap.has(other) else None), "missing_key", cond,

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from sitrep.errors import UsageError
 from sitrep import db as dbm
 from sitrep import i18n
 from sitrep.quality import checks, trust
@@ -140,8 +141,6 @@ def report_text(rep: dict[str, Any], lang: str = "zh", place: str | None = None)
 def cli_check(args) -> int:
     """`python -m sitrep check`: print the quality report; exit 1 when a critical rule is broken
     (or a rule could not run), so that a scheduled job can alert on it."""
-    from sitrep.cli import UsageError
-
     database = dbm.Database(args.db)
     if not database.exists():
         raise UsageError(f"no database at {database.path}")

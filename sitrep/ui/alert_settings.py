@@ -9,7 +9,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from sitrep import audit, catalogue, contract
+from sitrep import audit, catalogue, contract, tomlfile
 from sitrep.alerts import config as alert_config
 from sitrep.auth import web
 from sitrep.warning.ears import METRICS, STATISTICS
@@ -109,7 +109,7 @@ def _save(view, path, old, data) -> None:
             audit.record("settings", user=user, role=p.role if p is not None else None, via="web",
                          file=path.name, changed=changed)
         except Exception:  # the change must not stand unrecorded: put the old file back
-            alert_config.write_text_atomic(path, before.decode("utf-8"), path.stat())
+            tomlfile.write_atomic(path, before.decode("utf-8"), before=path.stat())
             raise
     except Exception as e:
         st.error(t("alerts.settings.failed", error=f"{type(e).__name__}: {e}"))

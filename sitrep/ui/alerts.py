@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from sitrep import alerts, audit, catalogue, privacy
+from sitrep import alerts, audit, catalogue, i18n, privacy
 from sitrep.alerts import config as alert_config
 from sitrep.alerts.engine import township_of
 from sitrep.auth import web as access
@@ -235,8 +235,10 @@ def explain(view: View, alert) -> None:
                 with st.expander(view.t("alerts.explain.records", kpi=kpi.name(view.lang),
                                         day=_day(view, view.as_of), place=alert["place_name"])):
                     place = None if alert["place_level"] == "city" else alert["place_code"]
-                    w.table(view, query(kpi.records, as_of=view.as_of, region_code=place),
-                            name=f"{alert['kpi']}_{view.as_of}", key="alerts_records")
+                    rows = i18n.display_codes(query(kpi.records, as_of=view.as_of, region_code=place), view.lang,
+                                              kpi.tables)
+                    w.table(view, rows, name=f"{alert['kpi']}_{view.as_of}", key="alerts_records",
+                            column_labels=i18n.display_labels(rows.columns, view.lang, kpi.tables))
         _respond(view, alert)
 
 

@@ -14,6 +14,9 @@ from sitrep.db import Database, resolve_db_path
 
 @st.cache_resource
 def _database(path: str) -> Database:
+    from sitrep.db import sweep_at_start
+
+    sweep_at_start(path)  # an import killed while nobody was importing: its copy is removed and logged
     return Database(path)
 
 

@@ -107,7 +107,16 @@ def trust_reasons(view: View, trust: dict[str, dict]) -> list[str]:
                               rules=sep.join(f"{rules.get(k, k)} ({n})" for k, n in t["broken_rules"].items())))
         if t["failed_rules"]:
             out.append(view.t("overview.trust_why_failed", pillar=name, rules=", ".join(t["failed_rules"])))
+        if trust_findings(view, t):
+            out.append(view.t("quality.trust.why_findings", pillar=name, findings=trust_findings(view, t),
+                              days=quality.trust.FINDINGS_DAYS))
     return out
+
+
+def trust_findings(view: View, t: dict) -> str:
+    """'异常值83个、疑似重复10对' / '83 outliers, 10 suspected duplicate pairs' ('' when none)."""
+    parts = [view.t(f"quality.trust.{k}", n=t.get(k, 0)) for k in ("outliers", "duplicates") if t.get(k)]
+    return ("、" if view.lang == "zh" else ", ").join(parts)
 
 
 def trust_line(view: View, trust: dict[str, dict], checked: datetime) -> str:
@@ -116,7 +125,10 @@ def trust_line(view: View, trust: dict[str, dict], checked: datetime) -> str:
     for pillar in catalogue.PILLARS:
         status = trust[pillar]["status"]
         icon = STATUS_ICONS[TRUST_AS_STATUS[status]]
-        parts.append(f"{view.t(f'nav.{pillar}')} :{TRUST_COLOURS[status]}[{icon} {view.t(f'overview.trust_{status}')}]")
+        found = trust_findings(view, trust[pillar])
+        found = (f"({found})" if view.lang == "zh" else f" ({found})") if found else ""
+        parts.append(f"{view.t(f'nav.{pillar}')} :{TRUST_COLOURS[status]}[{icon} {view.t(f'overview.trust_{status}')}"
+                     f"{found}]")
     when = view.t("overview.trust_as_of", as_of=view.date_text(view.as_of), checked=checked.strftime("%Y-%m-%d %H:%M"))
     colon = ":" if view.lang == "zh" else ": "
     return f"**{view.t('overview.trust_label')}**{colon}" + "\u2003".join(parts) + f"  \n:gray[{when}]"

@@ -167,7 +167,7 @@ def _reporting(view: View, config, daily: pd.DataFrame, units: pd.DataFrame) -> 
     shown = daily if choice is None else daily[daily["stream"] == choice]
     labels = _township_labels(view, shown["township_code"].unique()) if not shown.empty else {}
     st.markdown(f"**{t('quality.reporting.heatmap_title')}**")
-    hover = "%{y} · %{x|%Y-%m-%d}<br>%{z:.1f}% · %{customdata}"
+    hover = "%{y} · %{x|%Y-%m-%d}<br>%{customdata[1]:.1f}% · %{customdata[0]}"
     w.chart(completeness_heatmap(shown, labels=labels, hover=hover), key=f"{KEY}_heatmap")
     days, hour = divmod(config.deadline_hours, 24)
     deadline = t("quality.reporting.deadline_next" if days == 1 else "quality.reporting.deadline_days",

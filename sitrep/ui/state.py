@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from sitrep import i18n
+from sitrep import i18n, l10n
 from sitrep.auth import web as access
 from sitrep.ui.data import query, db_version
 
@@ -35,6 +35,11 @@ class View:
     def t(self, key: str, **values) -> str:
         return i18n.t(key, self.lang, **values)
 
+    def labels(self, prefix: str, names) -> dict[str, str]:
+        """{name: the string ``prefix.name``}: the headers of a table's columns (``view.labels("data.col",
+        df.columns)``)."""
+        return {n: self.t(f"{prefix}.{n}") for n in names}
+
     def enum(self, table: str, column: str, code) -> str:
         return i18n.enum_label(table, column, code, self.lang)
 
@@ -42,7 +47,7 @@ class View:
         return i18n.enum_labels(table, column, self.lang)
 
     def date_text(self, d: date) -> str:
-        return f"{d.year}年{d.month}月{d.day}日" if self.lang == "zh" else d.strftime("%d %b %Y")
+        return l10n.full_date(d, self.lang)
 
     @property
     def as_of_text(self) -> str:
@@ -73,6 +78,14 @@ def regions_index() -> dict[str, dict]:
     df = query("regions_list")
     return {r.region_code: {"name": r.name, "level": r.level, "parent_code": r.parent_code}
             for r in df.itertuples(index=False)}
+
+
+def region_name(code: str) -> str:
+    """A region's name (its code when there is no database yet or no such region)."""
+    try:
+        return regions_index().get(code, {}).get("name", code)
+    except Exception:  # no database yet
+        return code
 
 
 def controls() -> View:
@@ -112,6 +125,8 @@ def controls() -> View:
     wanted = {"lang": lang, "as_of": as_of.isoformat()}
     if scope:
         wanted["scope"] = scope
+    if qp.get("records"):  # the records dialog a page has open (sitrep.ui.widgets.records_dialog)
+        wanted["records"] = qp["records"]
     if dict(qp) != wanted:
         qp.from_dict(wanted)
     return View(as_of=as_of, scope=scope, lang=lang, min_date=min_date, max_date=max_date)

@@ -20,7 +20,7 @@ from sitrep.ingest import FileReport, import_files
 # then says clearly what is wrong with them instead of the browser refusing them silently.
 UPLOAD_TYPES = ("csv", "txt", "xlsx", "xls", "geojson", "json")
 BOUNDARIES = "boundaries"
-STATUSES = ("loaded", "partial", "rejected")
+STATUSES = ("loaded", "partial", "rejected", "cleanup")
 REJECTS_NAME = "rejects.csv"
 
 
@@ -117,7 +117,7 @@ def dictionary(lang: str) -> pd.DataFrame:
                                          for e in c.enum)
             notes = list(c.checks)
             if c.default is not None:
-                notes.append(f"default {c.default}")
+                notes.append(i18n.t("data.default_value", lang, value=c.default))
             if t.key_fallback.get(c.name):
                 notes.append(f"← {t.key_fallback[c.name]}")
             if c.name == "region_code" and t.region:

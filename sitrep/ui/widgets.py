@@ -8,11 +8,11 @@ import math
 import pandas as pd
 import streamlit as st
 
-from sitrep import catalogue, maps
+from sitrep import catalogue, i18n, maps, records
 from sitrep.auth import web as access
 from sitrep.figures import STATUS_ICONS
 from sitrep.ui.data import query
-from sitrep.ui.state import View, parent_scope, scope_name, set_scope
+from sitrep.ui.state import View, parent_scope, regions_index, scope_name, set_scope
 
 STATUS_MD = {"ok": "green", "amber": "orange", "red": "red", "none": "gray"}
 
@@ -26,11 +26,34 @@ def header(view: View, title_key: str) -> None:
     if imported is not None and not pd.isna(imported):
         parts.append(view.t("common.imported_at", when=pd.Timestamp(imported).strftime("%Y-%m-%d %H:%M")))
     cols = st.columns([6, 1])
-    cols[0].markdown(" · ".join(parts))
+    with cols[0].container(horizontal=True, gap="small", vertical_alignment="center"):
+        # the breadcrumb: every level above the scope is a step back up (全市 › 城东街道 › 东门社区)
+        for code, name in breadcrumb(view):
+            if st.button(name, key=f"crumb_{code or 'city'}", type="tertiary"):
+                set_scope(code)
+                st.rerun()
+            st.markdown("›")
+        st.markdown(" · ".join(parts))
     up = view.scope not in (None, access.scope_limit())  # a township user's township is as high as they go
     if up and cols[1].button(view.t("common.scope_up"), key="scope_up"):
         set_scope(parent_scope(view.scope))
         st.rerun()
+    records_dialog(view)
+
+
+def breadcrumb(view: View) -> list[tuple[str | None, str]]:
+    """(code, name) of the levels above the view's scope that the user may go to, top first (None: the city)."""
+    if view.scope is None:
+        return []
+    limit = access.scope_limit()
+    chain, code = [], parent_scope(view.scope)
+    while True:
+        if limit is None or (code is not None and code.startswith(limit[:9])):
+            chain.append((code, view.t("common.whole_city") if code is None else regions_index()[code]["name"]))
+        if code is None:
+            break
+        code = parent_scope(code)
+    return chain[::-1]
 
 
 def kpi_values(view: View) -> tuple[dict, dict]:
@@ -87,6 +110,51 @@ def kpi_cards(view: View, keys: list[str], now: dict, before: dict, columns: int
         )
 
 
+def _child_names(view: View) -> dict[str, str]:
+    """{name: code} of the regions one level below the view's scope (a village: none)."""
+    regions = regions_index()
+    if view.scope is None:
+        return {r["name"]: c for c, r in regions.items() if r["level"] == "township"}
+    if regions.get(view.scope, {}).get("level") != "township":
+        return {}
+    return {r["name"]: c for c, r in regions.items() if r["level"] == "village" and r["parent_code"] == view.scope}
+
+
+RECORDS_PARAM = "records"
+
+
+def records_dialog(view: View) -> None:
+    """The records behind a number, in a dialog over the page, when the URL names a KPI (``?records=KEY``: a KPI
+    card's link or button puts it there, so the address reopens it): as of the view's day and in its scope, in
+    the reader's language, with downloads. Closing it takes the KPI out of the URL."""
+    key = st.query_params.get(RECORDS_PARAM)
+    cat = catalogue.by_key()
+    if key not in cat:
+        return
+    kpi = cat[key]
+
+    def close() -> None:
+        st.query_params.pop(RECORDS_PARAM, None)
+
+    @st.dialog(kpi.name(view.lang), width="large", on_dismiss=close)
+    def show() -> None:
+        if not access.can("records"):
+            st.caption(view.t("auth.records_hidden"))
+            return
+        df = query(kpi.records, **view.params)
+        st.caption(view.t("common.records_caption", n=len(df), kpi=kpi.name(view.lang)) + " · " + view.as_of_text)
+        shown, headers = records.present(df, tables=kpi.tables, lang=view.lang, regions=regions_index())
+        table(view, shown, name=f"{key}_{view.as_of.isoformat()}", key=f"dialog_{key}", column_labels=headers)
+
+    show()
+
+
+def open_records(key: str) -> None:
+    """Open the records of a KPI: put it in the URL and run again (records_dialog shows them)."""
+    st.query_params[RECORDS_PARAM] = key
+    st.rerun()
+
+
 def records_explorer(view: View, keys: list[str], key: str) -> None:
     """The records behind a headline number: pick a KPI, see its rows, download them."""
     if not access.can("records"):  # leaders and projection screens see aggregates only
@@ -98,7 +166,9 @@ def records_explorer(view: View, keys: list[str], key: str) -> None:
     kpi = cat[choice]
     df = query(kpi.records, **view.params)
     st.caption(view.t("common.records_caption", n=len(df), kpi=kpi.name(view.lang)) + " · " + view.as_of_text)
-    table(view, df, name=f"{choice}_{view.as_of.isoformat()}", key=f"rec_{key}")
+    # in the reader's language: labels for codes, dates as dates, places named (sitrep.records)
+    shown, headers = records.present(df, tables=kpi.tables, lang=view.lang, regions=regions_index())
+    table(view, shown, name=f"{choice}_{view.as_of.isoformat()}", key=f"rec_{key}", column_labels=headers)
 
 
 def table(view: View, df: pd.DataFrame, *, name: str, key: str, height: int | None = None,
@@ -157,4 +227,31 @@ def region_map(view: View, values: pd.DataFrame, *, level: str, value_label: str
 
 
 def chart(fig, key: str) -> None:
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+    """A figure in the page's language, and the numbers it draws as a table under it (folded), with CSV and
+    XLSX downloads (sitrep.figures.as_table). A chart with one bar per region below the scope drills down:
+    a click on a bar sets the scope to that region (the URL too), as a click on the map does."""
+    from sitrep import figures, l10n
+    from sitrep.ui.state import current_lang
+
+    lang = current_lang()
+    view = st.session_state.get("sitrep_view")
+    drill = figures.region_categories(fig, _child_names(view)) if view is not None else None
+    event = st.plotly_chart(l10n.localize_figure(fig, lang), width="stretch", key=key,
+                            config={"displaylogo": False}, on_select="rerun" if drill else "ignore",
+                            selection_mode="points")
+    if drill and event and event.get("selection", {}).get("points"):
+        axis, codes = drill
+        code = codes.get(event["selection"]["points"][0].get(axis))
+        if code and code != view.scope:
+            set_scope(code)
+            st.rerun()
+    data = figures.as_table(fig)
+    if not data.empty:
+        labels = {"category": i18n.t("common.chart_category", lang), "value": i18n.t("common.chart_value", lang),
+                  "x": i18n.t("common.chart_category", lang), "y": i18n.t("common.chart_series", lang)}
+        with st.expander(i18n.t("common.chart_data", lang)):
+            shown = data.rename(columns=labels)
+            st.dataframe(shown, hide_index=True, width="stretch")
+            view = st.session_state.get("sitrep_view")
+            if view is not None:
+                downloads(view, shown, name=key, key=f"chartdata_{key}")

@@ -56,6 +56,20 @@ def aberrations(db, *, as_of: date | str | None = None, region_code: str | None 
                     date_from=date_from, **cfg.aberration_params())
 
 
+def alarm_days(aberrations_df: pd.DataFrame, statistics=("c2",)) -> pd.DataFrame:
+    """The days each site type was in alarm somewhere in scope: rows of :func:`aberrations` (or of
+    queries/sentinel_aberrations_daily.sql) with any of the ``statistics`` alarm flags set (the alert
+    settings' [sentinel] statistics), as one row per (site_type, date) with the townships in alarm
+    (columns: site_type, date, townships)."""
+    cols = [f"{s}_alarm" for s in statistics]
+    if aberrations_df.empty:
+        return pd.DataFrame({"site_type": pd.Series(dtype=str), "date": pd.Series(dtype="datetime64[us]"),
+                             "townships": pd.Series(dtype="int64")})
+    hit = aberrations_df[aberrations_df[cols].fillna(False).astype(bool).any(axis=1)]
+    return (hit.groupby(["site_type", "date"], as_index=False).agg(townships=("township_code", "nunique"))
+            .sort_values(["site_type", "date"]).reset_index(drop=True))
+
+
 def alarms_on(db, *, as_of: date | str, region_code: str | None = None, metric: str = "visits",
               config: WarningConfig | None = None) -> pd.DataFrame:
     """The series with any alarm on ``as_of``: the rows of :func:`aberrations` for that day."""

@@ -17,8 +17,10 @@ Method, step by step, with days numbered 1..T from the first day of the series:
 - Posterior: Gamma(shape = prior_shape + local cases in the window,
   scale = 1 / (1 / prior_scale + sum of Lambda over the window)); mean, sd, 2.5%,
   50% and 97.5% quantiles.
-- Guard: a window with fewer than ``min_cases`` local cases gives no number (NaN) and
-  ``enough_cases`` False: "too few cases".
+- Every window gets its numbers, as EpiEstim reports every window; ``enough_cases`` flags
+  the windows with at least ``min_cases`` local cases (EpiEstim only warns about the first
+  window). The posterior of a thin window is mostly the prior: the dashboard does not draw
+  it and says "too few cases" instead.
 
 Growth: r = ln(local cases in the latest ``window_days`` / local cases in the
 ``window_days`` before) / ``window_days`` per day; doubling time ln 2 / r when r > 0,
@@ -39,9 +41,12 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from sitrep.errors import UsageError
 from sitrep.warning.config import RtConfig, load_config
 
-OUTPUT_COLUMNS = ("t_start", "t_end", "local_cases", "mean", "std", "q025", "median", "q975", "enough_cases")
+# The posterior quantiles EpiEstim's estimate_R reports: column name -> probability.
+QUANTILES = {"q025": 0.025, "q05": 0.05, "q25": 0.25, "median": 0.5, "q75": 0.75, "q95": 0.95, "q975": 0.975}
+OUTPUT_COLUMNS = ("t_start", "t_end", "local_cases", "mean", "std", *QUANTILES, "enough_cases")
 
 
 class IncidenceError(ValueError):
@@ -139,7 +144,8 @@ def estimate_rt(
     parametric serial interval.
 
     Returns one row per window kept: t_start, t_end (days 1..T), local_cases in the window,
-    mean, std, q025, median, q975 (NaN when the window has too few cases), enough_cases.
+    the posterior's mean, std and quantiles (q025, q05, q25, median, q75, q95, q975: those
+    of EpiEstim), and enough_cases (at least ``min_cases`` local cases in the window).
     """
     from scipy.special import gammaincinv
 
@@ -184,21 +190,14 @@ def estimate_rt(
 
     shape = a_prior + local_cases
     scale = 1.0 / (1.0 / b_prior + lam_sum)
-    enough = local_cases >= min_cases
-
-    def masked(x):
-        return np.where(enough, x, np.nan)
-
     return pd.DataFrame({
         "t_start": t_start.astype("int64"),
         "t_end": t_end.astype("int64"),
         "local_cases": local_cases,
-        "mean": masked(shape * scale),
-        "std": masked(np.sqrt(shape) * scale),
-        "q025": masked(gammaincinv(shape, 0.025) * scale),
-        "median": masked(gammaincinv(shape, 0.5) * scale),
-        "q975": masked(gammaincinv(shape, 0.975) * scale),
-        "enough_cases": enough,
+        "mean": shape * scale,
+        "std": np.sqrt(shape) * scale,
+        **{name: gammaincinv(shape, p) * scale for name, p in QUANTILES.items()},
+        "enough_cases": local_cases >= min_cases,
     })
 
 
@@ -388,8 +387,6 @@ def read_si_distr(path: str | Path) -> np.ndarray:
 
 def cli_rt(args) -> int:
     """``python -m sitrep rt``: Rt on sliding windows from an incidence CSV, printed as CSV or JSON."""
-    from sitrep.cli import UsageError
-
     if args.si_distr and (args.si_mean is not None or args.si_sd is not None):
         raise UsageError("give either --si-distr or --si-mean/--si-sd, not both")
     if args.window is not None and args.window < 1:
@@ -416,6 +413,10 @@ def cli_rt(args) -> int:
         out.insert(2, f"{time_col}_start", start)
         out.insert(3, f"{time_col}_end", end)
     out["local_cases"] = out["local_cases"].round().astype("int64")
+    thin = int((~out["enough_cases"]).sum())
+    if thin:  # EpiEstim warns too ("estimating R too early ..."); the numbers are printed all the same
+        print(f"note: {thin} of {len(out)} windows have fewer than {cfg.min_cases} local cases "
+              f"(enough_cases false): their posterior leans on the prior", file=sys.stderr)
     if args.format == "json":
         records = json.loads(out.to_json(orient="records", double_precision=15))
         sys.stdout.write(json.dumps(records, ensure_ascii=False) + "\n")

@@ -1,0 +1,55 @@
+-- returnees_stage_by_region: returnees by the stage they are in on day $as_of, for each region one level below
+-- the scope (townships for the city, villages for a township, the village itself for a village): stacked bars.
+-- param as_of date: the as-of day D
+-- param region_code str optional: scope region (city, township or village code); empty = the whole city
+-- param rules rules: quarantine rules; default data/quarantine_rules.toml
+-- Row: one region x one stage (central_quarantine, home_quarantine, home_monitoring, released), zeros included:
+-- region_code, name, level, stage, stage_order, persons. Stages as in returnees_stage_by_township (the same
+-- numbers for the townships): the stage on D comes from the rule's schedule from measure_start; released =
+-- measure_end on or before D (cumulative); not yet started, no-measure and positive returnees are left out.
+with
+
+returnee_status as (
+    select * from returnee_status($rules, $as_of::date, $region_code::varchar)
+),
+
+scope as (
+    select coalesce(level, 'city') as level
+    from (select 1) left join regions on region_code = $region_code
+),
+
+child_level as (
+    select case level when 'city' then 'township' else 'village' end as level from scope
+),
+
+regions_shown as (
+    select r.region_code, r.name, r.level
+    from regions r, child_level c
+    where r.level = c.level and in_scope(r.region_code, $region_code)
+),
+
+stages as (
+    select * from (values
+        (1, 'central_quarantine'), (2, 'home_quarantine'), (3, 'home_monitoring'), (4, 'released')
+    ) as s(stage_order, stage)
+),
+
+counts as (
+    select
+        case c.level when 'township' then township_code(s.region_code) else village_code(s.region_code) end
+            as region_code,
+        s.stage_on_day as stage,
+        count(*) as persons
+    from returnee_status s, child_level c
+    group by all
+),
+
+final as (
+    select r.region_code, r.name, r.level, s.stage, s.stage_order, coalesce(c.persons, 0) as persons
+    from regions_shown r
+    cross join stages s
+    left join counts c on c.region_code = r.region_code and c.stage = s.stage
+    order by r.region_code, s.stage_order
+)
+
+select * from final
