@@ -1,12 +1,12 @@
 # The two commands of the README:
 #   make run   - set up, build the demo city if there is no database, start the dashboard
-#   make test  - set up (including Debian's chromium and CJK fonts) and run the whole test suite
+#   make test  - set up (including Debian's chromium and CJK fonts, pyspark and Java 17) and run the whole test suite
 PY ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test setup setup-dev browser-deps demo bench screenshots clean
+.PHONY: run test setup setup-dev setup-spark browser-deps spark-deps demo bench screenshots clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(VPY) || $(PY) -m venv $(VENV)
@@ -17,8 +17,14 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt $(VENV)/.runtime
 	$(VPY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@
 
+# the Spark engine of the cube job (python -m sitrep cube --engine spark): tests only, not `make run`
+$(VENV)/.spark: requirements-spark.txt $(VENV)/.dev
+	$(VPY) -m pip install --disable-pip-version-check -q -r requirements-spark.txt
+	touch $@
+
 setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev
+setup-spark: $(VENV)/.spark
 
 demo: setup
 	$(VPY) -m sitrep demo --if-missing
@@ -29,7 +35,10 @@ run: demo
 browser-deps:
 	bash scripts/install_browser_deps.sh
 
-test: setup-dev browser-deps
+spark-deps:
+	bash scripts/install_spark_deps.sh
+
+test: setup-dev setup-spark browser-deps spark-deps
 	$(VPY) -m pytest
 
 bench: setup-dev

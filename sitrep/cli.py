@@ -34,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="folder for the export files (default: data/demo_exports)")
     p.add_argument("--if-missing", action="store_true", help="do nothing when the database already exists")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument("--counties", type=int, default=1,
+                   help="build N counties under one prefecture: the demo city at --db, the others beside it "
+                        "(sitrep_<code>.duckdb), exports in --out/<code> (default 1: the demo city only)")
+    p.add_argument("--lake", metavar="DIR", help="with --counties: also export them all into a lake at DIR")
 
     p = sub.add_parser("import", help="import export files (CSV, XLSX, GeoJSON) into the database")
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -106,6 +110,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, action="append", help="demo scale(s) to benchmark")
     p.add_argument("--rows", type=int, default=1_000_000, help="rows of the synthetic returnee CSV")
 
+    p = sub.add_parser("lake", help="the province's lake: a county's tables as Parquet (sitrep.lake)")
+    lake_sub = p.add_subparsers(dest="lake_command", required=True, metavar="ACTION")
+    e = lake_sub.add_parser("export", help="write every table of the database as Parquet under DIR/<table>/")
+    _add_db(e)
+    e.add_argument("--out", required=True, metavar="DIR", help="the lake folder")
+    e.add_argument("--append", action="store_true",
+                   help="add this county to the lake (refused when its keys overlap the lake's)")
+
+    p = sub.add_parser("cube", help="compute the KPI cube from a lake, on DuckDB or Spark, as Parquet")
+    p.add_argument("--lake", required=True, metavar="DIR", help="the lake (python -m sitrep lake export)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder for the cube's Parquet")
+    p.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
+    p.add_argument("--master", help="Spark master: local[2] (default), spark://host:7077 or sc://host:15002")
+    p.add_argument("--from", dest="date_from", metavar="DATE", help="first day of the cube (default: the data's)")
+    p.add_argument("--to", dest="date_to", metavar="DATE", help="last day of the cube (default: the data's)")
+
     from sitrep.auth.cli import add_parser as add_users_parser
 
     add_users_parser(sub)
@@ -155,6 +175,14 @@ def main(argv: list[str] | None = None) -> int:
             from sitrep.alerts.cli import cli_alerts
 
             return cli_alerts(args)
+        if args.command == "lake":
+            from sitrep.lake import cli_lake
+
+            return cli_lake(args)
+        if args.command == "cube":
+            from sitrep.cube_job import cli_cube
+
+            return cli_cube(args)
         if args.command == "bench":
             from sitrep.bench import cli_bench
 

@@ -123,7 +123,13 @@ TASK_FORCES = (
     ("publicity", "宣传", "宣传专班"),
 )
 TEST_RESULTS = (("negative", "阴性"), ("positive", "阳性"), ("pending", "待出", "待检"))
+# Province, prefecture and county sit above the city so that one store can hold many counties
+# (sitrep.lake, the province path). A county-level city (the demo's) is level "city"; a county or a
+# district is "county": both have a 6-digit code prefix and rank the same.
 LEVELS = (
+    ("province", "省", "自治区", "直辖市", "省级"),
+    ("prefecture", "地级市", "地区", "自治州", "盟", "地级"),
+    ("county", "县", "区", "市辖区", "旗", "自治县", "县级"),
     ("city", "市", "县级市", "市级"),
     ("township", "乡镇/街道", "乡镇", "街道"),
     ("village", "村/社区", "村", "社区"),

@@ -375,13 +375,19 @@ def _remove(p: Path) -> None:
 
 
 # Macros stored in the database so every query says "in scope" the same way.
-# A region is in scope when its code starts with the scope's code less its trailing
-# "000" groups (city 451481000000 -> 451481, township 451481001000 -> 451481001); the
-# city scope (or NULL) also takes rows with no region at all.
+# A region is in scope when its code starts with the scope's code less its trailing zeros:
+# "000" groups below the county (township 451481001000 -> 451481001), "00" pairs above it
+# (city or county 451481000000 -> 451481, prefecture 451400000000 -> 4514, province
+# 450000000000 -> 45). A scope of county level or above (or NULL) also takes rows with no
+# region at all. In a one-city store every code starts with the city's prefix, so the city
+# scope takes everything, as before the province levels existed.
 MACROS = (
-    "CREATE OR REPLACE MACRO scope_prefix(scope) AS regexp_replace(scope, '(000)+$', '')",
+    """CREATE OR REPLACE MACRO scope_prefix(scope) AS CASE
+        WHEN length(regexp_replace(scope, '(000)+$', '')) <= 6 THEN regexp_replace(left(scope, 6), '(00)+$', '')
+        ELSE regexp_replace(scope, '(000)+$', '') END""",
     """CREATE OR REPLACE MACRO in_scope(code, scope) AS (
-        scope IS NULL OR length(scope_prefix(scope)) <= 6
+        scope IS NULL
+        OR (coalesce(code, '') = '' AND length(scope_prefix(scope)) <= 6)
         OR starts_with(coalesce(code, ''), scope_prefix(scope)))""",
     "CREATE OR REPLACE MACRO township_code(code) AS left(code, 9) || '000'",
     "CREATE OR REPLACE MACRO village_code(code) AS left(code, 12)",

@@ -185,3 +185,47 @@ def screenshot(page, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=False)
     return path
+
+
+# ---------------------------------------------------------------- the province path (sitrep.lake, sitrep.cube_job)
+
+# Scale of each county of the multi-county demo: small, so the Spark tests stay fast.
+COUNTY_SCALE = 0.05
+N_COUNTIES = 3
+
+
+@pytest.fixture(scope="session")
+def county_dbs(tmp_path_factory) -> list:
+    """Three demo counties under one prefecture (the demo city, a district, a county) at
+    COUNTY_SCALE, each built through the import path: [(County, database path)]."""
+    from sitrep import demo
+
+    folder = tmp_path_factory.mktemp("counties")
+    return demo.build_counties(folder / "sitrep.duckdb", N_COUNTIES, seed=42, scale=COUNTY_SCALE,
+                               out_dir=folder / "exports")
+
+
+@pytest.fixture(scope="session")
+def county_lake(county_dbs, tmp_path_factory) -> Path:
+    """The lake of the three counties: the first exported, the others appended."""
+    from sitrep import lake
+
+    path = tmp_path_factory.mktemp("lake") / "lake"
+    for k, (_county, db_path) in enumerate(county_dbs):
+        lake.export(db_path, path, append=k > 0)
+    return path
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session (local[2]) for every Spark test of the run: it takes ~10 s to
+    start, so it is started once, by the first test that asks for it."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        pytest.fail("pyspark is not installed: run `make test` (it installs requirements-spark.txt and Java 17)")
+    from sitrep.cube_job import spark_session
+
+    session = spark_session("local[2]", memory="1g", small=True)
+    yield session
+    session.stop()

@@ -101,6 +101,11 @@ from (
     group by village, run
 );
 
+-- Funds with the county they belong to: a database holds one county (county NULL: every place); a lake of many
+-- counties (sitrep.lake) puts a view of its own in place of this one, with each row's county.
+CREATE OR REPLACE VIEW funds_county AS
+select f.*, null::varchar as county from funds f;
+
 -- one chessboard: orders, supervision, vaccination
 CREATE OR REPLACE VIEW kpi_facts_command AS
 -- issued and past the deadline by the end of the day, not closed by then
@@ -171,9 +176,11 @@ select * from (values
     (38, 'returnee_funnel:released', 'count', false)
 ) k(pos, kpi, kind, catalogue);
 
--- The places of the cube: the city, every township and every village.
+-- The places of the cube: the city, every township and every village; in a lake of many counties (sitrep.lake)
+-- also every county, prefecture and province.
 CREATE OR REPLACE MACRO kpi_cube_places() AS TABLE
-select region_code, level, population from regions where level in ('city', 'township', 'village');
+select region_code, level, population from regions
+where level in ('province', 'prefecture', 'county', 'city', 'township', 'village');
 
 -- The days of the cube: those of the as-of picker (queries/data_date_range.sql) and the 31 days after its last day,
 -- so that an as-of day shortly after the last import (today, when the data are a few days old) still reads the cube.
@@ -271,34 +278,47 @@ days as (
 ),
 place_days as (select p.region_code as place, p.population, d.day from places p cross join days d),
 
--- testing capacity in persons a day: every lab counts, whatever the place (labs serve the whole city)
-capacity_persons as (
-    select date as day, sum(capacity_tubes * coalesce(pool_size, 1)) as persons
+-- testing capacity in persons a day: every lab counts, whatever the place (labs serve the whole city); in a lake
+-- of many counties, a county's labs serve that county (and count at the prefecture and province above it)
+capacity_by_county as (
+    select date as day, left(region_code, 6) as county, sum(capacity_tubes * coalesce(pool_size, 1)) as persons
     from test_capacity
     where date between d_first::date and d_last::date
     group by all
 ),
-days_to_test as (
-    select pd.place, pd.day, 'days_to_test_everyone' as kpi, round(pd.population / nullif(c.persons, 0), 2) as value
-    from place_days pd left join capacity_persons c using (day)
-),
-
--- funds carry no region: the same value at every place. Rows are cumulative: each (source, purpose) counts with
--- its latest row dated on or before the day.
-funds_latest as (
-    select d.day, f.spent, f.allocated
-    from days d
-    join funds f on f.date <= d.day
-    qualify row_number() over (partition by d.day, f.source, f.purpose order by f.date desc) = 1
-),
-funds_daily as (
-    select d.day, round(100.0 * sum(f.spent) / nullif(sum(f.allocated), 0), 1) as value
-    from days d left join funds_latest f using (day)
+capacity_persons as (
+    select pd.place, pd.day, sum(c.persons) as persons
+    from place_days pd
+    join capacity_by_county c
+      on c.day = pd.day
+     and (c.county is null or in_scope(c.county || '000000', pd.place) or starts_with(pd.place, c.county))
     group by all
 ),
+days_to_test as (
+    select pd.place, pd.day, 'days_to_test_everyone' as kpi, round(pd.population / nullif(c.persons, 0), 2) as value
+    from place_days pd left join capacity_persons c using (place, day)
+),
+
+-- funds carry no region: the same value at every place of the county (funds_county: in a lake of many counties,
+-- each county's funds at its places and the sum at the prefecture and province). Rows are cumulative: each
+-- (source, purpose) counts with its latest row dated on or before the day.
+funds_latest as (
+    select d.day, f.county, f.spent, f.allocated
+    from days d
+    join funds_county f on f.date <= d.day
+    qualify row_number() over (partition by d.day, f.county, f.source, f.purpose order by f.date desc) = 1
+),
+funds_by_county as (
+    select day, county, sum(spent) as spent, sum(allocated) as allocated from funds_latest group by all
+),
 funds_execution as (
-    select pd.place, pd.day, 'funds_execution_pct' as kpi, f.value
-    from place_days pd join funds_daily f using (day)
+    select pd.place, pd.day, 'funds_execution_pct' as kpi,
+           round(100.0 * sum(f.spent) / nullif(sum(f.allocated), 0), 1) as value
+    from place_days pd
+    left join funds_by_county f
+      on f.day = pd.day
+     and (f.county is null or in_scope(f.county || '000000', pd.place) or starts_with(pd.place, f.county))
+    group by all
 ),
 
 -- reserves: at each place, the latest snapshot dated on or before the day among the rows in scope; an item is

@@ -90,19 +90,21 @@ DEMO = Principal(name="demo", role=DEMO_ROLE, display_name="demo", via="demo")
 
 
 def scope_prefix(code: str) -> str:
-    """The region code less its trailing "000" groups (as the ``scope_prefix`` SQL macro)."""
-    return re.sub(r"(000)+$", "", code)
+    """The region code less its trailing zeros (as the ``scope_prefix`` SQL macro): "000"
+    groups below the county, "00" pairs above it (prefecture 451400000000 -> 4514)."""
+    prefix = re.sub(r"(000)+$", "", code)
+    return re.sub(r"(00)+$", "", code[:6]) if len(prefix) <= 6 else prefix
 
 
 def in_scope(code: str | None, scope: str | None) -> bool:
-    """Whether region ``code`` lies within ``scope`` (None: the whole city), as the
-    ``in_scope`` SQL macro in sitrep.db."""
+    """Whether region ``code`` lies within ``scope`` (None: everything), as the
+    ``in_scope`` SQL macro in sitrep.db: a scope of county level or above also takes no region."""
     if scope is None:
         return True
     prefix = scope_prefix(scope)
-    if len(prefix) <= 6:
-        return True
-    return (code or "").startswith(prefix)
+    if not code:
+        return len(prefix) <= 6
+    return code.startswith(prefix)
 
 
 class ScopeError(PermissionError):

@@ -11,6 +11,7 @@ but not the region structure.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 import time
@@ -23,6 +24,7 @@ import pandas as pd
 from sitrep.errors import UsageError
 from sitrep.demo import tables
 from sitrep.demo.city import CITY_NAME, build_city
+from sitrep.demo.counties import County, counties, relabel, relabel_geojson
 from sitrep.demo.returnees import new_counters, returnee_chunks
 from sitrep.demo.scenario import END, build_scenario
 from sitrep.demo.writers import CsvSink, FileSpec, write_geojson, write_table
@@ -73,9 +75,24 @@ def _stage(progress: Progress | None, lo: float, hi: float) -> Progress:
     return report
 
 
-def write_exports(out_dir, *, seed: int = 42, scale: float = 1.0, progress: Progress | None = None) -> list[Path]:
+def write_exports(out_dir, *, seed: int = 42, scale: float = 1.0, progress: Progress | None = None,
+                  county: County | None = None) -> list[Path]:
     """Write the demo city's export files into out_dir (earlier demo files there are
-    removed first; other files are left alone). Returns the paths written."""
+    removed first; other files are left alone). Returns the paths written.
+
+    ``county`` (sitrep.demo.counties): write them as that county of a multi-county demo
+    exports them (its seed, scale, codes, names, place and identifiers)."""
+    if county is not None:
+        seed, scale = county.seed, scale * county.scale_factor
+
+    def spec(name: str) -> FileSpec:
+        s = SPECS[name]
+        if county is None or county.index == 0:
+            return s
+        return dataclasses.replace(s, title=county.text(s.title), subtitle=county.text(s.subtitle))
+
+    def own(name: str, df: pd.DataFrame) -> pd.DataFrame:
+        return df if county is None else relabel(county, name, df)
     if not scale > 0:
         raise ValueError(f"scale must be positive, got {scale}")
     report = _stage(progress, 0.0, 1.0)
@@ -86,18 +103,19 @@ def write_exports(out_dir, *, seed: int = 42, scale: float = 1.0, progress: Prog
     paths: list[Path] = []
 
     def table(name: str, df: pd.DataFrame, names=None) -> None:
-        paths.append(write_table(out / SPECS[name].filename, SPECS[name], df, names))
+        paths.append(write_table(out / SPECS[name].filename, spec(name), own(name, df), names))
 
     report(0.0, "regions")
     city = build_city(seed)
     scen = build_scenario(city, seed)
     table("regions", tables.regions(city))
     for level, fname in BOUNDARY_FILES.items():
-        paths.append(write_geojson(out / fname, tables.boundaries(city, level)))
+        collection = tables.boundaries(city, level)
+        paths.append(write_geojson(out / fname, collection if county is None else relabel_geojson(county, collection)))
 
     # returnees and tests, one township at a time; tests split by month
     counters = new_counters(seed)
-    returnees = CsvSink(out / SPECS["returnees"].filename, SPECS["returnees"])
+    returnees = CsvSink(out / SPECS["returnees"].filename, spec("returnees"))
     test_sinks: dict[str, CsvSink] = {}
 
     def write_tests(df: pd.DataFrame) -> None:
@@ -105,13 +123,13 @@ def write_exports(out_dir, *, seed: int = 42, scale: float = 1.0, progress: Prog
         for m in np.unique(month):
             if m not in test_sinks:
                 fname = SPECS["tests"].filename.format(month=m)
-                test_sinks[m] = CsvSink(out / fname, SPECS["tests"])
-            test_sinks[m].write(df[month == m])
+                test_sinks[m] = CsvSink(out / fname, spec("tests"))
+            test_sinks[m].write(own("tests", df[month == m]))
 
     n_towns = len(city.townships)
     for k, (_code, people_df, tests_df) in enumerate(returnee_chunks(scen, seed, scale, counters)):
         report(0.05 + 0.6 * k / n_towns, "returnees and tests")
-        returnees.write(people_df)
+        returnees.write(own("returnees", people_df))
         write_tests(tests_df)
     paths.append(returnees.close())
 
@@ -132,7 +150,8 @@ def write_exports(out_dir, *, seed: int = 42, scale: float = 1.0, progress: Prog
     sites = tables.sentinel_sites(scen, seed)
     table("sentinel_sites", sites)
     table("sentinel_reports", tables.sentinel_reports(scen, sites, seed, scale))
-    names = {v.code: (city.regions[v.parent].name, v.name) for v in city.villages}
+    names = {(v.code if county is None else county.code + v.code[6:]): (city.regions[v.parent].name, v.name)
+             for v in city.villages}
     table("publicity", tables.publicity(scen, seed), names)
     report(0.9, "orders, duty, supervision, vaccinations")
     table("orders", tables.orders(scen, plan, seed))
@@ -148,7 +167,8 @@ def _remove(p: Path) -> None:
         p.unlink()
 
 
-def build(db_path, *, seed: int = 42, scale: float = 1.0, out_dir=None, progress: Progress | None = None) -> list:
+def build(db_path, *, seed: int = 42, scale: float = 1.0, out_dir=None, progress: Progress | None = None,
+          county: County | None = None) -> list:
     """Write the exports and build a fresh database at db_path by importing them.
 
     The database is built at a temporary path beside db_path and then renamed over it,
@@ -161,7 +181,7 @@ def build(db_path, *, seed: int = 42, scale: float = 1.0, out_dir=None, progress
 
     db_path = Path(db_path)
     out = Path(out_dir) if out_dir else db_path.parent / "demo_exports"
-    paths = write_exports(out, seed=seed, scale=scale, progress=_stage(progress, 0.0, 0.4))
+    paths = write_exports(out, seed=seed, scale=scale, progress=_stage(progress, 0.0, 0.4), county=county)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = db_path.with_name(f".{db_path.name}.demo-{os.getpid()}.tmp")
     leftovers = [tmp, Path(f"{tmp}.wal"), Path(f"{tmp}.lock")]
@@ -181,6 +201,28 @@ def build(db_path, *, seed: int = 42, scale: float = 1.0, out_dir=None, progress
         for p in leftovers:
             _remove(p)
     return reports
+
+
+def county_db_path(db_path, county: County) -> Path:
+    """Where ``demo --counties N`` puts a county's database: the first (the demo city) at
+    db_path, the others beside it named after their code (sitrep_451402.duckdb)."""
+    db_path = Path(db_path)
+    return db_path if county.index == 0 else db_path.with_name(f"{db_path.stem}_{county.code}{db_path.suffix}")
+
+
+def build_counties(db_path, n: int, *, seed: int = 42, scale: float = 1.0, out_dir=None,
+                   progress: Progress | None = None) -> list[tuple[County, Path]]:
+    """Build n county databases under one prefecture (sitrep.demo.counties), each through the
+    import path from its own exports (out_dir/<county code>/). Returns (county, database path)."""
+    db_path = Path(db_path)
+    out = Path(out_dir) if out_dir else db_path.parent / "demo_exports"
+    built = []
+    for county in counties(n, seed):
+        path = county_db_path(db_path, county)
+        build(path, seed=seed, scale=scale, out_dir=out / county.code, county=county,
+              progress=_stage(progress, county.index / n, (county.index + 1) / n))
+        built.append((county, path))
+    return built
 
 
 def _describe_failures(bad: list) -> str:
@@ -217,6 +259,9 @@ def cli_demo(args) -> int:
             print(f"[{pct:3d}%] {message}", file=sys.stderr, flush=True)
 
     t0 = time.perf_counter()
+    n = getattr(args, "counties", 1) or 1
+    if n != 1:
+        return _cli_counties(args, db_path, out, n, None if args.quiet else progress, t0)
     try:
         reports = build(db_path, seed=args.seed, scale=args.scale, out_dir=out,
                         progress=None if args.quiet else progress)
@@ -228,4 +273,27 @@ def cli_demo(args) -> int:
         print(f"demo: {CITY_NAME} (seed {args.seed}, scale {args.scale:g}): {len(reports)} files, "
               f"{rows:,} rows imported into {db_path} in {time.perf_counter() - t0:.1f} s; exports in {out}",
               file=sys.stderr)
+    return 0
+
+
+def _cli_counties(args, db_path: Path, out: Path, n: int, progress, t0: float) -> int:
+    from sitrep.cli import UsageError
+
+    try:
+        built = build_counties(db_path, n, seed=args.seed, scale=args.scale, out_dir=out, progress=progress)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    except DemoBuildError as e:
+        print(f"demo: {e}", file=sys.stderr)
+        return 1
+    if getattr(args, "lake", None):
+        from sitrep import lake
+
+        for k, (_county, path) in enumerate(built):
+            lake.export(path, args.lake, append=k > 0)
+    if not args.quiet:
+        names = ", ".join(f"{c.name} {c.code} ({p.name})" for c, p in built)
+        lake_note = f"; lake in {args.lake}" if getattr(args, "lake", None) else ""
+        print(f"demo: {n} counties (seed {args.seed}, scale {args.scale:g}): {names}, in "
+              f"{time.perf_counter() - t0:.1f} s; exports in {out}/<code>{lake_note}", file=sys.stderr)
     return 0
