@@ -25,6 +25,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable
 
+from sitrep.errors import UsageError
 from sitrep import db, lake
 
 SPARK_OVERRIDES = db.QUERY_DIR / "cube" / "spark"
@@ -572,8 +573,6 @@ def run(engine: str, lake_dir, out_dir, *, date_from: date | None = None, date_t
 
 def cli_cube(args) -> int:
     """`python -m sitrep cube --lake DIR --out DIR [--engine duckdb|spark] [--master URL] [--from --to]`."""
-    from sitrep.cli import UsageError
-
     try:
         date_from = date.fromisoformat(args.date_from) if args.date_from else None
         date_to = date.fromisoformat(args.date_to) if args.date_to else None

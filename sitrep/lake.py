@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from sitrep.errors import UsageError
 from sitrep import contract, db
 
 MANIFEST = "_lake.json"
@@ -266,8 +267,6 @@ def create_county_views(con) -> list[str]:
 def cli_lake(args) -> int:
     """`python -m sitrep lake export --db DB --out DIR [--append]`."""
     import sys
-
-    from sitrep.cli import UsageError
 
     if args.lake_command != "export":
         raise UsageError(f"unknown lake command {args.lake_command}")

@@ -277,8 +277,6 @@ def cli_demo(args) -> int:
 
 
 def _cli_counties(args, db_path: Path, out: Path, n: int, progress, t0: float) -> int:
-    from sitrep.cli import UsageError
-
     try:
         built = build_counties(db_path, n, seed=args.seed, scale=args.scale, out_dir=out, progress=progress)
     except ValueError as e:
