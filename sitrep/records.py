@@ -67,4 +67,8 @@ def present(df: pd.DataFrame, *, tables: tuple[str, ...], lang: str,
             at += 1
         if not {"village_name"} & set(out.columns):
             out.insert(at, "village", codes.map(lambda c: name(c, "village")))
+    # an empty cell stays empty (a table would write "None", an English word, in a Chinese page)
+    for col in out.columns:
+        if out[col].isna().any():
+            out[col] = out[col].astype(object).where(out[col].notna(), "")
     return out, i18n.display_labels(out.columns, lang, tables)

@@ -54,6 +54,7 @@ def test_records_in_the_readers_language(db, lang):
         assert (row["category"], row["source"], row["status"]) == ("Confirmed", "Local", "Hospitalised")
     assert (row["township"], row["village"], row["region_code"]) == ("东镇", "一村", V11)  # the code stays
     assert row["report_date"] == date(2022, 1, 15)    # a date, not a timestamp at 00:00:00
+    assert row["discharge_date"] == ""                # empty, not "None"
     assert list(shown.columns).index("village") == list(shown.columns).index("region_code") + 2
 
 
@@ -76,9 +77,9 @@ def test_a_township_row_names_the_township_and_no_village(db):
     df = pd.DataFrame({"region_code": [T1, V21, None, C]})
     shown, _ = records.present(df, tables=("orders",), lang="zh", regions=regions)
     assert shown["township"].tolist()[:2] == ["东镇", "西镇"]
-    assert pd.isna(shown["village"].iloc[0]) and shown["village"].iloc[1] == "三村"
-    assert pd.isna(shown["township"].iloc[2]) and pd.isna(shown["township"].iloc[3])  # no region; the city
-    assert pd.isna(shown["village"].iloc[3])
+    assert shown["village"].iloc[0] == "" and shown["village"].iloc[1] == "三村"
+    assert shown["township"].iloc[2] == "" and shown["township"].iloc[3] == ""  # no region; the city
+    assert shown["village"].iloc[3] == ""
 
 
 def test_the_url_opens_the_records_behind_a_kpi_in_a_dialog(demo_env):
