@@ -12,11 +12,11 @@ lang = state.current_lang()
 # who this run is for: signs in, shows the demo banner, or refuses to serve (and stops)
 principal = access.gate(lang, region_name=state.region_name)
 
-# the meeting-room projector: sitrep.screen draws everything (a "screen" account gets nothing else)
+# the meeting-room projector: sitrep.projection draws everything (a "screen" account gets nothing else)
 if st.query_params.get("mode") == "screen" or access.projection_only():
-    from sitrep import screen
+    from sitrep import projection
 
-    screen.main()
+    projection.main()
     st.stop()
 
 

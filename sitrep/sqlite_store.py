@@ -1,4 +1,4 @@
-"""The one way the state store's SQLite file is opened (sitrep.state: alert responses; sitrep.auth.store:
+"""The one way the state store's SQLite file is opened (sitrep.alert_responses: alert responses; sitrep.auth.store:
 sign-in sessions, lockouts, the audit log).
 
 Several dashboard sessions (threads) and processes write to it at once: every call opens its own connection with

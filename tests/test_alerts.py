@@ -39,7 +39,7 @@ from sitrep import alerts, catalogue
 from sitrep.alerts.config import DEFAULT_CONFIG, KPI_HISTORY, AlertConfigError, config_from_dict
 from sitrep.db import ROOT, Database
 from sitrep.figures import alerts as fig
-from sitrep.state import AlertRef, StateStore
+from sitrep.alert_responses import AlertRef, StateStore
 
 CITY, T1, T2 = "451481000000", "451481001000", "451481002000"
 V1, V_SHANG, G_SHANG = "451481001001", "451481002001", "451481002001001"

@@ -137,7 +137,7 @@ def test_readme_names_every_data_toml_and_screen_url_parameter():
     missing = [f"data/{p.name}" for p in (ROOT / "data").glob("*.toml")
                if p.name != "users.toml" and f"data/{p.name}" not in readme]
     assert missing == []
-    from sitrep import screen
+    from sitrep import projection as screen
 
     for key in screen.ScreenConfig.__dataclass_fields__:
         assert f"`{key}`" in readme, f"data/screen.toml's {key} is not in the README"

@@ -170,7 +170,7 @@ def test_each_role_opens_exactly_its_pages(access_env, user):
 def test_a_projection_screen_account_gets_the_projection_and_nothing_else(access_env):
     at = sign_in("screen1")
     assert_clean(at)
-    assert "screen_index" in at.session_state, "the projection mode (sitrep.screen) without ?mode=screen"
+    assert "screen_index" in at.session_state, "the projection mode (sitrep.projection) without ?mode=screen"
     assert not at.get("text_area") and not at.get("download_button")
     for df in frames(at):
         assert not RESIDENT & set(df.columns)
@@ -596,7 +596,7 @@ def test_an_officer_lists_only_the_alerts_of_their_township(alert_city):
     red KPI (villages without a grid owner) and one case in 河西镇 (c4 in 上村): the officer of 河西镇 gets
     that case only, whatever the URL or the widgets say; a leader gets the city's list."""
     from sitrep import alerts as engine
-    from sitrep.state import AlertRef, StateStore
+    from sitrep.alert_responses import AlertRef, StateStore
 
     city = listed(alert_city["db"], "2022-01-19")
     t2 = listed(alert_city["db"], "2022-01-19", T2)
@@ -626,7 +626,7 @@ def test_a_response_is_made_under_the_signed_in_users_name_and_logged(alert_city
     at.text_area(key="alerts_note").input("已通知上村")
     next(b for b in at.button if b.label == "Acknowledge").click().run()
     assert_clean(at)
-    from sitrep.state import StateStore
+    from sitrep.alert_responses import StateStore
 
     row = StateStore(alert_city["state"]).statuses().set_index("alert_id").loc["case:451481002001001:c4:2022-01-19"]
     assert (row["status"], row["acknowledged_by"], row["acknowledge_note"]) == ("acknowledged", "河西值班员", "已通知上村")
@@ -647,7 +647,7 @@ def test_the_alert_list_takes_its_scope_from_the_access_module_not_the_page(aler
     the township user's alerts: the scope comes from sitrep.auth, not from the page."""
     from datetime import date
 
-    from sitrep.state import AlertRef, StateStore
+    from sitrep.alert_responses import AlertRef, StateStore
     from sitrep.ui import alerts as ui_alerts
     from sitrep.ui.state import View
 

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from sitrep import catalogue, screen
+from sitrep import catalogue, projection
 from sitrep.db import ROOT
 
 from conftest import screenshot
@@ -22,8 +22,8 @@ from conftest import screenshot
 
 
 def test_the_shipped_configuration_loads():
-    cfg = screen.load_config()
-    assert cfg.screens == screen.SCREENS
+    cfg = projection.load_config()
+    assert cfg.screens == projection.SCREENS
     assert cfg.rotation_seconds == 30 and cfg.refresh_minutes == 5
     assert all(k in catalogue.by_key() for k in cfg.overview_kpis)
 
@@ -38,33 +38,33 @@ def test_the_shipped_configuration_loads():
 def test_a_bad_configuration_names_the_key(text, message, tmp_path):
     path = tmp_path / "screen.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(screen.ScreenConfigError, match=message):
-        screen.load_config(path)
+    with pytest.raises(projection.ScreenConfigError, match=message):
+        projection.load_config(path)
 
 
 def test_url_overrides():
-    cfg = screen.ScreenConfig()
-    assert screen.with_url(cfg, {"rotate": "5"}).rotation_seconds == 5
-    assert screen.with_url(cfg, {"rotate": "1"}).rotation_seconds == 30  # too fast: ignored
-    assert screen.with_url(cfg, {"rotate": "soon"}).rotation_seconds == 30
-    assert screen.with_url(cfg, {"screens": "cases, maps,command,cases"}).screens == ("cases", "command")
-    assert screen.with_url(cfg, {"screens": "maps"}).screens == screen.SCREENS
-    assert screen.ScreenConfig(rotation_seconds=600, refresh_minutes=5).tick_seconds == 300
+    cfg = projection.ScreenConfig()
+    assert projection.with_url(cfg, {"rotate": "5"}).rotation_seconds == 5
+    assert projection.with_url(cfg, {"rotate": "1"}).rotation_seconds == 30  # too fast: ignored
+    assert projection.with_url(cfg, {"rotate": "soon"}).rotation_seconds == 30
+    assert projection.with_url(cfg, {"screens": "cases, maps,command,cases"}).screens == ("cases", "command")
+    assert projection.with_url(cfg, {"screens": "maps"}).screens == projection.SCREENS
+    assert projection.ScreenConfig(rotation_seconds=600, refresh_minutes=5).tick_seconds == 300
 
 
 def test_rotation_and_staleness_rules():
-    assert screen.due(100.0, 129.6, 30) and not screen.due(100.0, 129.4, 30)
-    assert [screen.next_index(i, 3) for i in range(3)] == [1, 2, 0]
-    assert screen.next_index(0, 3, -1) == 2
+    assert projection.due(100.0, 129.6, 30) and not projection.due(100.0, 129.4, 30)
+    assert [projection.next_index(i, 3) for i in range(3)] == [1, 2, 0]
+    assert projection.next_index(0, 3, -1) == 2
     now = datetime(2022, 3, 31, 12, 0)
-    assert not screen.is_stale(pd.Timestamp("2022-03-31 08:00"), now, 26)
-    assert screen.is_stale(now - timedelta(hours=27), now, 26)
-    assert screen.is_stale(None, now, 26) and screen.is_stale(pd.NaT, now, 26)
+    assert not projection.is_stale(pd.Timestamp("2022-03-31 08:00"), now, 26)
+    assert projection.is_stale(now - timedelta(hours=27), now, 26)
+    assert projection.is_stale(None, now, 26) and projection.is_stale(pd.NaT, now, 26)
 
 
 def test_kpi_cards_carry_icon_value_and_change():
     cat = catalogue.by_key()
-    html = screen.kpi_cards_html(["orders_open_overdue", "vaccination_full_pct", "cases_confirmed_cumulative"],
+    html = projection.kpi_cards_html(["orders_open_overdue", "vaccination_full_pct", "cases_confirmed_cumulative"],
                                  {"orders_open_overdue": 10, "vaccination_full_pct": 81.5,
                                   "cases_confirmed_cumulative": 11},
                                  {"orders_open_overdue": 10, "vaccination_full_pct": 80.0}, "zh")
@@ -82,7 +82,7 @@ def test_fonts_are_floored_for_the_room():
     fig.add_annotation(text="小标题", font=dict(size=15))
     fig.update_layout(legend=dict(font=dict(size=10)), xaxis=dict(tickfont=dict(size=9)), uniformtext=dict(minsize=12))
     fig.add_scatter(x=[1], y=[2], mode="text", text=["a"], textfont=dict(size=[10, 30]))
-    screen.floor_fonts(fig)
+    projection.floor_fonts(fig)
     assert fig.data[0].textfont.size == 18 and fig.data[0].constraintext == "none"
     assert fig.layout.annotations[0].font.size == 18
     assert fig.layout.legend.font.size == 18 and fig.layout.xaxis.tickfont.size == 18
@@ -107,13 +107,13 @@ def html_of(at: AppTest) -> str:
     return "\n".join(el.proto.body for el in at.get("html"))
 
 
-@pytest.mark.parametrize("key", screen.SCREENS)
+@pytest.mark.parametrize("key", projection.SCREENS)
 def test_every_screen_runs(key, demo_db, monkeypatch):
     at = run_screen(demo_db, monkeypatch, screen=key, paused="1")
     assert not at.exception, [e.message for e in at.exception]
     body = html_of(at)
     assert f'data-screen="{key}"' in body
-    keys = screen.load_config().overview_kpis if key == "overview" else [k.key for k in catalogue.for_pillar(key)]
+    keys = projection.load_config().overview_kpis if key == "overview" else [k.key for k in catalogue.for_pillar(key)]
     assert body.count('class="screen-kpi ') == len(keys)
     assert len(at.sidebar) == 0  # no sidebar controls in projection mode
     if key == "overview":
@@ -126,11 +126,11 @@ def test_every_screen_runs(key, demo_db, monkeypatch):
 
 def test_an_old_import_is_flagged(demo_db, monkeypatch, tmp_path):
     config = tmp_path / "screen.toml"
-    config.write_text(screen.CONFIG_FILE.read_text(encoding="utf-8").replace("stale_import_hours = 26",
+    config.write_text(projection.CONFIG_FILE.read_text(encoding="utf-8").replace("stale_import_hours = 26",
                                                                               "stale_import_hours = 0.0001"),
                       encoding="utf-8")
-    monkeypatch.setattr(screen, "CONFIG_FILE", config)
-    monkeypatch.setattr(screen.load_config, "__defaults__", (config,))
+    monkeypatch.setattr(projection, "CONFIG_FILE", config)
+    monkeypatch.setattr(projection.load_config, "__defaults__", (config,))
     body = html_of(run_screen(demo_db, monkeypatch, paused="1"))
     assert 'class="screen-stale">⚠ 数据已超过0.0001小时未更新' in body
 
@@ -186,7 +186,7 @@ def open_screen(page, url: str, key: str | None = None) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("key, lang", [(k, "zh") for k in screen.SCREENS] + [("overview", "en"), ("screening", "en")])
+@pytest.mark.parametrize("key, lang", [(k, "zh") for k in projection.SCREENS] + [("overview", "en"), ("screening", "en")])
 def test_screen_fits_1080p_and_reads_from_the_back(key, lang, server, watched_page):
     page = watched_page.page
     open_screen(page, f"{server}/?mode=screen&paused=1&screen={key}&lang={lang}", key)
@@ -241,7 +241,7 @@ def test_4k_shows_the_same_screen_scaled(server, browser):
         for svg_width, column_width, svg_height in geometry["charts"]:
             # drawn at the layout width, scaled like everything else: it fills its column, no more
             assert 0.9 * column_width <= svg_width <= column_width + 2
-            assert svg_height == pytest.approx(2 * screen.CHART_HEIGHT, abs=4)
+            assert svg_height == pytest.approx(2 * projection.CHART_HEIGHT, abs=4)
         assert geometry["value"] >= 2 * 48
     finally:
         context.close()

@@ -1,4 +1,4 @@
-"""The alert response store (sitrep.state): responses recorded with who, when and a note, the status read from
+"""The alert response store (sitrep.alert_responses): responses recorded with who, when and a note, the status read from
 them, response times by hand, and writes from several threads and a command-line import at the same time."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 
 from builders import build_db, tiny_regions, write_table_csv
 from sitrep.db import ROOT, Database
-from sitrep.state import AlertRef, StateError, StateStore, resolve_state_path
+from sitrep.alert_responses import AlertRef, StateError, StateStore, resolve_state_path
 
 T0 = datetime(2022, 1, 10, 8, 0, tzinfo=timezone.utc)
 

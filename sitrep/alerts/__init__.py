@@ -4,7 +4,7 @@ since when, who answers for it, and whether someone has responded.
 - :mod:`sitrep.alerts.engine`: the alert list as of a day (sentinel aberrations, local cases, red KPIs), each
   alert's identity and the series behind its explanation.
 - :mod:`sitrep.alerts.config`: the settings (data/alerts.toml).
-- The response state (acknowledged, closed, by whom, when) is kept by :mod:`sitrep.state`.
+- The response state (acknowledged, closed, by whom, when) is kept by :mod:`sitrep.alert_responses`.
 """
 
 from sitrep.alerts.config import KPI_HISTORY, AlertConfig, AlertConfigError, load_alert_config

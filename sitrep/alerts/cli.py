@@ -15,7 +15,7 @@ from sitrep.alerts.engine import attach_status, compute_alerts, title
 
 def cli_alerts(args) -> int:
     from sitrep.db import Database, QueryError
-    from sitrep.state import AlertRef, StateStore, resolve_state_path
+    from sitrep.alert_responses import AlertRef, StateStore, resolve_state_path
 
     db = Database(args.db)
     if not db.exists():

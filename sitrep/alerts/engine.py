@@ -13,7 +13,7 @@ Three kinds (settings in data/alerts.toml):
 An alert is a run of consecutive alarm (or red) days up to D. ``start_day`` is the run's first day ("since
 when"), ``last_day`` its last day up to D (``active`` when that is D). An alert is listed on D while its last
 day is within the last ``keep_days`` days. Its identity, :func:`alert_id`, is kind + place + series + start day:
-the same data give the same id after a re-import or a rebuilt demo, so the response state (sitrep.state)
+the same data give the same id after a re-import or a rebuilt demo, so the response state (sitrep.alert_responses)
 attaches to it.
 
 Scope: alerts whose place lies in the scope; at a village's scope also its township's alerts (sentinel series
@@ -310,7 +310,7 @@ STATUS_ORDER = {"open": 0, "acknowledged": 1, "closed": 2}
 
 
 def attach_status(alerts: pd.DataFrame, statuses: pd.DataFrame) -> pd.DataFrame:
-    """The alerts with their response state (sitrep.state.StateStore.statuses), open first, then
+    """The alerts with their response state (sitrep.alert_responses.StateStore.statuses), open first, then
     acknowledged, then closed; within each, active before ended, newest first."""
     cols = ["alert_id", "status", "first_seen_at", "acknowledged_at", "acknowledged_by", "acknowledge_note",
             "closed_at", "closed_by", "close_note"]

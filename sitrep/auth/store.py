@@ -1,11 +1,11 @@
 """Access state: sign-in sessions, failed sign-in counts (lockout) and the audit log, as
-tables of their own in the dashboard's SQLite state store (the file sitrep.state keeps
+tables of their own in the dashboard's SQLite state store (the file sitrep.alert_responses keeps
 alert responses in: ``$SITREP_STATE``, else ``state.sqlite3`` beside the database).
 
 Why not the DuckDB file: it is replaced by every import (sitrep.db), so nothing that must
 last can live in it, and the dashboard only ever reads it. SQLite takes small concurrent
 writes from several sessions and processes (WAL, ``BEGIN IMMEDIATE``, a busy timeout),
-opened the one way sitrep.state's tables are (sitrep.sqlite_store).
+opened the one way sitrep.alert_responses's tables are (sitrep.sqlite_store).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Iterator
 
 from sitrep import sqlite_store
-from sitrep.state import resolve_state_path
+from sitrep.alert_responses import resolve_state_path
 
 BUSY_TIMEOUT_S = 15.0
 
@@ -58,7 +58,7 @@ SCHEMA = (
 
 
 def path(db_path: str | os.PathLike | None = None) -> Path:
-    """The state store's file (sitrep.state's): $SITREP_STATE, else beside the database."""
+    """The state store's file (sitrep.alert_responses's): $SITREP_STATE, else beside the database."""
     return resolve_state_path(db_path=db_path)
 
 

@@ -3,7 +3,7 @@ form, and response times (Monitoring page, :func:`render_alerts`); the open aler
 decision" (:func:`open_alerts_summary`); Rt and the doubling time (Cases page, :func:`render_rt`).
 
 The alert list of a day is cached per database version, settings files and (as-of day, scope); the response
-state is read from the state store (sitrep.state) on every run, so a response shows at once in every session.
+state is read from the state store (sitrep.alert_responses) on every run, so a response shows at once in every session.
 Listing alerts records when each was first listed (for response times).
 """
 
@@ -22,7 +22,7 @@ from sitrep.alerts.engine import township_of
 from sitrep.auth import web as access
 from sitrep.figures import alerts as fig
 from sitrep.rules import rules_version
-from sitrep.state import MAX_NOTE, MAX_WHO, AlertRef, StateError, StateStore, resolve_state_path
+from sitrep.alert_responses import MAX_NOTE, MAX_WHO, AlertRef, StateError, StateStore, resolve_state_path
 from sitrep.ui import widgets as w
 from sitrep.ui.data import checked_db, get_db, query, scope_key
 from sitrep.ui.state import View
