@@ -6,7 +6,7 @@ VENV := .venv
 VPY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test setup setup-dev setup-spark browser-deps spark-deps demo bench screenshots clean
+.PHONY: run test test-quick setup setup-dev setup-spark browser-deps spark-deps demo bench screenshots clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(VPY) || $(PY) -m venv $(VENV)
@@ -40,6 +40,10 @@ spark-deps:
 
 test: setup-dev setup-spark browser-deps spark-deps
 	$(VPY) -m pytest
+
+# the tests not marked slow, browser or spark: a quick check before a commit
+test-quick: setup-dev
+	$(VPY) -m pytest -q -m "not slow and not browser and not spark"
 
 bench: setup-dev
 	$(VPY) -m sitrep bench import demo cube pages sessions briefing
