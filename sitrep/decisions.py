@@ -1,11 +1,9 @@
-"""What needs a decision: KPIs red on the catalogue at the scope and in each region one level
-below it, with the grid person who answers for that region.
+"""The KPIs of a day at a scope and at each region one level below it, read from the KPI cube
+(sitrep/cube.py) through queries/kpis.sql and queries/kpis_by_region.sql, and the regions themselves.
 
 Plain functions over a ``query(name, **params) -> DataFrame`` callable, so the Overview page
 (cached ``sitrep.ui.query``), the projection screen and the daily briefing
-(``sitrep.db.Database.query``) list the same items from the same code. Each region's values
-come from the same named query as the headline numbers (queries/kpis.sql with that region as
-the scope), so the map, the list, the briefing and the command line always agree.
+(``sitrep.db.Database.query``) read the same numbers; sitrep.severity judges them.
 """
 
 from __future__ import annotations
@@ -15,10 +13,7 @@ from typing import Callable
 
 import pandas as pd
 
-from sitrep import catalogue
-
 Query = Callable[..., pd.DataFrame]
-COLUMNS = ["kpi", "item", "region_code", "where", "value", "value_text", "status", "responsible_person", "phone"]
 
 
 def regions_index(query: Query) -> dict[str, dict]:
@@ -52,40 +47,7 @@ def as_dict(df: pd.DataFrame) -> dict[str, float | None]:
     return {k: (None if pd.isna(v) else float(v)) for k, v in zip(df["kpi"], df["value"])}
 
 
-def kpis_by_region(query: Query, as_of: date, scope: str | None,
-                   regions: dict[str, dict] | None = None) -> pd.DataFrame:
+def kpis_by_region(query: Query, as_of: date, scope: str | None) -> pd.DataFrame:
     """Every KPI for each region one level below the scope: region_code, name, kpi, value (one read of the KPI
-    cube, queries/kpis_by_region.sql). ``regions`` is accepted for callers that have it; it is not needed."""
+    cube, queries/kpis_by_region.sql)."""
     return query("kpis_by_region", as_of=as_of, region_code=scope)
-
-
-def needs_decision(query: Query, *, as_of: date, scope: str | None, lang: str, now: dict, scope_name: str,
-                   regions: dict[str, dict] | None = None, by_region: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Items red on the catalogue, at the scope itself (``scope_name``) and in each region below it, in
-    catalogue order: kpi, item (the KPI's name), region_code, where, value, value_text (as the catalogue
-    formats it), status, responsible_person and phone (unmasked: mask it where it is shown) of the grid
-    unit of that region ("—" and "" when the region has none).
-
-    ``now`` is {kpi: value} at the scope; ``by_region`` (from :func:`kpis_by_region`) may be passed when
-    the caller has it already."""
-    cat = catalogue.by_key()
-    regions = regions if regions is not None else regions_index(query)
-    owners = query("grid_owner_by_region", region_code=scope).set_index("region_code")
-    if by_region is None:
-        by_region = kpis_by_region(query, as_of, scope, regions)
-    rows = []
-
-    def add(kpi, code, where, value):
-        owner = owners.loc[code] if code in owners.index else None
-        rows.append((kpi.key, kpi.name(lang), code, where, value, kpi.format(value, lang), "red",
-                     "—" if owner is None else owner["responsible_person"],
-                     "" if owner is None else owner["phone"]))
-
-    for key, kpi in cat.items():
-        if kpi.status(now.get(key)) == "red":
-            add(kpi, scope, scope_name, now.get(key))
-        for r in by_region[(by_region["kpi"] == key) & (by_region["region_code"] != scope)].itertuples():
-            value = None if pd.isna(r.value) else float(r.value)
-            if kpi.status(value) == "red":
-                add(kpi, r.region_code, r.name, value)
-    return pd.DataFrame(rows, columns=COLUMNS)

@@ -596,7 +596,7 @@ def assess(query: Query, *, as_of: date, scope: str | None, lang: str, scope_nam
                       region_code=scope, kpi=None)
         before = decisions.as_dict(trend)
     if by_region is None:
-        by_region = decisions.kpis_by_region(query, as_of, scope, regions)
+        by_region = decisions.kpis_by_region(query, as_of, scope)
     its = items(query, as_of=as_of, scope=scope, lang=lang, now=now, by_region=by_region, regions=regions,
                 scope_name=scope_name, config=config, warning=warning)
     f = facts(query, as_of=as_of, scope=scope, scope_name=scope_name, items=its, now=now, before=before,

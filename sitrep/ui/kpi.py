@@ -34,7 +34,7 @@ def children(view: View) -> list[str]:
 
 def kpis_by_region(view: View) -> pd.DataFrame:
     """Every KPI for each region one level below the scope: region_code, name, kpi, value."""
-    return decisions.kpis_by_region(query, view.as_of, view.scope, regions_index())
+    return decisions.kpis_by_region(query, view.as_of, view.scope)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -42,7 +42,7 @@ def _situation(path: str, version: tuple | None, model_stamp: int, as_of: date, 
                scope_name: str) -> severity.Situation:
     regions = regions_index()
     return severity.assess(query, as_of=as_of, scope=scope, lang=lang, scope_name=scope_name, regions=regions,
-                           by_region=decisions.kpis_by_region(query, as_of, scope, regions))
+                           by_region=decisions.kpis_by_region(query, as_of, scope))
 
 
 def situation(view: View) -> severity.Situation:
