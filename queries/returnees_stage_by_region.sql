@@ -9,19 +9,8 @@
 -- The counts are the KPI cube's measures returnee_stage:<stage> (queries/cube/facts_control.sql, sitrep/cube.py).
 with
 
-scope as (
-    select coalesce(level, 'city') as level
-    from (select 1) left join regions on region_code = $region_code
-),
-
-child_level as (
-    select case level when 'city' then 'township' else 'village' end as level from scope
-),
-
 regions_shown as (
-    select r.region_code, r.name, r.level
-    from regions r, child_level c
-    where r.level = c.level and in_scope(r.region_code, $region_code)
+    select region_code, name, level from regions_one_level_below($region_code::varchar)
 ),
 
 stages as (

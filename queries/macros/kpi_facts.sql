@@ -412,3 +412,14 @@ CREATE OR REPLACE MACRO kpi_cube_range(d_first, d_last, kpis) AS TABLE
 select * from kpi_cube_additive(d_first, d_last, kpis)
 union all
 select * from kpi_cube_direct(d_first, d_last, kpis);
+
+-- The regions one level below a scope, as the per-region charts show them: the townships of the city (scope NULL
+-- or the city), the villages of a township, a village itself.
+CREATE OR REPLACE MACRO regions_one_level_below(scope) AS TABLE
+with level_below as (
+    select case coalesce((select level from regions where region_code = scope), 'city')
+               when 'city' then 'township' else 'village' end as level
+)
+select r.region_code, r.name, r.level, r.population
+from regions r, level_below c
+where r.level = c.level and in_scope(r.region_code, scope);
