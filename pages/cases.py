@@ -5,6 +5,7 @@ import streamlit as st
 
 from sitrep import maps, ui
 from sitrep.figures import cases as fig
+from sitrep.ui import kpi
 from sitrep.ui import widgets as w
 from sitrep.ui.alerts import render_rt
 
@@ -12,7 +13,8 @@ view = ui.view()
 w.header(view, "cases.title")
 now, before = w.kpi_values(view)
 KPIS = ["cases_new", "cases_confirmed_cumulative", "cases_active", "contacts_in_quarantine"]
-w.kpi_cards(view, KPIS, now, before)
+# new cases red on any local case, as on the Overview (the severity model, data/severity.toml)
+w.kpi_cards(view, KPIS, now, before, statuses=kpi.situation(view).card_statuses(now))
 
 period = {"start": view.date_text(view.min_date), "end": view.date_text(view.as_of)}
 sources, categories = view.enums("cases", "source"), view.enums("cases", "category")

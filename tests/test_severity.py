@@ -301,3 +301,11 @@ def test_a_kpi_red_at_the_city_and_amber_in_townships_is_two_rows():
     red, amber = severity.fold(items, "zh", scope=None)
     assert (red.level, red.text, red.count) == ("red", "管控措施不符人员 · 全市 190人", 1)
     assert (amber.level, amber.text, amber.count) == ("amber", "管控措施不符人员 · 2处：甲镇 17人、乙镇 16人", 2)
+
+
+def test_the_cases_page_shows_new_cases_red_on_a_local_case_as_the_overview_does(demo_env):
+    from builders import open_page
+
+    at = open_page("cases", lang="zh", as_of="2022-01-16")  # the demo's outbreak: a local case that day
+    page = "".join(str(block.proto) for block in at.main)  # the cards' keyed containers carry their status
+    assert "kpicard-red-cases_new" in page and "kpicard-amber-cases_new" not in page
