@@ -4,7 +4,7 @@
 -- param as_of date: the last day
 -- param date_from date: the first day
 -- param region_code str optional: scope: empty or the city = the city and every township; a township = that township; a village or group = its township
--- Row: one (place, day, KPI): place_code, place_level ('city' or 'township'), date, kpi, value (DOUBLE; NULL when
+-- Row: one (place, day, KPI): place_code, place_level ('city', a lake's 'county', or 'township'), date, kpi, value (DOUBLE; NULL when
 -- it cannot be computed, e.g. no capacity row that day). Days outside the data have no rows.
 with
 
@@ -19,8 +19,9 @@ scope as (
 places as (
     select r.region_code as place_code, r.level as place_level
     from regions r, scope s
-    where (r.level = 'city' and s.township is null)
-       or (r.level = 'township' and (s.township is null or r.region_code = s.township))
+    where (level_rank(r.level) = 3 and s.township is null and in_scope(r.region_code, $region_code))
+       or (r.level = 'township' and ((s.township is null and in_scope(r.region_code, $region_code::varchar))
+                                     or r.region_code = s.township))
 ),
 
 final as (
@@ -29,7 +30,7 @@ final as (
     join places p on p.place_code = c.region_code
     semi join kpi_cube_kinds() k on k.kpi = c.kpi and k.catalogue
     where c.day between $date_from::date and $as_of::date
-      and (c.kpi <> 'funds_execution_pct' or p.place_level = 'city')
+      and (c.kpi <> 'funds_execution_pct' or level_rank(p.place_level) = 3)
     order by p.place_level, p.place_code, c.kpi, c.day
 )
 

@@ -2,13 +2,13 @@
 -- (sitrep/cube.py): sparklines and "worse since yesterday" without recomputing anything.
 -- param as_of date: the last day
 -- param date_from date: the first day
--- param region_code str optional: the place (city, township or village code); empty = the whole city
+-- param region_code str optional: the place (city, township or village code); empty = the whole (root_region(): the city, or a lake's prefecture or province)
 -- param kpi str optional: a catalogue KPI key; empty = every KPI
 -- Row: one (KPI, day): kpi, date, value (DOUBLE or NULL), in catalogue order then by day.
 with
 
 place as (
-    select coalesce($region_code::varchar, (select min(region_code) from regions where level = 'city')) as code
+    select coalesce($region_code::varchar, root_region()) as code
 ),
 
 final as (

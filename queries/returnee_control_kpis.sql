@@ -2,7 +2,7 @@
 -- KPI cube (sitrep/cube.py; the facts are queries/cube/facts_control.sql over the stored macros of
 -- queries/macros/returnee_control.sql, rules: sitrep/rules.py).
 -- param as_of date: the as-of day D
--- param region_code str optional: scope region (city, township or village code); empty = the whole city
+-- param region_code str optional: scope region (city, township or village code); empty = the whole (root_region(): the city, or a lake's prefecture or province)
 -- Row: one KPI: kpi, value (DOUBLE). Returnees who moved out never count; only arrivals on or before D.
 -- returnees_tests_overdue: returnees not yet released with a scheduled test whose window s-1..s+1 ended before D, not done;
 -- returnees_release_overdue: under a measure, not released, expected release day R before D;
@@ -12,7 +12,7 @@
 with
 
 place as (
-    select coalesce($region_code::varchar, (select min(region_code) from regions where level = 'city')) as code
+    select coalesce($region_code::varchar, root_region()) as code
 ),
 
 final as (

@@ -1,6 +1,6 @@
 -- returnees_funnel: the management funnel of returnees as of day $as_of, from registered to released.
 -- param as_of date: the as-of day D
--- param region_code str optional: scope region; empty = the whole city
+-- param region_code str optional: scope region; empty = the whole (root_region(): the city, or a lake's prefecture or province)
 -- Row: one step: step_no, step, persons. Returnees who arrived on or before D and did not move out.
 -- registered: all; classified: a measure recorded (none included); under_measure: a measure other than none
 -- started on or before D (released ones included); tests_on_schedule: under measure with no overdue or missed
@@ -9,7 +9,7 @@
 with
 
 place as (
-    select coalesce($region_code::varchar, (select min(region_code) from regions where level = 'city')) as code
+    select coalesce($region_code::varchar, root_region()) as code
 ),
 
 steps as (

@@ -14,7 +14,7 @@ scope_region as (
     -- the scope's own row: the given code, else the city row
     select r.population
     from regions r, params p
-    where r.region_code = coalesce(p.scope, (select min(region_code) from regions where level = 'city'))
+    where r.region_code = coalesce(p.scope, root_region())
 ),
 
 today as (

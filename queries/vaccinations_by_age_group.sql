@@ -15,7 +15,7 @@ age_shares(age_group, population_share, group_order) as (
 scope_population as (
     select population
     from regions
-    where region_code = coalesce($region_code, (select min(region_code) from regions where level = 'city'))
+    where region_code = coalesce($region_code, root_region())
 ),
 
 doses as (

@@ -51,7 +51,7 @@ def _rules_key(rules_rows: list[dict[str, Any]]) -> str:
     return json.dumps(rules_rows, sort_keys=True, default=str)
 
 
-def _sql(name: str) -> str:
+def sql_text(name: str) -> str:
     return (CUBE_DIR / f"{name}.sql").read_text(encoding="utf-8")
 
 
@@ -115,9 +115,9 @@ def refresh(con, *, rules_rows: list[dict[str, Any]], settings_json: str, now: d
 
     if control:
         con.execute("DELETE FROM kpi_facts_control")
-        con.execute(f"INSERT INTO kpi_facts_control {_sql('facts_control')}", {"rules": rules_rows, "d_last": d_last})
+        con.execute(f"INSERT INTO kpi_facts_control {sql_text('facts_control')}", {"rules": rules_rows, "d_last": d_last})
     con.execute("DELETE FROM kpi_facts_reporting")
-    con.execute(f"INSERT INTO kpi_facts_reporting {_sql('facts_reporting')}",
+    con.execute(f"INSERT INTO kpi_facts_reporting {sql_text('facts_reporting')}",
                 {"settings": settings_json, "d_first": d_first, "d_last": d_last, "check_time": now})
     params = {"d_first": d_first, "d_last": d_last, "kpis": kpis}
     if full:
@@ -130,7 +130,7 @@ def refresh(con, *, rules_rows: list[dict[str, Any]], settings_json: str, now: d
     rows = con.execute("SELECT count(*) FROM kpi_cube").fetchall()[0][0]
     if full or "returnees" in changed:
         # quality checks that scan every returnee: the Data page and the trust line read their results
-        con.execute(f"CREATE OR REPLACE TABLE quality_duplicate_pairs AS {_sql('duplicate_pairs')}")
+        con.execute(f"CREATE OR REPLACE TABLE quality_duplicate_pairs AS {sql_text('duplicate_pairs')}")
 
     # the cube holds until the first pending report's deadline passes (then "pending" becomes "missing")
     recent = max(d_first, d_last - timedelta(days=PENDING_LOOKBACK_DAYS))

@@ -1,5 +1,5 @@
 """The cube job: an ordered list of SQL steps run over a lake (sitrep.lake) on DuckDB or on
-Apache Spark, the last step's table written as Parquet.
+Apache Spark, the last step's table (and the steps marked ``keep``) written as Parquet.
 
 A step is (name, DuckDB SQL): a SELECT whose result becomes the table ``name``, reading the
 lake's tables and earlier steps, with bound parameters (``$date_from``). The DuckDB engine runs
@@ -47,6 +47,7 @@ class Step:
     name: str
     sql: str
     engines: tuple[str, ...] = ("duckdb", "spark")
+    keep: bool = False  # written out beside the last step's table (the dashboard over a lake reads it)
 
 
 @dataclass
@@ -100,7 +101,7 @@ def _statements(text: str) -> list[str]:
 def load_macros() -> dict[str, Macro]:
     """Every macro and view of the project: sitrep.db.MACROS and queries/macros/*.sql."""
     texts = list(db.MACROS)
-    for path in sorted((db.QUERY_DIR / "macros").glob("*.sql")):
+    for path in db.macro_files():
         texts += _statements(path.read_text(encoding="utf-8"))
     found = {}
     for text in texts:
@@ -361,7 +362,7 @@ def _duckdb_connection(lake_dir):
     lake.create_views(con, lake_dir)
     for macro in db.MACROS:
         con.execute(macro)
-    for path in sorted((db.QUERY_DIR / "macros").glob("*.sql")):
+    for path in db.macro_files():
         con.execute(path.read_text(encoding="utf-8"))
     lake.create_county_views(con)
     return con
@@ -369,7 +370,7 @@ def _duckdb_connection(lake_dir):
 
 def run_duckdb(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | None = None,
                *, threads: int | None = None) -> RunResult:
-    """Run the steps on DuckDB over the lake; write the last step's table as Parquet under
+    """Run the steps on DuckDB over the lake; write the last step's table (and those marked keep) as Parquet under
     out_dir/<name>/."""
     params = dict(params or {})
     t0 = time.perf_counter()
@@ -393,9 +394,10 @@ def run_duckdb(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | No
                 names = [d[0] for d in cur.description]
                 params.update(zip(names, cur.fetchall()[0]))
         last = steps[-1].name
-        target = _fresh(Path(out_dir) / last)
-        con.execute(f"COPY {last} TO '{str(target / 'part-0.parquet').replace(chr(39), chr(39) * 2)}' "
-                    f"(FORMAT parquet)")
+        for name in [s.name for s in steps if s.keep and s.name != last] + [last]:
+            target = _fresh(Path(out_dir) / name)
+            con.execute(f"COPY {name} TO '{str(target / 'part-0.parquet').replace(chr(39), chr(39) * 2)}' "
+                        f"(FORMAT parquet)")
         rows = con.execute(f"SELECT count(*) FROM {last}").fetchall()[0][0]
     finally:
         con.close()
@@ -469,7 +471,7 @@ def register_lake_views(spark, lake_dir) -> list[str]:
 
 def run_spark(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | None = None, *,
               master: str | None = None, spark=None, overrides: Path | None = SPARK_OVERRIDES) -> RunResult:
-    """Run the steps as Spark SQL over the lake; write the last step's table as Parquet under
+    """Run the steps as Spark SQL over the lake; write the last step's table (and those marked keep) as Parquet under
     out_dir/<name>/. ``spark``: a session to use (tests share one), else one is started on
     ``master`` and stopped at the end."""
     # structs (the quarantine rules) travel as JSON: the Spark overrides read them with from_json; a list of
@@ -508,9 +510,10 @@ def run_spark(steps: list[Step], lake_dir, out_dir, params: dict[str, Any] | Non
             if step.name in PARAM_STEPS:
                 params.update(df.collect()[0].asDict())
         last = steps[-1].name
-        target = Path(out_dir) / last
-        shutil.rmtree(target, ignore_errors=True)
-        shutil.move(str(work / last), str(target))
+        for name in [s.name for s in steps if s.keep and s.name != last and "spark" in s.engines] + [last]:
+            target = Path(out_dir) / name
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.move(str(work / name), str(target))
         rows = spark.read.parquet(str(target.resolve())).count()
         for step in steps:
             spark.catalog.dropTempView(step.name)
@@ -532,12 +535,12 @@ def cube_steps() -> list[Step]:
     kpi_cube_kinds) of the later steps."""
     from sitrep import cube
 
-    read = lambda name: (cube.CUBE_DIR / f"{name}.sql").read_text(encoding="utf-8")  # noqa: E731
+    read = cube.sql_text
     return [
         Step("cube_days", "select coalesce($date_from, d_first) as d_first, coalesce($date_to, d_last) as d_last, "
                           "(select list(kpi) from kpi_cube_kinds()) as kpis from kpi_cube_day_range()"),
-        Step("kpi_facts_control", read("facts_control")),
-        Step("kpi_facts_reporting", read("facts_reporting")),
+        Step("kpi_facts_control", read("facts_control"), keep=True),
+        Step("kpi_facts_reporting", read("facts_reporting"), keep=True),
         Step("kpi_facts", "select * from kpi_facts", engines=("spark",)),
         Step("kpi_cube_additive_part", "select * from kpi_cube_additive($d_first, $d_last, $kpis)"),
         Step("kpi_cube_direct_part", "select * from kpi_cube_direct($d_first, $d_last, $kpis)"),

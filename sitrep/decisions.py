@@ -13,29 +13,14 @@ from typing import Callable
 
 import pandas as pd
 
+from sitrep import regions as region_tree
+
 Query = Callable[..., pd.DataFrame]
 
 
 def regions_index(query: Query) -> dict[str, dict]:
-    """region_code -> {name, level, parent_code} for the city, its townships and villages."""
-    df = query("regions_list")
-    return {r.region_code: {"name": r.name, "level": r.level, "parent_code": r.parent_code}
-            for r in df.itertuples(index=False)}
-
-
-def child_level(scope: str | None) -> str:
-    """Regions one level below the scope: townships for the city, villages below."""
-    return "township" if scope is None else "village"
-
-
-def children(scope: str | None, regions: dict[str, dict]) -> list[str]:
-    """Codes of the regions one level below the scope (a village scope: the village itself)."""
-    level = child_level(scope)
-    if scope is None:
-        return sorted(c for c, r in regions.items() if r["level"] == level)
-    if regions.get(scope, {}).get("level") == "village":
-        return [scope]
-    return sorted(c for c, r in regions.items() if r["level"] == level and r["parent_code"] == scope)
+    """region_code -> {name, level, parent_code, root} (sitrep.regions.index)."""
+    return region_tree.index(query)
 
 
 def kpi_values(query: Query, as_of: date, scope: str | None) -> dict[str, float | None]:

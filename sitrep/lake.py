@@ -254,7 +254,7 @@ def create_views(con, lake_dir, *, date_from=None, date_to=None) -> list[str]:
 
 # Views of the cube's definitions (queries/macros/kpi_facts.sql) that a lake gives from its own columns: in a
 # database they stand for one county, in a lake each row knows its county.
-COUNTY_VIEWS = {"funds_county": "SELECT * FROM funds"}
+COUNTY_VIEWS = {"funds_county": "SELECT * FROM funds", "duty_roster_county": "SELECT * FROM duty_roster"}
 
 
 def create_county_views(con) -> list[str]:

@@ -24,6 +24,7 @@ from typing import Callable
 import pandas as pd
 
 from sitrep import catalogue, decisions, i18n, tomlfile
+from sitrep import regions as region_tree
 
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "data" / "severity.toml"
 KINDS = ("cluster", "case", "sentinel", "kpi")
@@ -251,11 +252,11 @@ def _kpi_items(rule: Rule, now: dict, by_region: pd.DataFrame, scope: str | None
     for key, kpi in catalogue.by_key().items():
         if kpi.amber is None or key in rule.exclude:
             continue
-        places = [(scope, None if scope is None else _township(scope, regions), scope_name, now.get(key))]
+        places = [(scope, None if scope is None else region_tree.township_of(scope, regions), scope_name, now.get(key))]
         sub = by_region[(by_region["kpi"] == key) & (by_region["region_code"] != scope)]
         for r in sub.itertuples(index=False):
             value = None if pd.isna(r.value) else float(r.value)
-            places.append((r.region_code, _township(r.region_code, regions), r.name, value))
+            places.append((r.region_code, region_tree.township_of(r.region_code, regions), r.name, value))
         for code, township, where, value in places:
             status = kpi.status(value)
             if status not in ("red", "amber"):
@@ -265,18 +266,6 @@ def _kpi_items(rule: Rule, now: dict, by_region: pd.DataFrame, scope: str | None
                              township_code=township, where=where, value=value, value_text=kpi.format(value, lang),
                              detail=kpi.thresholds_text(lang), pillar=kpi.pillar))
     return rows
-
-
-def _township(code: str | None, regions: dict) -> str | None:
-    """The township a region lies in (itself for a township; None for the city)."""
-    r = regions.get(code)
-    if r is None:
-        return None
-    if r["level"] == "township":
-        return code
-    if r["level"] == "village":
-        return r["parent_code"]
-    return None
 
 
 def order(items: pd.DataFrame, config: SeverityConfig) -> pd.DataFrame:
@@ -388,12 +377,8 @@ def ranking(items: pd.DataFrame, scope: str | None, regions: dict, lang: str, co
     for the region it lies in (a village's case for its township at the city's scope). ``worst``: each region's
     first items, as text ("新增本土病例、检测能力使用率")."""
     config = config or load_config()
-    codes = decisions.children(scope, regions)
-    child_level = decisions.child_level(scope)
-    if child_level == "township":
-        owner = items["township_code"]
-    else:
-        owner = items["region_code"].where(items["region_code"].isin(codes))
+    codes = region_tree.children(scope, regions)
+    owner = region_tree.owner(items["region_code"], codes) if len(items) else items.get("region_code")
     rows = []
     for code in codes:
         mine = items[(owner == code).to_numpy()] if len(items) else items

@@ -106,6 +106,10 @@ from (
 CREATE OR REPLACE VIEW funds_county AS
 select f.*, null::varchar as county from funds f;
 
+-- The duty roster with its county, the same way (the alerts' responsible person at a county is its duty leader).
+CREATE OR REPLACE VIEW duty_roster_county AS
+select d.*, null::varchar as county from duty_roster d;
+
 -- one chessboard: orders, supervision, vaccination
 CREATE OR REPLACE VIEW kpi_facts_command AS
 -- issued and past the deadline by the end of the day, not closed by then
@@ -414,12 +418,11 @@ union all
 select * from kpi_cube_direct(d_first, d_last, kpis);
 
 -- The regions one level below a scope, as the per-region charts show them: the townships of the city (scope NULL
--- or the city), the villages of a township, a village itself.
+-- or the city), the villages of a township, a village itself; in a lake (sitrep.lake_db) the counties of its
+-- prefecture (scope NULL: root_region()) and the prefectures of a province.
 CREATE OR REPLACE MACRO regions_one_level_below(scope) AS TABLE
-with level_below as (
-    select case coalesce((select level from regions where region_code = scope), 'city')
-               when 'city' then 'township' else 'village' end as level
-)
+with top as (select coalesce(scope, root_region()) as code)
 select r.region_code, r.name, r.level, r.population
-from regions r, level_below c
-where r.level = c.level and in_scope(r.region_code, scope);
+from regions r, top
+where (r.parent_code = top.code and level_rank(r.level) between 2 and 5)
+   or (r.region_code = top.code and r.level = 'village');

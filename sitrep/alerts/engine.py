@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sitrep import catalogue, i18n
+from sitrep import regions as region_tree
 from sitrep.alerts.config import AlertConfig, load_alert_config
 from sitrep.warning import ears
 from sitrep.warning.config import WarningConfig, load_config as load_warning_config
@@ -72,7 +73,8 @@ def _as_date(d) -> date:
 
 
 def scope_level(code: str | None) -> str:
-    """city / township / village / group, from the 12 (or 15) digit statistical code."""
+    """city / township / village / group, from the 12 (or 15) digit statistical code; a county (of a lake) and
+    the regions above it are of the city's kind."""
     if not code or re.fullmatch(r"\d{6}0{6}", code):
         return "city"
     if len(code) > 12:
@@ -81,19 +83,18 @@ def scope_level(code: str | None) -> str:
 
 
 def township_of(code: str | None) -> str | None:
-    """The township a scope lies in (None for the city)."""
+    """The township a scope lies in (None for the city, a county or above)."""
     return None if scope_level(code) == "city" else code[:9] + "000"
 
 
 def in_scope(place_code: str, scope: str | None) -> bool:
-    """Whether an alert at ``place_code`` is listed at ``scope`` (see the module docstring)."""
-    level = scope_level(scope)
-    if level == "city":
+    """Whether an alert at ``place_code`` is listed at ``scope`` (see the module docstring): everything in the
+    scope (a county of a lake: that county's places), and for a village or group also its township's alerts."""
+    if not scope:
         return True
-    prefix = re.sub(r"(000)+$", "", scope)
-    if place_code.startswith(prefix):
+    if place_code.startswith(region_tree.prefix(scope)):
         return True
-    return level in ("village", "group") and place_code == township_of(scope)
+    return scope_level(scope) in ("village", "group") and place_code == township_of(scope)
 
 
 def _runs(df: pd.DataFrame, keys: list[str], flag: str) -> pd.DataFrame:
@@ -268,7 +269,7 @@ def compute_alerts(db, *, as_of: date | str, region_code: str | None = None, con
     as_of = _as_date(as_of)
     config = config or load_alert_config()
     warning = warning or load_warning_config()
-    scope = None if scope_level(region_code) == "city" else region_code
+    scope = region_code or None
     anchor = township_of(scope)
     if signals is None or not signals.covers(as_of, anchor):
         signals = compute_signals(db, until=as_of, anchor=anchor, config=config, warning=warning, rules=rules)

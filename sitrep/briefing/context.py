@@ -10,6 +10,7 @@ from typing import Callable
 import pandas as pd
 
 from sitrep import decisions, i18n
+from sitrep import regions as region_tree
 
 Query = Callable[..., pd.DataFrame]
 
@@ -41,8 +42,10 @@ class Context:
             raise ValueError(f"unknown language {lang!r} (one of {', '.join(i18n.LANGS)})")
         min_date, max_date = data_dates(query)
         regions = decisions.regions_index(query)
-        if scope is not None and (scope not in regions or regions[scope]["level"] == "city"):
-            raise ValueError(f"unknown scope {scope!r}: give a township or village region code")
+        if scope is not None and not region_tree.is_below_root(scope, regions):
+            raise ValueError(f"unknown scope {scope!r}: give the code of a region below "
+                             f"{regions.get(region_tree.root(regions), {}).get('name', 'the whole')} "
+                             f"(a township or village; a county of a lake)")
         return cls(query, as_of or max_date, scope, lang, min_date, regions)
 
     @property
@@ -74,9 +77,9 @@ class Context:
     @property
     def scope_name(self) -> str:
         if self.scope is None:
-            return self.t("common.whole_city")
+            return self.t(region_tree.whole_key(self.regions))
         return self.regions.get(self.scope, {}).get("name", self.scope)
 
     @property
     def child_level(self) -> str:
-        return decisions.child_level(self.scope)
+        return region_tree.child_level(self.scope, self.regions)

@@ -9,7 +9,7 @@ The names below are the package's public face; callers import them from ``sitrep
 """
 
 from sitrep.db.database import (CONNECT_CONFIG, DEFAULT_DB, MACROS, Database, Error, connect_memory, cube_inputs,
-                                ensure_schema, log_sweep, resolve_db_path, schema_fingerprint, stale_copies,
+                                ensure_schema, log_sweep, macro_files, resolve_db_path, schema_fingerprint, stale_copies,
                                 stored_fingerprint, sweep_at_start, sweep_stale_copies)
 from sitrep.db.queries import (PARAM_TYPES, QUERY_DIR, ROOT, NamedQuery, Param, QueryError, convert_param,
                                load_query, quality_param, query_names, rules_param)
@@ -20,7 +20,7 @@ from sitrep.db.sandbox import (MAX_RESULT_BYTES, MAX_STRING_CHARS, MAX_VALUE_BYT
 
 __all__ = [
     "CONNECT_CONFIG", "DEFAULT_DB", "MACROS", "Database", "Error", "connect_memory", "cube_inputs", "ensure_schema",
-    "log_sweep", "resolve_db_path", "schema_fingerprint", "stale_copies", "stored_fingerprint", "sweep_at_start",
+    "log_sweep", "macro_files", "resolve_db_path", "schema_fingerprint", "stale_copies", "stored_fingerprint", "sweep_at_start",
     "sweep_stale_copies", "PARAM_TYPES", "QUERY_DIR", "ROOT", "NamedQuery", "Param", "QueryError", "convert_param",
     "load_query", "quality_param", "query_names", "rules_param", "MAX_RESULT_BYTES", "MAX_STRING_CHARS",
     "MAX_VALUE_BYTES", "SANDBOX_GUARDS", "SANDBOX_MEMORY_LIMIT", "SANDBOX_RSS_LIMIT", "Interrupted", "OutOfMemory",

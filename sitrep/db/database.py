@@ -72,6 +72,9 @@ class Database:
 
     def version(self) -> tuple | None:
         """Changes whenever the file is replaced: part of every cache key."""
+        return self._file_version()
+
+    def _file_version(self) -> tuple | None:
         try:
             st = self.path.stat()
         except FileNotFoundError:
@@ -80,29 +83,41 @@ class Database:
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:
         with self._lock:
-            stamp = self.version()
+            stamp = self._file_version()
             if stamp is None:
-                raise FileNotFoundError(f"no database at {self.path}; run `python -m sitrep demo` or import files")
+                self._missing()
+                stamp = self._file_version()
             if self._con is None or stamp != self._stamp:
                 # The old connection is dropped, not closed: a query still running on one of
                 # its cursors in another session finishes on the old snapshot.
                 con = _connect_read_only(self.path)
-                if stored_fingerprint(con) != schema_fingerprint():
+                if self._out_of_date(con):
                     # made by an older sitrep: its tables and macros are brought up to date the
                     # way every write is made (a copy swapped in), then read
                     self._upgrade()
-                    stamp = self.version()
+                    stamp = self._file_version()
                     con = _connect_read_only(self.path)
                 self._con, self._stamp = con, stamp
                 self._cube_meta = cube.read_meta(con)
-            if cube.stale(self._cube_meta, cube_inputs()[0]):
+            if self._stale():
                 # the quarantine rules or reporting settings changed, or a pending report's deadline passed:
                 # the cube is recomputed through a copy swapped in, like any write
                 self._upgrade()
-                self._stamp = self.version()
+                self._stamp = self._file_version()
                 self._con = _connect_read_only(self.path)
                 self._cube_meta = cube.read_meta(self._con)
             return self._con.cursor()
+
+    # -- what a kind of database checks before it is read (sitrep.lake_db.LakeDatabase says otherwise)
+
+    def _missing(self) -> None:
+        raise FileNotFoundError(f"no database at {self.path}; run `python -m sitrep demo` or import files")
+
+    def _out_of_date(self, con: duckdb.DuckDBPyConnection) -> bool:
+        return stored_fingerprint(con) != schema_fingerprint()
+
+    def _stale(self) -> bool:
+        return cube.stale(self._cube_meta, cube_inputs()[0])
 
     def _upgrade(self) -> None:
         try:
@@ -149,6 +164,19 @@ class Database:
         file in one rename; when it raises, the copy is thrown away and the served file
         is untouched.
         """
+        with self._swapped(copy=True) as (con, swept):
+            ensure_schema(con)
+            log_sweep(con, swept)
+            yield con
+            # every write brings the KPI cube up to date before the file is swapped in
+            inputs, rules_rows, settings_json = cube_inputs()
+            self.last_cube = cube.refresh(con, rules_rows=rules_rows, settings_json=settings_json)
+
+    @contextlib.contextmanager
+    def _swapped(self, *, copy: bool) -> Iterator[tuple[duckdb.DuckDBPyConnection, list[tuple[str, int]]]]:
+        """(a read-write connection, what the sweep of a killed writer's leftovers removed) on a new file (a copy
+        of the served one when ``copy``) under the writer's lock, checkpointed and renamed over the served file
+        when the block ends normally, thrown away when it raises."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.path.with_name(self.path.name + ".lock")
         # a new name for every write: DuckDB would hand out a cached instance for a reused path
@@ -158,17 +186,12 @@ class Database:
             try:
                 swept = sweep_stale_copies(self.path)  # a killed writer's copy: nobody else holds the lock
                 _remove(tmp)
-                if self.path.exists():
+                if copy and self.path.exists():
                     shutil.copyfile(self.path, tmp)
                 con = duckdb.connect(str(tmp), config=CONNECT_CONFIG)
                 try:
                     con.execute("SET enable_progress_bar = false")  # long cube steps must not draw on stdout
-                    ensure_schema(con)
-                    log_sweep(con, swept)
-                    yield con
-                    # every write brings the KPI cube up to date before the file is swapped in
-                    inputs, rules_rows, settings_json = cube_inputs()
-                    self.last_cube = cube.refresh(con, rules_rows=rules_rows, settings_json=settings_json)
+                    yield con, swept
                     con.execute("CHECKPOINT")
                 finally:
                     con.close()
@@ -248,11 +271,19 @@ MACROS = (
         OR starts_with(coalesce(code, ''), scope_prefix(scope)))""",
     "CREATE OR REPLACE MACRO township_code(code) AS left(code, 9) || '000'",
     "CREATE OR REPLACE MACRO village_code(code) AS left(code, 12)",
+    # how high a level is: the province 1 ... the village 5 (a county-level city is a county)
+    """CREATE OR REPLACE MACRO level_rank(level) AS CASE level WHEN 'province' THEN 1 WHEN 'prefecture' THEN 2
+        WHEN 'county' THEN 3 WHEN 'city' THEN 3 WHEN 'township' THEN 4 WHEN 'village' THEN 5 ELSE 6 END""",
 )
 
 
-def _macro_files() -> list[Path]:
-    return sorted((QUERY_DIR / "macros").glob("*.sql"))
+# made first: the others call its macros (DuckDB binds a macro's calls when it is created)
+FIRST_MACRO_FILE = "regions.sql"
+
+
+def macro_files() -> list[Path]:
+    """queries/macros/*.sql in the order they are made."""
+    return sorted((QUERY_DIR / "macros").glob("*.sql"), key=lambda p: (p.name != FIRST_MACRO_FILE, p.name))
 
 
 def schema_fingerprint() -> str:
@@ -260,7 +291,7 @@ def schema_fingerprint() -> str:
     queries/macros/*.sql. A database whose stored fingerprint differs was made by another version
     of sitrep (e.g. a query now calls a macro the file does not have yet)."""
     h = hashlib.sha256()
-    for part in (*contract.all_ddl(), *MACROS, *(p.read_text(encoding="utf-8") for p in _macro_files())):
+    for part in (*contract.all_ddl(), *MACROS, *(p.read_text(encoding="utf-8") for p in macro_files())):
         h.update(part.encode("utf-8"))
         h.update(b"\0")
     return h.hexdigest()[:16]
@@ -274,7 +305,7 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     for macro in MACROS:
         con.execute(macro)
     # Table macros shared by several named queries (queries/macros/*.sql, one file of statements each).
-    for path in _macro_files():
+    for path in macro_files():
         con.execute(path.read_text(encoding="utf-8"))
     con.execute("CREATE TABLE IF NOT EXISTS sitrep_schema (fingerprint VARCHAR NOT NULL)")
     con.execute("DELETE FROM sitrep_schema")

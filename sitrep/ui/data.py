@@ -10,28 +10,34 @@ replaces the file) shows on the next rerun without a restart.
 
 from __future__ import annotations
 
+import os
+
 import pandas as pd
 import streamlit as st
 
 from sitrep.auth import web as access
 from sitrep.auth.roles import ScopeError
-from sitrep.db import Database, load_query, resolve_db_path
+from sitrep.db import Database, load_query, sweep_at_start
+from sitrep.lake_db import served_database, served_path
 from sitrep.quality.config import config_path
 from sitrep.rules import rules_version
 
 
 @st.cache_resource
-def _database(path: str) -> Database:
-    from sitrep.db import sweep_at_start
-
+def _database(path: str, lake: str | None) -> Database:
     sweep_at_start(path)  # an import killed while nobody was importing: its copy is removed and logged
-    return Database(path)
+    return served_database(path)
+
+
+def _served(path: str | None = None) -> Database:
+    return _database(path or str(served_path()), os.environ.get("SITREP_LAKE"))
 
 
 def get_db() -> Database:
-    """The served database ($SITREP_DB, else data/sitrep.duckdb), shared by all sessions: its version, whether it
-    exists, and writes (the Data page's imports). Reads go through :func:`query` or :func:`checked_db`."""
-    return _database(str(resolve_db_path()))
+    """The served database ($SITREP_DB, else data/sitrep.duckdb; over a lake when $SITREP_LAKE is set,
+    sitrep.lake_db), shared by all sessions: its version, whether it exists, and writes (the Data page's
+    imports). Reads go through :func:`query` or :func:`checked_db`."""
+    return _served()
 
 
 class CheckedDatabase:
@@ -69,7 +75,7 @@ class CheckedDatabase:
 
 def checked_db(path: str | None = None) -> CheckedDatabase:
     """The served database (or the one at ``path``) for a read function: every query scope-checked."""
-    return CheckedDatabase(_database(path or str(resolve_db_path())))
+    return CheckedDatabase(_served(path))
 
 
 def scope_key() -> str | None:
@@ -84,7 +90,7 @@ def db_version() -> tuple | None:
 
 @st.cache_data(max_entries=2000, show_spinner=False)
 def _run(name: str, path: str, version: tuple, params: tuple) -> pd.DataFrame:
-    return _database(path).query(name, **dict(params))
+    return _served(path).query(name, **dict(params))
 
 
 def query(name: str, **params) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from sitrep import catalogue, decisions, i18n, quality, severity
+from sitrep import regions as region_tree
 from sitrep.auth import web as access
 from sitrep.figures import STATUS_ICONS
 from sitrep.ui import alerts as alerts_ui
@@ -24,12 +25,12 @@ TRUST_COLOURS = {"ok": "green", "warn": "orange", "bad": "red"}
 
 
 def child_level(view: View) -> str:
-    """Regions one level below the scope: townships for the city, villages below."""
-    return decisions.child_level(view.scope)
+    """Regions one level below the scope: counties of a lake's prefecture, townships of a county, villages below."""
+    return region_tree.child_level(view.scope, regions_index())
 
 
 def children(view: View) -> list[str]:
-    return decisions.children(view.scope, regions_index())
+    return region_tree.children(view.scope, regions_index())
 
 
 def kpis_by_region(view: View) -> pd.DataFrame:

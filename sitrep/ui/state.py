@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from sitrep import i18n, l10n
+from sitrep import regions as region_tree
 from sitrep.auth import web as access
 from sitrep.ui.data import query, db_version
 
@@ -74,10 +75,8 @@ def _parse_date(text) -> date | None:
 
 
 def regions_index() -> dict[str, dict]:
-    """region_code -> {name, level, parent_code} for cities, townships and villages."""
-    df = query("regions_list")
-    return {r.region_code: {"name": r.name, "level": r.level, "parent_code": r.parent_code}
-            for r in df.itertuples(index=False)}
+    """region_code -> {name, level, parent_code, root} for every region but groups (sitrep.regions)."""
+    return region_tree.index(query)
 
 
 def region_name(code: str) -> str:
@@ -107,7 +106,7 @@ def controls() -> View:
         as_of = _parse_date(qp.get("as_of"))
         ss.w_as_of = as_of if as_of and min_date <= as_of <= max_date else ss.get("w_as_of", max_date)
         scope = qp.get("scope")
-        ss.sitrep_scope = scope if scope in regions and regions[scope]["level"] != "city" else None
+        ss.sitrep_scope = scope if region_tree.is_below_root(scope, regions) else None
         ss._url_read = db_version()
 
     lang = ss.w_lang
@@ -133,56 +132,67 @@ def controls() -> View:
 
 
 def set_scope(code: str | None) -> None:
-    """Drill down (or up) to a region; None is the whole city."""
+    """Drill down (or up) to a region; None is the whole (the city; a lake's prefecture or province)."""
     st.session_state.sitrep_scope = access.clamp_scope(code)
-    st.session_state.pop("w_township", None)
-    st.session_state.pop("w_village", None)
+    for level in PICKER_LEVELS:
+        st.session_state.pop(f"w_{level}", None)
+
+
+# the scope pickers, from the top: each lists the regions below the one picked above it (the widget key is
+# w_<level>; a county-level city is picked as a county)
+PICKER_LEVELS = ("prefecture", "county", "township", "village")
+
+
+def _picker_level(level: str) -> str:
+    return "county" if level == "city" else level
 
 
 def _scope_picker(regions: dict[str, dict], lang: str) -> None:
+    """One select box per level below the root, down to the picked region's children: the counties of a
+    lake's prefecture, then the townships, then the villages. A township user picks only among the villages
+    of their township."""
     ss = st.session_state
-    scope = ss.get("sitrep_scope")
-    townships = sorted(c for c, r in regions.items() if r["level"] == "township")
-    city_label = i18n.t("common.whole_city", lang)
     limit = access.scope_limit()
-    if limit:  # a township user picks only among the villages of their township
-        townships = [limit]
-        scope = access.clamp_scope(scope)
-    current_township = None
-    current_village = None
-    if scope in regions:
-        if regions[scope]["level"] == "village":
-            current_village = scope
-            current_township = regions[scope]["parent_code"]
-        elif regions[scope]["level"] == "township":
-            current_township = scope
-
-    ss.w_township = current_township
-    st.selectbox(i18n.t("common.township", lang), townships if limit else [None, *townships], key="w_township",
-                 placeholder=city_label,
-                 format_func=lambda c: city_label if c is None else regions.get(c, {}).get("name", c),
-                 on_change=lambda: set_scope(ss.w_township))
-    if current_township:
-        villages = sorted(c for c, r in regions.items()
-                          if r["level"] == "village" and r["parent_code"] == current_township)
-        ss.w_village = current_village
-        st.selectbox(i18n.t("common.village", lang), [None, *villages], key="w_village",
-                     placeholder=i18n.t("common.all_villages", lang),
-                     format_func=lambda c: i18n.t("common.all_villages", lang) if c is None else regions[c]["name"],
-                     on_change=lambda: set_scope(ss.w_village or current_township))
+    scope = access.clamp_scope(ss.get("sitrep_scope")) if limit else ss.get("sitrep_scope")
+    # the picked region and the regions above it, below the root (a township user: from their township)
+    path, code = [], scope
+    while code is not None and region_tree.is_below_root(code, regions):
+        path.append(code)
+        code = None if code == limit else regions[code]["parent_code"]
+    path.reverse()
+    above = regions[limit]["parent_code"] if limit else region_tree.root(regions)
+    for depth in range(len(PICKER_LEVELS)):
+        options = [limit] if (limit and depth == 0) else region_tree.children(above, regions)
+        options = [c for c in options if c != above]
+        if above is None or not options:
+            break
+        level = _picker_level(regions[options[0]]["level"])
+        current = path[depth] if depth < len(path) else None
+        key = f"w_{level}"
+        ss[key] = current
+        everything = i18n.t(region_tree.whole_key(regions) if depth == 0 else f"common.all_{level}", lang)
+        up = above if depth > 0 else None
+        st.selectbox(i18n.t(f"common.{level}", lang), options if (limit and depth == 0) else [None, *options],
+                     key=key, placeholder=everything,
+                     format_func=lambda c, e=everything: e if c is None else regions.get(c, {}).get("name", c),
+                     on_change=lambda k=key, u=up: set_scope(ss[k] or u))
+        if current is None or regions[current]["level"] == "village":
+            break
+        above = current
 
 
 def scope_name(view: View) -> str:
     if view.scope is None:
-        return view.t("common.whole_city")
+        return view.t(whole_key())
     regions = regions_index()
     return regions.get(view.scope, {}).get("name", view.scope)
 
 
 def parent_scope(code: str | None) -> str | None:
-    """The scope one level up (village -> township -> city)."""
-    if code is None:
-        return None
-    parent = regions_index().get(code, {}).get("parent_code")
-    level = regions_index().get(parent, {}).get("level")
-    return None if level in (None, "city") else parent
+    """The scope one level up (village -> township -> county of a lake); None at the root's children."""
+    return region_tree.parent(code, regions_index())
+
+
+def whole_key() -> str:
+    """The string key of the whole scope's name: 全市 (a city, a prefecture), 全县, 全省 (sitrep.regions)."""
+    return region_tree.whole_key(regions_index())

@@ -13,7 +13,7 @@ from sitrep import catalogue, i18n, maps, records
 from sitrep.auth import web as access
 from sitrep.figures import STATUS_ICONS
 from sitrep.ui.data import query
-from sitrep.ui.state import View, parent_scope, regions_index, scope_name, set_scope
+from sitrep.ui.state import View, parent_scope, regions_index, scope_name, set_scope, whole_key
 
 STATUS_MD = {"ok": "green", "amber": "orange", "red": "red", "none": "gray"}
 
@@ -51,7 +51,7 @@ def breadcrumb(view: View) -> list[tuple[str | None, str]]:
     chain, code = [], parent_scope(view.scope)
     while True:
         if limit is None or (code is not None and code.startswith(limit[:9])):
-            chain.append((code, view.t("common.whole_city") if code is None else regions_index()[code]["name"]))
+            chain.append((code, view.t(whole_key()) if code is None else regions_index()[code]["name"]))
         if code is None:
             break
         code = parent_scope(code)

@@ -1,0 +1,13 @@
+-- The region tree's shared macros (made before the other macro files, which call them).
+
+-- The region the dashboard's whole scope (no region picked) stands for: the one county of a county's database (the
+-- demo city); in a lake of many counties (sitrep.lake_db) the lowest region above all of them (their prefecture, or
+-- the province when they lie in several prefectures). sitrep/regions.py walks the tree from it.
+CREATE OR REPLACE MACRO root_region() AS coalesce(
+    (SELECT CASE WHEN count(*) = 1 THEN min(region_code) END FROM regions WHERE level IN ('city', 'county')),
+    (SELECT r.region_code FROM regions r
+     WHERE r.level IN ('province', 'prefecture')
+       AND NOT EXISTS (SELECT 1 FROM regions c
+                       WHERE c.level IN ('city', 'county') AND NOT starts_with(c.region_code, scope_prefix(r.region_code)))
+     ORDER BY level_rank(r.level) DESC, r.region_code LIMIT 1),
+    (SELECT min(region_code) FROM regions WHERE level = 'city'));
