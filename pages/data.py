@@ -28,7 +28,8 @@ st.caption(t("data.intro"))
 TABLES = [*contract.LOAD_ORDER, uploads.BOUNDARIES]
 
 
-may_import = access.can("imports")
+lake = ui.serves_lake()  # a lake of many counties is filled by the counties' exports, not here
+may_import = access.can("imports") and not lake
 signed_in = access.current()
 named = signed_in is not None and not signed_in.is_demo  # the import log names who signed in
 may_audit = access.can("audit")
@@ -41,7 +42,9 @@ alert_settings_tab = tabs.pop() if may_set_alerts else None
 audit_tab = tabs.pop() if may_audit else None
 log_tab, counts_tab, dictionary_tab, quality_tab = tabs
 
-if not may_import:  # imports are for admins (and the local demo): no form to fill in for nothing
+if lake:
+    st.info(t("data.lake_read_only"))
+elif not may_import:  # imports are for admins (and the local demo): no form to fill in for nothing
     st.caption(t("data.imports_for_admins"))
 else:
     with upload_tab:

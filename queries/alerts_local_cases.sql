@@ -20,7 +20,7 @@ cases_listed as (
 
 final as (
     select c.case_id, c.report_date, c.onset_date, c.category, c.source, c.found_by, c.cluster_id, c.infector_case_id,
-           c.region_code, r.name as region_name, township_code(c.region_code) as township_code, t.name as township_name
+           c.region_code, r.name as region_name, township_code(c.region_code) as township_code, county_prefix(c.region_code) || t.name as township_name
     from cases_listed c
     left join regions r on r.region_code = c.region_code
     left join regions t on t.region_code = township_code(c.region_code)

@@ -17,7 +17,7 @@ reported as (
 ),
 
 final as (
-    select r.source, r.category, r.village_code, v.name as village, r.township_code, t.name as township,
+    select r.source, r.category, r.village_code, v.name as village, r.township_code, county_prefix(r.township_code) || t.name as township,
            count(*) as cases
     from reported r
     left join regions v on v.region_code = r.village_code

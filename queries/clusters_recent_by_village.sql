@@ -35,7 +35,7 @@ clusters as (
 
 final as (
     select k.cluster_id, k.cluster_cases, k.new_cases, k.first_report, k.last_report,
-           m.village_code, v.name as village, m.township_code, t.name as township, count(*) as cases
+           m.village_code, v.name as village, m.township_code, county_prefix(m.township_code) || t.name as township, count(*) as cases
     from clusters k
     join members m using (cluster_id)
     left join regions v on v.region_code = m.village_code

@@ -109,7 +109,7 @@ mp_baseline as (
 ),
 
 final as (
-    select c.township_code, t.name as township, c.site_type, c.date, c.y,
+    select c.township_code, county_prefix(c.township_code) || t.name as township, c.site_type, c.date, c.y,
            c.c1_mean, c.c1_sd, c.c1, c.c2_mean, c.c2_sd, c.c2, c.c3,
            c.mp_sum, m.mp_threshold,
            coalesce(c.c1 >= $c1_threshold, false) as c1_alarm,

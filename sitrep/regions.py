@@ -9,6 +9,7 @@ region above it.
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 import pandas as pd
@@ -95,18 +96,11 @@ def whole_key(regions: dict[str, dict]) -> str:
             "prefecture": "common.whole_prefecture"}.get(level, "common.whole_city")
 
 
-def prefix(code: str) -> str:
-    """What every code in a region starts with (the SQL macro scope_prefix): the code less its trailing "000"
-    groups below the county (township 451481001000 -> 451481001), less its trailing "00" pairs above
-    (county 451481000000 -> 451481, prefecture 451400000000 -> 4514)."""
-    short = code
-    while short.endswith("000") and len(short) > 6:
-        short = short[:-3]
-    if len(short) <= 6:
-        short = short[:6]
-        while short.endswith("00") and len(short) > 2:
-            short = short[:-2]
-    return short
+def scope_prefix(code: str) -> str:
+    """The region code less its trailing zeros (as the ``scope_prefix`` SQL macro): "000"
+    groups below the county, "00" pairs above it (prefecture 451400000000 -> 4514)."""
+    prefix = re.sub(r"(000)+$", "", code)
+    return re.sub(r"(00)+$", "", code[:6]) if len(prefix) <= 6 else prefix
 
 
 def owner(codes: pd.Series, places: list[str]) -> pd.Series:
@@ -114,5 +108,5 @@ def owner(codes: pd.Series, places: list[str]) -> pd.Series:
     out = pd.Series([None] * len(codes), index=codes.index, dtype=object)
     filled = codes.fillna("")
     for place in places:
-        out = out.where(~(filled.str.startswith(prefix(place)) & out.isna()), place)
+        out = out.where(~(filled.str.startswith(scope_prefix(place)) & out.isna()), place)
     return out

@@ -229,3 +229,23 @@ def spark():
     session = spark_session("local[2]", memory="1g", small=True)
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def county_cube(county_lake, tmp_path_factory) -> Path:
+    """The KPI cube of the three counties' lake, by the cube job on DuckDB (`python -m sitrep cube`)."""
+    from sitrep import cube_job
+
+    out = tmp_path_factory.mktemp("county_cube") / "cube"
+    cube_job.run("duckdb", county_lake, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def lake_served(county_lake, county_cube, tmp_path_factory) -> Path:
+    """The file the dashboard over the three counties' lake serves (sitrep.lake_db), built once."""
+    from sitrep.lake_db import LakeDatabase
+
+    path = tmp_path_factory.mktemp("lake_served") / "sitrep_lake.duckdb"
+    LakeDatabase(county_lake, county_cube, path=path).version()
+    return path

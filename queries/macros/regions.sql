@@ -11,3 +11,9 @@ CREATE OR REPLACE MACRO root_region() AS coalesce(
                        WHERE c.level IN ('city', 'county') AND NOT starts_with(c.region_code, scope_prefix(r.region_code)))
      ORDER BY level_rank(r.level) DESC, r.region_code LIMIT 1),
     (SELECT min(region_code) FROM regions WHERE level = 'city'));
+
+-- What a place's name starts with so that it is unique in the store: its county's name (江州区) when the store holds
+-- several counties (a lake), else nothing; for headlines and lists that name townships and villages.
+CREATE OR REPLACE MACRO county_prefix(code) AS coalesce(
+    (SELECT CASE WHEN (SELECT count(*) FROM regions WHERE level IN ('city', 'county')) > 1 THEN min(name) END
+     FROM regions WHERE region_code = left(code, 6) || '000000'), '');

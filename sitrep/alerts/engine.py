@@ -92,7 +92,7 @@ def in_scope(place_code: str, scope: str | None) -> bool:
     scope (a county of a lake: that county's places), and for a village or group also its township's alerts."""
     if not scope:
         return True
-    if place_code.startswith(region_tree.prefix(scope)):
+    if place_code.startswith(region_tree.scope_prefix(scope)):
         return True
     return scope_level(scope) in ("village", "group") and place_code == township_of(scope)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from sitrep.regions import scope_prefix
+
 # What each permission lets a user do.
 PERMISSIONS = {
     "pages": "the situation pages (overview, cases, the five pillars)",
@@ -87,13 +89,6 @@ class Principal:
 
 
 DEMO = Principal(name="demo", role=DEMO_ROLE, display_name="demo", via="demo")
-
-
-def scope_prefix(code: str) -> str:
-    """The region code less its trailing zeros (as the ``scope_prefix`` SQL macro): "000"
-    groups below the county, "00" pairs above it (prefecture 451400000000 -> 4514)."""
-    prefix = re.sub(r"(000)+$", "", code)
-    return re.sub(r"(00)+$", "", code[:6]) if len(prefix) <= 6 else prefix
 
 
 def in_scope(code: str | None, scope: str | None) -> bool:

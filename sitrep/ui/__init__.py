@@ -6,10 +6,10 @@ from `ui.query(...)` (named queries) and the builders in sitrep.figures / sitrep
 
 import streamlit as st
 
-from sitrep.ui.data import get_db, query
+from sitrep.ui.data import get_db, query, serves_lake
 from sitrep.ui.state import View
 
-__all__ = ["View", "get_db", "query", "view"]
+__all__ = ["View", "get_db", "query", "serves_lake", "view"]
 
 
 def view() -> View:

@@ -18,7 +18,7 @@ import streamlit as st
 from sitrep.auth import web as access
 from sitrep.auth.roles import ScopeError
 from sitrep.db import Database, load_query, sweep_at_start
-from sitrep.lake_db import served_database, served_path
+from sitrep.lake_db import LakeDatabase, served_database, served_path
 from sitrep.quality.config import config_path
 from sitrep.rules import rules_version
 
@@ -38,6 +38,11 @@ def get_db() -> Database:
     sitrep.lake_db), shared by all sessions: its version, whether it exists, and writes (the Data page's
     imports). Reads go through :func:`query` or :func:`checked_db`."""
     return _served()
+
+
+def serves_lake() -> bool:
+    """Whether the dashboard reads a lake of many counties (sitrep.lake_db): no imports here then."""
+    return isinstance(get_db(), LakeDatabase)
 
 
 class CheckedDatabase:

@@ -102,7 +102,7 @@ def open_alerts(view: View) -> None:
 def ranking(view: View, sit: Situation) -> None:
     """红黑榜: the regions one level below, worst first; picking a row opens that region's view."""
     r = sit.ranking
-    level_name = view.t("overview.level_township" if kpis.child_level(view) == "township" else "overview.level_village")
+    level_name = view.t(f"overview.level_{kpis.child_level(view)}")
     st.subheader(view.t("overview.ranking_title", level=level_name), help=view.t("overview.ranking_caption"))
     icons = situation_html.ICONS
     shown = pd.DataFrame({
