@@ -17,6 +17,7 @@ from datetime import date
 import pandas as pd
 
 CHART_PARAM, DAY_PARAM, FILTER_PARAM = "records", "records_day", "records_filter"
+URL_PARAMS = (CHART_PARAM, DAY_PARAM, FILTER_PARAM)
 
 
 @dataclass(frozen=True)

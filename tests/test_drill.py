@@ -230,3 +230,35 @@ def test_every_chart_has_records_behind_its_marks_or_a_reason_why_not():
     assert not (set(drill.DRILLS) | set(drill.NO_RECORDS)) - keys, "entries for charts that are gone"
     assert not set(drill.DRILLS) & set(catalogue.by_key()), "a chart key that is also a KPI's: ?records= is both"
     assert all(why.strip() for why in drill.NO_RECORDS.values())
+
+
+# -- the dialog --------------------------------------------------------------------------------------------------
+
+MARK_URL = {"records": "cases_curve", "records_day": "2022-01-15",
+            "records_filter": "report_date:2022-01-15,source:local,category:confirmed"}
+TITLES = {"zh": "2022年1月15日报告 · 本土 · 确诊病例 · 病例", "en": "Reported Jan 15, 2022 · Local · Confirmed · cases"}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_url_of_a_mark_opens_its_records_in_the_dialog(demo_env, lang):
+    from builders import open_page
+    from sitrep.db import Database
+
+    at = open_page("cases", lang=lang, as_of="2022-01-16", **MARK_URL)
+    assert str(at.query_params["records_filter"]) == MARK_URL["records_filter"]  # kept while the dialog is open
+    expected = Database(demo_env).query("cases_records_reported", as_of="2022-01-15")
+    expected = expected[(expected["report_date"] == "2022-01-15") & (expected["source"] == "local")
+                        & (expected["category"] == "confirmed")]
+    assert len(expected) > 0
+    header = "病例编号" if lang == "zh" else "case id"
+    shown = [d.value for d in at.dataframe if header in d.value.columns and len(d.value.columns) == 13]
+    assert len(shown) == 1 and sorted(shown[0][header]) == sorted(expected["case_id"])
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith(TITLES[lang]) for c in captions), [c for c in captions if "15" in c]  # what the mark is
+
+
+def test_a_mark_after_the_views_day_opens_nothing(demo_env):
+    from builders import open_page
+
+    at = open_page("cases", lang="zh", as_of="2022-01-10", **MARK_URL)
+    assert not any(c.value.startswith(TITLES["zh"]) for c in at.caption)

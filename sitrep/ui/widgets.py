@@ -450,7 +450,8 @@ def chart(fig, key: str) -> None:
     event = st.plotly_chart(l10n.localize_figure(fig, lang), width="stretch", key=key,
                             config={"displaylogo": False}, on_select="rerun" if drill_down or marks else "ignore",
                             selection_mode="points")
-    points = (event.get("selection", {}).get("points") if event else None) or []
+    # with on_select="ignore" plotly_chart returns the element, not a selection
+    points = (event.get("selection", {}).get("points") if (drill_down or marks) and event else None) or []
     if drill_down and points:
         axis, codes = drill_down
         code = codes.get(points[0].get(axis))
