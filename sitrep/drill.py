@@ -16,17 +16,19 @@ from datetime import date
 
 import pandas as pd
 
-CHART_PARAM, DAY_PARAM, FILTER_PARAM = "records", "records_day", "records_filter"
-URL_PARAMS = (CHART_PARAM, DAY_PARAM, FILTER_PARAM)
+CHART_PARAM, DAY_PARAM, FILTER_PARAM, QUERY_PARAM = "records", "records_day", "records_filter", "records_params"
+URL_PARAMS = (CHART_PARAM, DAY_PARAM, FILTER_PARAM, QUERY_PARAM)
 
 
 @dataclass(frozen=True)
 class Mark:
-    """One mark's records: the chart, the day they are as of (None: the view's day) and the codes each filtered
-    column must hold (an empty code: no value recorded)."""
+    """One mark's records: the chart, the day they are as of (None: the view's day), the codes each filtered
+    column must hold (an empty code: no value recorded) and the records query's other parameters (the page's
+    window: ``days``)."""
     chart: str
     day: date | None = None
     where: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    params: tuple[tuple[str, str], ...] = ()
 
     @property
     def filters(self) -> dict[str, tuple[str, ...]]:
@@ -37,13 +39,16 @@ class Mark:
 class Drill:
     """What one chart's marks stand for. ``records``: a named query taking as_of and region_code; ``tables``:
     the contract tables its columns come from (headers and labels, sitrep.records); ``what``: the string naming
-    its rows; ``mark``: (point, widget values) -> (day or None, {column: codes}), None where a point is no mark
-    (a text label, a target line); ``widgets``: the page's widget keys ``mark`` reads (e.g. the curve's basis)."""
+    its rows; ``mark``: (point, widget values) -> (day or None, {column: codes}[, {parameter: value}]), None
+    where a point is no mark (a text label, a target line); ``widgets``: the page's widget keys ``mark`` reads
+    (e.g. the curve's basis); ``params``: the records query's parameters besides as_of and region_code that a
+    mark may set (the URL may set no other)."""
     records: str
     tables: tuple[str, ...]
     what: str
-    mark: Callable[[dict, Mapping], tuple[date | None, dict] | None]
+    mark: Callable[[dict, Mapping], tuple | None]
     widgets: tuple[str, ...] = field(default=())
+    params: tuple[str, ...] = field(default=())
 
 
 def point_fields(point: dict, meta) -> dict:
@@ -161,6 +166,50 @@ def _funds_purpose(p, state):
     return (None, {"purpose": (p["purpose"],)}) if p.get("purpose") else None
 
 
+def _window(state: Mapping, key: str) -> dict:
+    """The page's window of days as the records query's ``days`` (0 or none: every day up to D)."""
+    days = state.get(key)
+    return {"days": int(days)} if days else {}
+
+
+def _orders_part(p, state):
+    """A task force's part of its bar: its orders in that state at the end of D, issued in the page's window."""
+    if not _needs(p, "task_force", "order_state"):
+        return None
+    return None, {"task_force": (p["task_force"],), "order_state": (p["order_state"],)}, _window(state, "command_days")
+
+
+ORDER_STAGES = {"issued": {}, "closed": {"closed": ("true",)}, "closed_on_time": {"order_state": ("closed_on_time",)}}
+
+
+def _orders_stage(p, state):
+    stage = ORDER_STAGES.get(p.get("stage"))
+    return None if stage is None else (None, stage, _window(state, "command_days"))
+
+
+ISSUE_STAGES = {"found": {}, "rectified": {"rectified": ("true",)}, "verified": {"verified": ("true",)}}
+
+
+def _issues_stage(p, state):
+    stage = ISSUE_STAGES.get(p.get("stage"))
+    return None if stage is None else (None, stage)
+
+
+def _channel(p, state):
+    """A channel's bar: its records in the page's window (7, 14 or 30 days up to D)."""
+    if not p.get("channel"):
+        return None
+    return None, {"channel": (p["channel"],)}, {"days": int(state.get("publicity_days") or 7)}
+
+
+def _theme_week(p, state):
+    """A theme's part of a week's bar (the x is the week's last day): its records in those 7 days."""
+    day = day_of(p.get("x"))
+    if day is None or "theme" not in p:
+        return None
+    return day, {"theme": (_code(p["theme"]),)}, {"days": 7}
+
+
 CASES = ("cases",)
 DRILLS: dict[str, Drill] = {
     "cases_curve": Drill("cases_records_reported", CASES, "drill.what.cases", _case_curve, widgets=("cases_basis",)),
@@ -180,6 +229,15 @@ DRILLS: dict[str, Drill] = {
                                  _labs_on_day),
     "prep_supply_bullets": Drill("reserves_by_warehouse_item", ("reserves",), "drill.what.reserves", _reserve_item),
     "prep_funds_purpose": Drill("kpi_records_funds_execution_pct", ("funds",), "drill.what.funds", _funds_purpose),
+    "command_task_forces": Drill("orders_records_issued", ("orders",), "drill.what.orders", _orders_part,
+                                 widgets=("command_days",), params=("days",)),
+    "command_funnel": Drill("orders_records_issued", ("orders",), "drill.what.orders", _orders_stage,
+                            widgets=("command_days",), params=("days",)),
+    "command_supervision": Drill("supervision_records_found", ("supervision",), "drill.what.issues", _issues_stage),
+    "publicity_channels": Drill("publicity_records_in_window", ("publicity",), "drill.what.publicity", _channel,
+                                widgets=("publicity_days",), params=("days",)),
+    "publicity_themes": Drill("publicity_records_in_window", ("publicity",), "drill.what.publicity", _theme_week,
+                              params=("days",)),
 }
 
 # Charts whose marks are not records, with why (tests/test_drill.py fails on a chart key in neither list).
@@ -192,8 +250,9 @@ NO_RECORDS: dict[str, str] = {
     "screening_shift": "what-if: releases moved by another rule, a projection, not records",
     "screening_central": "what-if: people in central quarantine under another rule, a projection",
     "screening_schedule": "one person's planned stages and tests; the person is the worklist row above it",
-    "screening_sankey": "a Sankey diagram: Streamlit reports no selection for its links",
-    "screening_funnel": "a funnel of counts over the management steps (from returnees_funnel)",
+    "screening_sankey": "a Sankey diagram: plotly selects no points on its links, so Streamlit reports no click",
+    "screening_funnel": "KPI-cube counts of the management steps; most steps (classified, tests on schedule) have "
+                        "no records query yet",
     "explorer_chart": "the analyst's own query: its rows are the table beside the chart",
     "alerts_chart": "one alert's signal against its baseline; the alert's facts are listed beside it",
     "data_quality_heatmap": "share of units reporting on time per day; the reporting tab lists the units",
@@ -201,13 +260,8 @@ NO_RECORDS: dict[str, str] = {
     "screening_categories": "a bar per region: a click sets the scope (cross-filtering)",
     "screening_stages": "a bar per region: a click sets the scope (cross-filtering)",
     "publicity_reach": "a bar per region: a click sets the scope (cross-filtering)",
-    "command_funnel": "orders issued / closed / on time over a window: no records query over a window yet",
-    "command_duty": "the duty roster calendar: the roster is city-wide and has no records query yet",
-    "command_task_forces": "orders by task force over a window: no records query over a window yet",
+    "command_duty": "a cell is one roster row (day, shift), all of it in the cell's hover; the roster is city-wide",
     "command_closure": "hours to close by task force (a box plot of a distribution)",
-    "command_supervision": "supervision issues found / rectified / verified: no records query yet",
-    "publicity_channels": "activities and reach by channel over a window: no records query over a window yet",
-    "publicity_themes": "activities by week and theme: no records query over a week yet",
 }
 
 
@@ -219,8 +273,9 @@ def mark(chart: str, point: dict, meta, state: Mapping | None = None) -> Mark | 
     got = drill.mark(point_fields(point, meta), state or {})
     if got is None:
         return None
-    day, where = got
-    return Mark(chart, day, tuple((k, tuple(_code(v) for v in vs)) for k, vs in where.items()))
+    day, where, params = (*got, {})[:3]
+    return Mark(chart, day, tuple((k, tuple(_code(v) for v in vs)) for k, vs in where.items()),
+                tuple((k, _code(v)) for k, v in params.items()))
 
 
 def to_params(m: Mark) -> dict[str, str]:
@@ -231,6 +286,8 @@ def to_params(m: Mark) -> dict[str, str]:
         out[DAY_PARAM] = m.day.isoformat()
     if m.where:
         out[FILTER_PARAM] = ",".join(f"{k}:{'|'.join(vs)}" for k, vs in m.where)
+    if m.params:
+        out[QUERY_PARAM] = ",".join(f"{k}:{v}" for k, v in m.params)
     return out
 
 
@@ -245,13 +302,22 @@ def from_params(params: Mapping) -> Mark | None:
             day = date.fromisoformat(str(params[DAY_PARAM]))
         except ValueError:
             return None
-    where = []
-    for part in filter(None, str(params.get(FILTER_PARAM) or "").split(",")):
-        column, sep, values = part.partition(":")
-        if not sep or not column.isidentifier():
+    where, query = _pairs(params.get(FILTER_PARAM)), _pairs(params.get(QUERY_PARAM))
+    if where is None or query is None or not {k for k, _ in query} <= set(DRILLS[chart].params):
+        return None
+    return Mark(chart, day, tuple((k, tuple(v.split("|"))) for k, v in where),
+                tuple((k, v) for k, v in query))
+
+
+def _pairs(text) -> list[tuple[str, str]] | None:
+    """``a:1,b:x|y`` as [(a, 1), (b, x|y)]; None when it does not parse."""
+    out = []
+    for part in filter(None, str(text or "").split(",")):
+        name, sep, value = part.partition(":")
+        if not sep or not name.isidentifier():
             return None
-        where.append((column, tuple(values.split("|"))))
-    return Mark(chart, day, tuple(where))
+        out.append((name, value))
+    return out
 
 
 def _matches(s: pd.Series, codes: tuple[str, ...]) -> pd.Series:

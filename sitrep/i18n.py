@@ -67,12 +67,6 @@ def enum_label(table_name: str, column: str, code, lang: str = DEFAULT_LANG) -> 
     return _enums_en().get(f"{table_name}.{column}", {}).get(code, str(code))
 
 
-def has_enum(table_name: str, column: str) -> bool:
-    """Whether a contract table has this column and the column is an enumeration."""
-    tbl = contract.TABLES_BY_NAME.get(table_name)
-    return tbl is not None and column in tbl.column_names and bool(tbl.column(column).enum)
-
-
 def enum_labels(table_name: str, column: str, lang: str = DEFAULT_LANG) -> dict[str, str]:
     """code -> label for every code of one enumeration, in the contract's order."""
     col = contract.TABLES_BY_NAME[table_name].column(column)

@@ -14,6 +14,7 @@ import pytest
 
 from builders import build_db
 from sitrep import catalogue, drill
+from sitrep.drill import ORDER_STAGES
 from sitrep.figures import cases as case_figs
 from sitrep.figures import monitoring as monitoring_figs
 from sitrep.figures import screening as screening_figs
@@ -138,9 +139,10 @@ def demo(demo_db):
 
 def every_mark(chart: str, fig, state=None):
     for trace, tr in enumerate(fig.data):
-        if tr.meta is None or tr.type not in ("bar", "scatter"):
+        if tr.meta is None or tr.type not in ("bar", "scatter", "funnel"):
             continue
-        for index, value in enumerate(tr.x if getattr(tr, "orientation", None) == "h" else tr.y):
+        across = getattr(tr, "orientation", None) == "h" or tr.type == "funnel"  # a funnel's values are its x
+        for index, value in enumerate(tr.x if across else tr.y):
             yield click(chart, fig, trace, index, state), value
 
 
@@ -262,3 +264,51 @@ def test_a_mark_after_the_views_day_opens_nothing(demo_env):
 
     at = open_page("cases", lang="zh", as_of="2022-01-10", **MARK_URL)
     assert not any(c.value.startswith(TITLES["zh"]) for c in at.caption)
+
+
+def test_every_mark_of_the_demo_orders_supervision_and_publicity_charts_lists_as_many_records_as_it_draws(demo):
+    from sitrep.figures import command as command_figs
+    from sitrep.figures import publicity as publicity_figs
+
+    as_of = "2022-01-16"
+    for days in (7, 0):
+        orders = demo.query("orders_by_task_force", as_of=as_of, days=days or None)
+        figs = {"command_task_forces": command_figs.orders_by_task_force(
+                    orders, task_force_labels={}, measure_labels={m: m for m in command_figs.ORDER_MEASURES}),
+                "command_funnel": command_figs.orders_funnel(orders[orders["is_total"]].iloc[0],
+                                                             stage_labels={s: s for s in ORDER_STAGES})}
+        for chart, fig in figs.items():
+            total = 0
+            for m, value in every_mark(chart, fig, {"command_days": days}):
+                assert m.filters.get("order_state", ("closed_on_time",))[0] in command_figs.ORDER_SEGMENTS
+                assert dict(m.params) == ({"days": str(days)} if days else {})
+                got = drill.select(demo.query("orders_records_issued", as_of=as_of, **dict(m.params)), m)
+                assert len(got) == value, (chart, m)
+                total += value
+            assert total > 0
+    issues = demo.query("supervision_funnel", as_of=as_of).iloc[0]
+    fig = command_figs.supervision_funnel(issues, stage_labels={s: s for s in ("found", "rectified", "verified")})
+    found = [(m, value) for m, value in every_mark("command_supervision", fig)]
+    assert [len(records(demo, m, as_of=as_of)) for m, _ in found] == [v for _, v in found] and found[0][1] > 0
+    fig = publicity_figs.channel_mix(demo.query("publicity_by_channel", as_of=as_of, days=14), channel_labels={},
+                                     activities_label="activities", reach_label="reach", lang="en")
+    for trace, measure in enumerate(("activities", "reach")):
+        for index, value in enumerate(fig.data[trace].x):
+            m = click("publicity_channels", fig, trace, index, {"publicity_days": 14})
+            assert dict(m.params) == {"days": "14"}
+            got = drill.select(demo.query("publicity_records_in_window", as_of=as_of, **dict(m.params)), m)
+            assert got[measure].sum() == value, m  # a bar sums its records (one a village, channel and day)
+    weekly = demo.query("publicity_weekly_by_theme", as_of=as_of)
+    fig = publicity_figs.themes_by_week(weekly, theme_labels={}, unspecified="-", week_label="w")
+    for m, value in every_mark("publicity_themes", fig):
+        got = drill.select(demo.query("publicity_records_in_window", as_of=m.day, **dict(m.params)), m)
+        assert got["activities"].sum() == value, m
+
+
+def test_a_marks_query_parameters_survive_the_url_and_no_other_is_taken():
+    m = drill.Mark("command_task_forces", None, (("task_force", ("vaccine",)), ("order_state", ("open_overdue",))),
+                   (("days", "7"),))
+    params = drill.to_params(m)
+    assert params["records_params"] == "days:7" and drill.from_params(params) == m
+    assert drill.from_params({**params, "records_params": "region_code:451481001000"}) is None  # scope is the view's
+    assert drill.from_params({"records": "cases_curve", "records_params": "days:7"}) is None

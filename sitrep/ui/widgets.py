@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 
 import pandas as pd
 import streamlit as st
@@ -12,6 +13,7 @@ import streamlit as st
 from sitrep import catalogue, drill, i18n, maps, records
 from sitrep.auth import web as access
 from sitrep.figures import STATUS_ICONS
+from sitrep.db import QueryError
 from sitrep.ui.data import query
 from sitrep.ui.state import View, parent_scope, regions_index, scope_name, set_scope
 
@@ -220,7 +222,7 @@ def _child_names(view: View) -> dict[str, str]:
 
 
 RECORDS_PARAM = drill.CHART_PARAM  # "records": a KPI's key, or a chart's (then the mark's day and filter too)
-MARK_PARAMS = (drill.DAY_PARAM, drill.FILTER_PARAM)
+MARK_PARAMS = drill.URL_PARAMS[1:]
 
 
 def records_dialog(view: View) -> None:
@@ -248,16 +250,20 @@ def records_dialog(view: View) -> None:
         entry = drill.DRILLS[mark.chart]
         title, what, source, tables, day = None, view.t(entry.what), entry.records, entry.tables, mark.day
     day = day or view.as_of
-    df = rows = None
+    df = None
     if access.can("records"):
-        df = query(source, as_of=day, region_code=view.scope)
+        try:
+            df = query(source, as_of=day, region_code=view.scope, **dict(mark.params if mark else ()))
+        except QueryError:  # a parameter that is not of its type (an address edited by hand)
+            return
         if mark is not None:
-            rows = drill.select(df, mark)
-            if rows is None:
+            df = drill.select(df, mark)
+            if df is None:  # a column the records do not have
                 return
-            df = rows
+    name = f"{key}_{day.isoformat()}"
     if mark is not None:
         title = mark_title(view, mark, tables, what, df)
+        name = "_".join([name, *(re.sub(r"[^\w-]", "", v) for _, codes in mark.where for v in codes if v)])
 
     @st.dialog(title, width="large", on_dismiss=close)
     def show() -> None:
@@ -267,7 +273,6 @@ def records_dialog(view: View) -> None:
         as_of = view.t("common.as_of", date=view.date_text(day))
         st.caption(view.t("common.records_caption", n=len(df), kpi=title) + " · " + as_of)
         shown, headers = records.present(df, tables=tables, lang=view.lang, regions=regions_index())
-        name = f"{key}_{day.isoformat()}"
         table(view, shown, name=name, key=f"dialog_{key}", column_labels=headers)
 
     show()
@@ -278,34 +283,33 @@ def mark_title(view: View, mark: drill.Mark, tables: tuple[str, ...], what: str,
     parts, dated = [], False
     for column, codes in mark.where:
         values = [c for c in codes if c]
-        if column.endswith("_date") and values:
-            text = view.t(f"drill.on.{column}") if f"drill.on.{column}" in i18n.table(view.lang) else None
-            when = view.date_text(drill.day_of(values[0]))
-            parts.append(text.format(date=when) if text else f"{i18n.display_labels([column], view.lang, tables)[column]} {when}")
+        header = i18n.display_labels([column], view.lang, tables)[column]
+        if column.endswith("_date") and values:  # "reported on 12 Jan"
+            on, when = i18n.table(view.lang).get(f"drill.on.{column}"), view.date_text(drill.day_of(values[0]))
+            parts.append(on.format(date=when) if on else f"{header} {when}")
             dated = True
             continue
         labels = [code_label(view, column, c, tables, df) for c in codes]
-        if values and set(values) <= {"true", "false"}:
-            header = i18n.display_labels([column], view.lang, tables)[column]
+        if values and set(values) <= {"true", "false"}:  # "in quarantine on the day: yes"
             parts.append(view.t("drill.flag", column=header, value=labels[0]))
         else:
             parts.append(view.t("drill.values_sep").join(dict.fromkeys(labels)))
+    parts[:0] = [view.t(f"drill.param.{name}", n=value) for name, value in mark.params]
     if mark.day is not None and not dated:
         parts.insert(0, view.date_text(mark.day))
     return view.t("drill.sep").join([*parts, what])
 
 
 def code_label(view: View, column: str, code: str, tables: tuple[str, ...], df: pd.DataFrame | None) -> str:
-    """A filtered code as the reader reads it: its enumeration label, yes/no, the name the records give it
-    (item_code -> item_name), or the code itself (a case id)."""
+    """A filtered code as the reader reads it: yes/no, its label as the records show it (an enumeration, a state
+    on the day), the name the records give it (item_code -> item_name), or the code itself (a case id)."""
     if code == "":
         return view.t("drill.not_recorded")
     if code in ("true", "false"):
         return view.t(f"records.{'yes' if code == 'true' else 'no'}")
-    for table_name in tables:
-        labels = i18n.enum_labels(table_name, column, view.lang) if i18n.has_enum(table_name, column) else {}
-        if code in labels:
-            return labels[code]
+    shown, _ = records.present(pd.DataFrame({column: [code]}), tables=tables, lang=view.lang)
+    if shown[column].iloc[0] != code:
+        return str(shown[column].iloc[0])
     named = column.rsplit("_", 1)[0] + "_name"
     if df is not None and named in df.columns and column in df.columns:
         hit = df.loc[df[column].astype(str) == code, named].dropna()
