@@ -128,6 +128,38 @@ def test_arrivals_of_a_category_on_a_day_and_the_grid_marks(db):
     assert len(records(db, m)) == levels.data[holes].x[0]
 
 
+def test_an_items_bar_lists_its_warehouses_and_a_dot_its_warehouse_as_of_the_day(db):
+    from sitrep.figures import preparedness as prep_figs
+
+    def named(df):  # the hand-built items have no names: the dots find their bar by name
+        return df.assign(item_name=df["item_name"].fillna(df["item_code"]))
+
+    stock = named(db.query("reserves_by_warehouse_item", as_of=D))
+    labels = dict.fromkeys(["scope_total", "warehouse", "warehouse_short", "target", "days", "on_hand", "daily_use"],
+                           "x")
+    fig = prep_figs.supply_bullets(named(db.query("reserves_by_item", as_of=D)), stock, labels=labels)
+    glove = list(fig.data[0].meta["item_code"]).index("glove")
+    rows = records(db, click("prep_supply_bullets", fig, 0, glove))
+    assert sorted(rows["warehouse_id"]) == ["W1", "W2"] and set(rows["on_hand"]) == {100, 10}
+    short = next(i for i, tr in enumerate(fig.data) if tr.meta and "warehouse_id" in tr.meta
+                 and "W2" in tr.meta["warehouse_id"] and "glove" in tr.meta["item_code"])
+    at = [(c, w) for c, w in zip(fig.data[short].meta["item_code"], fig.data[short].meta["warehouse_id"])]
+    rows = records(db, click("prep_supply_bullets", fig, short, at.index(("glove", "W2"))))
+    assert list(rows["warehouse_id"]) == ["W2"] and list(rows["item_code"]) == ["glove"]
+
+
+def test_a_purposes_bar_lists_its_funds_rows_as_of_the_day(db):
+    from sitrep.figures import preparedness as prep_figs
+
+    funds = db.query("funds_by_source_purpose", as_of=D)
+    fig = prep_figs.funds_by_purpose(funds[funds["is_purpose_total"]], purpose_labels={},
+                                     labels={k: k for k in ("allocated", "disbursed", "spent", "execution", "unit")})
+    testing = list(fig.data[0].meta["purpose"]).index("testing")
+    rows = records(db, click("prep_funds_purpose", fig, 2, testing))
+    assert len(rows) == 1 and rows["spent"].iloc[0] == 50  # the 01-10 row: the 01-16 one comes after D
+    assert rows["spent"].sum() == fig.data[2].x[testing]
+
+
 # -- the demo city: every mark lists as many records as it draws ---------------------------------------------
 
 @pytest.fixture(scope="module")

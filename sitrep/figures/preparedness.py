@@ -145,7 +145,7 @@ def supply_bullets(items: pd.DataFrame, warehouses: pd.DataFrame, *, labels: dic
         fig.add_scatter(
             y=part["item_name"], x=x.clip(upper=x_max * 1.04), mode="markers",
             name=labels["warehouse_short" if short else "warehouse"],
-            meta={"item_code": list(part["item_code"]), "warehouse_id": list(part["warehouse_id"])},
+            meta={k: list(part[k]) for k in ("item_code", "warehouse_id") if k in part.columns},
             marker=dict(size=12 if short else 9, line=dict(width=1.5, color="#ffffff" if not dark else "#111"),
                         color=status_colour("red", dark) if short else ("#BBBBBB" if dark else "#555555"),
                         symbol=["triangle-right" if v > x_max else "circle" for v in x]),
