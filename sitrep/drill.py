@@ -42,7 +42,7 @@ class Drill:
     its rows; ``mark``: (point, widget values) -> (day or None, {column: codes}[, {parameter: value}]), None
     where a point is no mark (a text label, a target line); ``widgets``: the page's widget keys ``mark`` reads
     (e.g. the curve's basis); ``params``: the records query's parameters besides as_of and region_code that a
-    mark may set (the URL may set no other)."""
+    mark may set, each a whole number of days (the URL may set no other)."""
     records: str
     tables: tuple[str, ...]
     what: str
@@ -304,6 +304,8 @@ def from_params(params: Mapping) -> Mark | None:
             return None
     where, query = _pairs(params.get(FILTER_PARAM)), _pairs(params.get(QUERY_PARAM))
     if where is None or query is None or not {k for k, _ in query} <= set(DRILLS[chart].params):
+        return None
+    if not all(v.isdigit() and 0 < int(v) <= 3660 for _, v in query):  # a window of days
         return None
     return Mark(chart, day, tuple((k, tuple(v.split("|"))) for k, v in where),
                 tuple((k, v) for k, v in query))

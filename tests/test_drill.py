@@ -240,7 +240,8 @@ def chart_keys() -> set[str]:
                      and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)
                      for t in n.targets if isinstance(t, ast.Name)}
         for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None)) == "chart"):
+            name = getattr(node.func, "attr", getattr(node.func, "id", None)) if isinstance(node, ast.Call) else None
+            if name != "chart":
                 continue
             for kw in node.keywords:
                 if kw.arg != "key":
@@ -344,3 +345,4 @@ def test_a_marks_query_parameters_survive_the_url_and_no_other_is_taken():
     assert params["records_params"] == "days:7" and drill.from_params(params) == m
     assert drill.from_params({**params, "records_params": "region_code:451481001000"}) is None  # scope is the view's
     assert drill.from_params({"records": "cases_curve", "records_params": "days:7"}) is None
+    assert drill.from_params({**params, "records_params": "days:x"}) is None  # a window is a number of days

@@ -247,7 +247,8 @@ def transmission_tree(df: pd.DataFrame, *, category_labels: dict[str, str], sour
             continue
         inside_scope = i < len(CATEGORY_ORDER)  # a case outside the scope has no records here
         fig.add_scatter(x=[x[c] for c in part["case_id"]], y=list(part["generation"]), mode="markers+text",
-                        name=name, marker=marker, meta={"case_id": list(part["case_id"])} if inside_scope else None, text=[text(r) for r in part.itertuples()],
+                        name=name, marker=marker, meta={"case_id": list(part["case_id"])} if inside_scope else None,
+                        text=[text(r) for r in part.itertuples()],
                         textposition="middle right", textfont=dict(size=14, color="#222" if not dark else "#eee"),
                         hovertext=[hover(r) for r in part.itertuples()], hoverinfo="text")
     gens = sorted(set(y.values())) or [0]

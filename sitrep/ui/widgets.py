@@ -13,7 +13,6 @@ import streamlit as st
 from sitrep import catalogue, drill, i18n, maps, records
 from sitrep.auth import web as access
 from sitrep.figures import STATUS_ICONS
-from sitrep.db import QueryError
 from sitrep.ui.data import query
 from sitrep.ui.state import View, parent_scope, regions_index, scope_name, set_scope
 
@@ -252,10 +251,8 @@ def records_dialog(view: View) -> None:
     day = day or view.as_of
     df = None
     if access.can("records"):
-        try:
-            df = query(source, as_of=day, region_code=view.scope, **dict(mark.params if mark else ()))
-        except QueryError:  # a parameter that is not of its type (an address edited by hand)
-            return
+        window = {k: int(v) for k, v in (mark.params if mark else ())}  # the page's window of days
+        df = query(source, as_of=day, region_code=view.scope, **window)
         if mark is not None:
             df = drill.select(df, mark)
             if df is None:  # a column the records do not have
