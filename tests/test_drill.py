@@ -346,3 +346,19 @@ def test_a_marks_query_parameters_survive_the_url_and_no_other_is_taken():
     assert drill.from_params({**params, "records_params": "region_code:451481001000"}) is None  # scope is the view's
     assert drill.from_params({"records": "cases_curve", "records_params": "days:7"}) is None
     assert drill.from_params({**params, "records_params": "days:x"}) is None  # a window is a number of days
+
+
+def test_every_charts_records_have_chinese_headers_and_labels(db):
+    """No English header or enumeration code in Chinese mode, whichever chart's mark opened the records."""
+    from sitrep import decisions, records as present
+
+    regions = decisions.regions_index(db.query)
+    for chart, entry in drill.DRILLS.items():
+        df = db.query(entry.records, as_of=D, **({"days": 7} if entry.params else {}))
+        shown, headers = present.present(df, tables=entry.tables, lang="zh", regions=regions)
+        assert len(set(headers.values())) == len(headers), chart
+        latin = {c: h for c, h in headers.items() if any("a" <= ch.lower() <= "z" for ch in h)}
+        assert latin == {}, (chart, latin)
+        codes = {v for c in shown.columns if shown[c].dtype == object for v in shown[c].dropna()
+                 if isinstance(v, str) and v.replace("_", "").isalpha() and v.isascii() and "_" in v}
+        assert codes == set(), (chart, codes)
