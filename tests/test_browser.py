@@ -47,4 +47,10 @@ def test_a_click_on_a_bar_of_the_epidemic_curve_opens_its_records(server, watche
     assert title.startswith("2022年1月16日报告 · 本土 · 确诊病例 · 病例"), title
     assert "records=cases_curve" in p.url and "records_filter=" in p.url, p.url
     screenshot(p, "drill_cases_curve_zh")
+    p.reload(wait_until="domcontentloaded")  # the address reopens the mark's records
+    dialog.locator('[data-testid="stDataFrame"]').wait_for(timeout=30_000)
+    assert dialog.inner_text().startswith("2022年1月16日报告 · 本土 · 确诊病例 · 病例")
+    dialog.locator('button[aria-label="Close"]').click()  # closed, it stays closed (the chart keeps its selection)
+    p.wait_for_timeout(3000)
+    assert dialog.count() == 0 and "records=" not in p.url, p.url
     watched_page.assert_clean()
