@@ -5,11 +5,11 @@
 with
 
 final as (
-    select case_id, report_date, onset_date, category, source, found_by, severity,
-           case when status in ('discharged', 'died') and discharge_date > $as_of then 'hospitalised' else status end as status,
-           region_code, cluster_id
-    from cases
-    semi join kpi_facts_on_day('cases_new', $as_of::date, $region_code::varchar) f on f.record_id = cases.case_id
+    -- the cases as they stood at the end of D (queries/macros/records_on_day.sql)
+    select case_id, report_date, onset_date, category, source, found_by, severity, status, region_code,
+           cluster_id
+    from cases_on_day($as_of::date) c
+    semi join kpi_facts_on_day('cases_new', $as_of::date, $region_code::varchar) f on f.record_id = c.case_id
     order by report_date, case_id
 )
 

@@ -8,13 +8,10 @@
 -- before it, as in KPI orders_open_overdue), open_in_time, on_time_pct (closed on time / closed).
 with
 
-orders_in_window as (
-    select task_force, deadline,
-           case when closed_at < $as_of::date + 1 then closed_at end as closed_at
-    from orders
-    where issued_at < $as_of::date + 1
-      and ($days is null or issued_at >= $as_of::date - ($days - 1))
-      and in_scope(region_code, $region_code)
+orders_on_day as (
+    -- the orders of the window as they stood at the end of D (queries/macros/records_on_day.sql): the records
+    -- behind each part of a bar are the rows of orders_records_issued in that state
+    select * from orders_on_day($as_of::date, $region_code::varchar, $days::integer)
 ),
 
 final as (
@@ -22,12 +19,13 @@ final as (
            task_force,
            count(*) as issued,
            count(closed_at) as closed,
-           count(*) filter (where closed_at <= deadline) as closed_on_time,
-           count(*) filter (where closed_at > deadline) as closed_late,
-           count(*) filter (where closed_at is null and deadline < $as_of::date + 1) as open_overdue,
-           count(*) filter (where closed_at is null and deadline >= $as_of::date + 1) as open_in_time,
-           round(100.0 * count(*) filter (where closed_at <= deadline) / nullif(count(closed_at), 0), 1) as on_time_pct
-    from orders_in_window
+           count(*) filter (where order_state = 'closed_on_time') as closed_on_time,
+           count(*) filter (where order_state = 'closed_late') as closed_late,
+           count(*) filter (where order_state = 'open_overdue') as open_overdue,
+           count(*) filter (where order_state = 'open_in_time') as open_in_time,
+           round(100.0 * count(*) filter (where order_state = 'closed_on_time') / nullif(count(closed_at), 0), 1)
+               as on_time_pct
+    from orders_on_day
     group by grouping sets ((task_force), ())
     order by is_total, task_force
 )

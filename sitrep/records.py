@@ -21,6 +21,9 @@ def _states(column: str, tables: tuple[str, ...], lang: str) -> dict[str, str] |
     """Labels of the codes of derived columns that are not contract enumerations."""
     if column == "stage_on_day":
         return {s: i18n.t(f"records.states.{s}", lang) for s in _STAGE_STATES}
+    if column == "order_state":  # the orders' state on the day (orders_records_issued), as the command page says it
+        return {s: i18n.t(f"command.stage.{s}", lang) for s in ("closed_on_time", "closed_late", "open_in_time",
+                                                                "open_overdue")}
     if column == "status" and tables == ("import_log",):  # the reporting records (quality_reporting_records)
         return {s: i18n.t(f"records.reporting.{s}", lang) for s in ("on_time", "late", "unknown", "missing", "pending")}
     return None

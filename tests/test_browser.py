@@ -27,3 +27,30 @@ def test_page_loads_offline_and_draws(page, lang, server, watched_page):
         p.wait_for_timeout(1500)
     screenshot(p, f"{page}_{lang}")
     watched_page.assert_clean()
+
+
+def test_a_click_on_a_bar_of_the_epidemic_curve_opens_its_records(server, watched_page):
+    """The records behind a chart's mark (sitrep.drill): a click on a bar of the Cases page's epidemic curve opens
+    the records dialog, titled with the bar, and the address names the mark."""
+    p = watched_page.page
+    p.goto(f"{server}/cases?lang=zh&as_of=2022-01-16", wait_until="domcontentloaded")
+    wait_for_app(p)
+    # the first trace is the local confirmed cases (sitrep.figures.cases.epi_curve_by_category); its last bar is D's
+    bars = p.locator(".st-key-cases_curve .js-plotly-plot .barlayer .trace").first.locator(".point path")
+    bars.first.wait_for(timeout=30_000)
+    bars.last.click(force=True)
+    dialog = p.locator('[role="dialog"]')
+    dialog.wait_for(timeout=30_000)
+    dialog.locator('[data-testid="stDataFrame"]').wait_for(timeout=30_000)
+    p.wait_for_timeout(1500)
+    title = dialog.inner_text()
+    assert title.startswith("2022年1月16日报告 · 本土 · 确诊病例 · 病例"), title
+    assert "records=cases_curve" in p.url and "records_filter=" in p.url, p.url
+    screenshot(p, "drill_cases_curve_zh")
+    p.reload(wait_until="domcontentloaded")  # the address reopens the mark's records
+    dialog.locator('[data-testid="stDataFrame"]').wait_for(timeout=30_000)
+    assert dialog.inner_text().startswith("2022年1月16日报告 · 本土 · 确诊病例 · 病例")
+    dialog.locator('button[aria-label="Close"]').click()  # closed, it stays closed (the chart keeps its selection)
+    p.wait_for_timeout(3000)
+    assert dialog.count() == 0 and "records=" not in p.url, p.url
+    watched_page.assert_clean()

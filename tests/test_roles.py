@@ -103,6 +103,17 @@ def test_a_leader_sees_every_township_in_aggregate_and_no_list_of_persons(access
         at.switch_page("pages/data.py")
 
 
+def test_a_leader_opening_the_url_of_a_charts_mark_sees_aggregates_only(access_env):
+    """The records behind a chart's mark (sitrep.drill) are masked as a KPI card's are: the dialog says so."""
+    mark = {"records": "cases_curve", "records_day": "2022-01-15",
+            "records_filter": "report_date:2022-01-15,source:local,category:confirmed"}
+    at = sign_in("leader1", params={**mark, "as_of": "2022-01-16"})
+    open_page(at, "cases")
+    assert HIDDEN in [c.value for c in at.caption]
+    assert not any(c.value.startswith("Reported Jan 15, 2022") for c in at.caption)  # no count either
+    assert not any("case id" in df.columns and "report date" in df.columns for df in frames(at))
+
+
 def worklist_ids(at) -> list[str]:
     return [v for df in frames(at) for c in df.columns if str(c) == "ID number" for v in df[c] if isinstance(v, str)]
 

@@ -21,7 +21,8 @@ def epi_curve(df: pd.DataFrame, *, source_labels: dict[str, str], title: str | N
     for source in SOURCE_ORDER:
         part = days[days["source"] == source] if not days.empty else days
         fig.add_bar(x=part["report_date"] if not part.empty else [], y=part["cases"] if not part.empty else [],
-                    name=source_labels.get(source, source), marker_color=SOURCE_COLOURS[source])
+                    name=source_labels.get(source, source), marker_color=SOURCE_COLOURS[source],
+                    meta={"source": source})  # the codes behind a mark (sitrep.drill: a click opens its records)
     fig.update_layout(barmode="stack", bargap=0.1)
     fig.update_xaxes(type="date")
     if start is not None and end is not None:
@@ -74,7 +75,7 @@ def epi_curve_by_category(df: pd.DataFrame, *, source_labels: dict[str, str], ca
                 continue  # keep one (empty) trace per source so the legend is the same on every day
             name = f"{source_labels.get(source, source)} · {category_labels.get(category, category)}"
             fig.add_bar(x=list(part["day"]) if not part.empty else [], y=list(part["cases"]) if not part.empty else [],
-                        name=name, legendgroup=source,
+                        name=name, legendgroup=source, meta={"source": source, "category": category},
                         marker=dict(color=SOURCE_COLOURS[source],
                                     pattern=dict(shape=CATEGORY_PATTERNS.get(category, ""), fillmode="overlay",
                                                  fgcolor="#ffffff", size=7, solidity=0.35)),
@@ -118,6 +119,7 @@ def found_by_bar(df: pd.DataFrame, *, found_labels: dict[str, str], source_label
         part = df[df["source"] == source].set_index("found_by")["cases"].reindex(order).fillna(0)
         fig.add_bar(y=names, x=list(part), orientation="h", name=source_labels.get(source, source),
                     marker_color=SOURCE_COLOURS[source],
+                    meta={"source": source, "found_by": ["" if f == "unknown" else f for f in order]},
                     hovertemplate="%{y}: %{x}<extra>" + source_labels.get(source, source) + "</extra>")
     totals = df.groupby("found_by")["cases"].sum().reindex(order).fillna(0)
     fig.add_scatter(y=names, x=list(totals), mode="text", text=[f"{int(v)}" for v in totals],
@@ -145,10 +147,13 @@ def contacts_over_time(df: pd.DataFrame, *, type_labels: dict[str, str], place_l
                 continue
             name = f"{type_labels.get(ctype, ctype)} · {place_labels.get(place, place)}"
             colour = CONTACT_COLOURS.get((ctype, place), "#999999")
+            codes = {"contact_type": ctype, "quarantine_place": "" if place == "unknown" else place}
             fig.add_scatter(x=part["day"], y=part["in_quarantine"], name=name, legendgroup=name, mode="lines",
                             stackgroup="q", line=dict(width=0.5, color=colour), fillcolor=colour,
+                            meta={**codes, "series": "in_quarantine"},
                             hovertemplate="%{x|%Y-%m-%d}: %{y}<extra>" + name + "</extra>", row=1, col=1)
             fig.add_bar(x=part["day"], y=part["identified"], name=name, legendgroup=name, showlegend=False,
+                        meta={**codes, "series": "identified"},
                         marker_color=colour, hovertemplate="%{x|%Y-%m-%d}: %{y}<extra>" + name + "</extra>",
                         row=2, col=1)
     fig.update_layout(barmode="stack", bargap=0.1, margin=dict(l=10, r=10, t=80, b=10),
@@ -237,11 +242,13 @@ def transmission_tree(df: pd.DataFrame, *, category_labels: dict[str, str], sour
               for cat in CATEGORY_ORDER] + \
              [(outside_label, nodes[~inside], dict(color="#bbbbbb", size=20, symbol="circle-open",
                                                    line=dict(color="#888", width=2)))]
-    for name, part, marker in groups:
+    for i, (name, part, marker) in enumerate(groups):
         if part.empty:
             continue
+        inside_scope = i < len(CATEGORY_ORDER)  # a case outside the scope has no records here
         fig.add_scatter(x=[x[c] for c in part["case_id"]], y=list(part["generation"]), mode="markers+text",
-                        name=name, marker=marker, text=[text(r) for r in part.itertuples()],
+                        name=name, marker=marker, meta={"case_id": list(part["case_id"])} if inside_scope else None,
+                        text=[text(r) for r in part.itertuples()],
                         textposition="middle right", textfont=dict(size=14, color="#222" if not dark else "#eee"),
                         hovertext=[hover(r) for r in part.itertuples()], hoverinfo="text")
     gens = sorted(set(y.values())) or [0]

@@ -39,7 +39,8 @@ def orders_funnel(total: pd.Series, *, stage_labels: dict[str, str], title: str 
     stages = ("issued", "closed", "closed_on_time")
     fig = funnel([stage_labels[s] for s in stages], [int(total.get(s, 0) or 0) for s in stages], title=title,
                  height=height, dark=dark)
-    return fig.update_traces(textfont=dict(size=16 if not dark else 22))
+    # the codes behind the marks (sitrep.drill: a click opens the stage's records)
+    return fig.update_traces(textfont=dict(size=16 if not dark else 22), meta={"stage": list(stages)})
 
 
 def orders_by_task_force(df: pd.DataFrame, *, task_force_labels: dict[str, str], measure_labels: dict[str, str],
@@ -58,6 +59,7 @@ def orders_by_task_force(df: pd.DataFrame, *, task_force_labels: dict[str, str],
     for m in ORDER_SEGMENTS:
         values = [int(v) for v in rows[m]]
         fig.add_bar(x=names, y=values, name=measure_labels[m], marker_color=colours[m],
+                    meta={"task_force": order, "order_state": m},  # the codes behind the marks (sitrep.drill)
                     text=[str(v) if v else "" for v in values], textposition="inside", insidetextanchor="middle",
                     textangle=0, textfont=dict(color=text_colour_on(colours[m])),
                     hovertemplate="%{x}: %{y}<extra>" + measure_labels[m] + "</extra>")
@@ -154,7 +156,7 @@ def supervision_funnel(row: pd.Series, *, stage_labels: dict[str, str], title: s
     stages = ("found", "rectified", "verified")
     fig = funnel([stage_labels[s] for s in stages], [int(row.get(s, 0) or 0) for s in stages], title=title,
                  height=height, dark=dark)
-    return fig.update_traces(textfont=dict(size=16 if not dark else 22))
+    return fig.update_traces(textfont=dict(size=16 if not dark else 22), meta={"stage": list(stages)})
 
 
 def vaccination_gauges(df: pd.DataFrame, *, age_labels: dict[str, str], status_of, first_label: str,

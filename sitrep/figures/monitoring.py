@@ -47,6 +47,7 @@ def haves_missing_bar(df: pd.DataFrame, *, have_labels: dict[str, str], title: s
         marker_color=[STATUS_COLOURS["amber"] if m else STATUS_COLOURS["ok"] for m in df["units_missing"]],
         text=[f"{int(m):,} ({s:.1%})" for m, s in zip(df["units_missing"], share)], textposition="outside",
         cliponaxis=False, hovertemplate="%{y}: %{x:,}<extra></extra>",
+        meta={"have": list(df["have"])},  # the code behind a mark (sitrep.drill)
     ))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(rangemode="tozero", tickformat=",d", range=[0, max(1, df["units_missing"].max()) * 1.3],
@@ -62,11 +63,14 @@ def grid_levels_bar(df: pd.DataFrame, *, level_labels: dict[str, str], complete_
     df = df[df["responsible_level"].notna()].set_index("responsible_level").reindex(list(LEVELS)).reset_index()
     df[["units", "units_complete", "units_with_holes"]] = df[["units", "units_complete", "units_with_holes"]].fillna(0)
     names = [level_labels.get(lv, lv) for lv in df["responsible_level"]]
+    levels = list(df["responsible_level"])  # the codes behind the marks (sitrep.drill)
     fig = go.Figure()
     fig.add_bar(x=df["units_complete"], y=names, orientation="h", name=complete_label,
-                marker_color=STATUS_COLOURS["ok"], hovertemplate="%{y}: %{x:,}<extra>" + complete_label + "</extra>")
+                marker_color=STATUS_COLOURS["ok"], meta={"responsible_level": levels, "complete": True},
+                hovertemplate="%{y}: %{x:,}<extra>" + complete_label + "</extra>")
     fig.add_bar(x=df["units_with_holes"], y=names, orientation="h", name=holes_label,
-                marker_color=STATUS_COLOURS["amber"], hovertemplate="%{y}: %{x:,}<extra>" + holes_label + "</extra>")
+                marker_color=STATUS_COLOURS["amber"], meta={"responsible_level": levels, "complete": False},
+                hovertemplate="%{y}: %{x:,}<extra>" + holes_label + "</extra>")
     totals = df["units"].astype(float)
     texts = [f"{int(u):,}" if pd.isna(r) else f"{int(u):,} / {int(r):,}" for u, r in zip(df["units"], df["regions"])]
     fig.add_scatter(x=totals, y=names, mode="text", text=texts, textposition="middle right", showlegend=False,
@@ -95,7 +99,7 @@ def sentinel_small_multiples(df: pd.DataFrame, *, measure: str, type_labels: dic
         part = df[df["site_type"] == t].sort_values("date")
         colour = _hex(SITE_TYPE_COLOURS.get(t, (0, 114, 178)))
         fig.add_scatter(x=part["date"], y=part[measure], mode="lines", name=type_labels.get(t, t),
-                        line=dict(color=colour, width=2), connectgaps=False, showlegend=False,
+                        line=dict(color=colour, width=2), connectgaps=False, showlegend=False, meta={"site_type": t},
                         hovertemplate="%{x|%Y-%m-%d}: %{y:,}<extra>" + type_labels.get(t, t) + "</extra>",
                         row=i // columns + 1, col=i % columns + 1)
         if alarms is not None and not alarms.empty:
@@ -103,6 +107,7 @@ def sentinel_small_multiples(df: pd.DataFrame, *, measure: str, type_labels: dic
             hit = part[pd.to_datetime(part["date"]).dt.normalize().isin(days)]
             if len(hit):
                 fig.add_scatter(x=hit["date"], y=hit[measure].fillna(0), mode="markers", name=alarm_label,
+                                meta={"site_type": t},
                                 marker=dict(symbol="square", size=11 if dark else 8, color=status_colour("red", dark),
                                             line=dict(width=1.5, color="#ffffff" if dark else "#222222")),
                                 showlegend=False,

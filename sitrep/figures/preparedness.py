@@ -124,6 +124,7 @@ def supply_bullets(items: pd.DataFrame, warehouses: pd.DataFrame, *, labels: dic
     clipped = days > x_max
     fig.add_bar(
         y=names, x=days.clip(upper=x_max), orientation="h", name=labels["scope_total"],
+        meta={"item_code": list(items["item_code"])},  # the codes behind the marks (sitrep.drill)
         marker_color=[status_colour("red", dark) if b else PALETTE[0] for b in items["below_target"]],
         # the real value inside the bar's start, clear of the warehouse dots; "›" on a cut bar
         text=[f"{d:,.1f}" + (" ›" if c else "") for d, c in zip(days, clipped)],
@@ -144,6 +145,7 @@ def supply_bullets(items: pd.DataFrame, warehouses: pd.DataFrame, *, labels: dic
         fig.add_scatter(
             y=part["item_name"], x=x.clip(upper=x_max * 1.04), mode="markers",
             name=labels["warehouse_short" if short else "warehouse"],
+            meta={k: list(part[k]) for k in ("item_code", "warehouse_id") if k in part.columns},
             marker=dict(size=12 if short else 9, line=dict(width=1.5, color="#ffffff" if not dark else "#111"),
                         color=status_colour("red", dark) if short else ("#BBBBBB" if dark else "#555555"),
                         symbol=["triangle-right" if v > x_max else "circle" for v in x]),
@@ -182,6 +184,7 @@ def funds_by_purpose(df: pd.DataFrame, *, purpose_labels: dict[str, str], labels
     for col in ("allocated", "disbursed", "spent"):
         fig.add_bar(
             y=names, x=df[col], orientation="h", name=labels[col], marker_color=FUND_COLOURS[col],
+            meta={"purpose": list(df["purpose"])},  # the codes behind the marks (sitrep.drill)
             text=[f"{labels['execution']} {e:.1f}%" if col == "spent" and pd.notna(e) else ""
                   for e in df["execution_pct"]],
             textposition="outside", cliponaxis=False,

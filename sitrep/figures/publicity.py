@@ -31,9 +31,11 @@ def channel_mix(df: pd.DataFrame, *, channel_labels: dict[str, str], activities_
                         subplot_titles=[activities_label, reach_label])
     fig.add_bar(x=df["activities"], y=names, orientation="h", marker_color=PALETTE[0], name=activities_label,
                 text=[f"{int(v):,}" for v in df["activities"]], textposition="outside", cliponaxis=False,
+                meta={"channel": list(df["channel"])},  # the codes behind the marks (sitrep.drill)
                 hovertemplate="%{y}: %{x:,}<extra>" + activities_label + "</extra>", row=1, col=1)
     fig.add_bar(x=df["reach"], y=names, orientation="h", marker_color=PALETTE[2], name=reach_label,
                 text=[big_number(v, lang) for v in df["reach"]], textposition="outside", cliponaxis=False,
+                meta={"channel": list(df["channel"])},
                 hovertemplate="%{y}: %{x:,}<extra>" + reach_label + "</extra>", row=1, col=2)
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(rangemode="tozero", showticklabels=False, showgrid=False)
@@ -81,7 +83,7 @@ def themes_by_week(df: pd.DataFrame, *, theme_labels: dict, unspecified: str, we
         name = unspecified if theme is None else theme_labels.get(theme, theme)
         fig.add_bar(x=part["week_end"], y=part["activities"], name=name,
                     marker_color=THEME_COLOURS.get(theme, PALETTE[7]),
-                    customdata=part["week_start"],
+                    customdata=part["week_start"], meta={"theme": theme or ""},  # its code (sitrep.drill)
                     hovertemplate="%{customdata|%m-%d} – %{x|%m-%d}: %{y:,}<extra>" + name + "</extra>")
     fig.update_layout(barmode="stack", bargap=0.15, legend=dict(y=-0.22, yanchor="top", traceorder="normal"))
     fig.update_xaxes(title=week_label, tickformat="%m-%d")

@@ -73,6 +73,7 @@ def arrivals_daily(df: pd.DataFrame, *, category_labels: dict[str, str], title: 
         part = df[df["origin_category"] == cat]
         label = category_labels.get(cat, cat)
         fig.add_bar(x=part["day"], y=part["arrivals"], name=label, marker_color=CATEGORY_COLOURS[cat],
+                    meta={"origin_category": cat},  # the code behind a mark (sitrep.drill)
                     hovertemplate="%{x|%Y-%m-%d}: %{y:,}<extra>" + label + "</extra>")
     fig.update_layout(barmode="stack", bargap=0.1, legend=dict(BELOW, y=-0.15))
     fig.update_xaxes(type="date", tickformat="%m-%d")

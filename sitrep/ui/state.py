@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from sitrep import i18n, l10n
+from sitrep import drill, i18n, l10n
 from sitrep import regions as region_tree
 from sitrep.auth import web as access
 from sitrep.ui.data import query, db_version
@@ -124,8 +124,9 @@ def controls() -> View:
     wanted = {"lang": lang, "as_of": as_of.isoformat()}
     if scope:
         wanted["scope"] = scope
-    if qp.get("records"):  # the records dialog a page has open (sitrep.ui.widgets.records_dialog)
-        wanted["records"] = qp["records"]
+    if qp.get("records"):  # the records dialog a page has open (sitrep.ui.widgets.records_dialog), and the
+        # day and filter of a chart's mark (sitrep.drill)
+        wanted.update({k: qp[k] for k in drill.URL_PARAMS if qp.get(k)})
     if dict(qp) != wanted:
         qp.from_dict(wanted)
     return View(as_of=as_of, scope=scope, lang=lang, min_date=min_date, max_date=max_date)

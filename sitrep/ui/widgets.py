@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import math
+import re
 
 import pandas as pd
 import streamlit as st
 
-from sitrep import catalogue, i18n, maps, records
+from sitrep import catalogue, drill, i18n, maps, records
 from sitrep.auth import web as access
 from sitrep.figures import STATUS_ICONS
 from sitrep.ui.data import query
@@ -219,46 +220,122 @@ def _child_names(view: View) -> dict[str, str]:
     return {r["name"]: c for c, r in regions.items() if r["level"] == "village" and r["parent_code"] == view.scope}
 
 
-RECORDS_PARAM = "records"
+RECORDS_PARAM = drill.CHART_PARAM  # "records": a KPI's key, or a chart's (then the mark's day and filter too)
+MARK_PARAMS = drill.URL_PARAMS[1:]
 
 
 def records_dialog(view: View) -> None:
     """The records behind a number, in a dialog over the page, when the URL names a KPI (``?records=KEY``: a KPI
-    card's link or button puts it there, so the address reopens it): as of the view's day and in its scope, in
-    the reader's language, with downloads. Closing it takes the KPI out of the URL."""
+    card's link or button puts it there) or a chart's mark (``?records=CHART&records_day=…&records_filter=…``:
+    a click on the mark puts it there, sitrep.drill), so the address reopens it: as of the view's day (a mark's
+    own day for a time-series mark) and in its scope, in the reader's language, with downloads. Closing it takes
+    them out of the URL."""
     key = st.query_params.get(RECORDS_PARAM)
     cat = catalogue.by_key()
-    if key not in cat:
+    mark = drill.from_params(st.query_params)
+    if key not in cat and mark is None:
         return
-    kpi = cat[key]
+    if mark is not None and mark.day is not None and not view.min_date <= mark.day <= view.as_of:
+        return  # a mark's day after the view's day (an address edited by hand): nothing from the future
 
     def close() -> None:
-        st.query_params.pop(RECORDS_PARAM, None)
+        for k in (RECORDS_PARAM, *MARK_PARAMS):
+            st.query_params.pop(k, None)
 
-    @st.dialog(kpi.name(view.lang), width="large", on_dismiss=close)
+    if mark is None:
+        kpi = cat[key]
+        title, what, source, tables, day = kpi.name(view.lang), kpi.name(view.lang), kpi.records, kpi.tables, None
+    else:
+        entry = drill.DRILLS[mark.chart]
+        title, what, source, tables, day = None, view.t(entry.what), entry.records, entry.tables, mark.day
+    day = day or view.as_of
+    df = None
+    if access.can("records"):
+        window = {k: int(v) for k, v in (mark.params if mark else ())}  # the page's window of days
+        df = query(source, as_of=day, region_code=view.scope, **window)
+        if mark is not None:
+            df = drill.select(df, mark)
+            if df is None:  # a column the records do not have
+                return
+    name = f"{key}_{day.isoformat()}"
+    if mark is not None:
+        title = mark_title(view, mark, tables, what, df)
+        name = "_".join([name, *(re.sub(r"[^\w-]", "", v) for _, codes in mark.where for v in codes if v)])
+
+    @st.dialog(title, width="large", on_dismiss=close)
     def show() -> None:
-        if not access.can("records"):
+        if df is None:
             st.caption(view.t("auth.records_hidden"))
             return
-        df = query(kpi.records, **view.params)
-        st.caption(view.t("common.records_caption", n=len(df), kpi=kpi.name(view.lang)) + " · " + view.as_of_text)
-        shown, headers = records.present(df, tables=kpi.tables, lang=view.lang, regions=regions_index())
-        table(view, shown, name=f"{key}_{view.as_of.isoformat()}", key=f"dialog_{key}", column_labels=headers)
+        as_of = view.t("common.as_of", date=view.date_text(day))
+        st.caption(view.t("common.records_caption", n=len(df), kpi=title) + " · " + as_of)
+        shown, headers = records.present(df, tables=tables, lang=view.lang, regions=regions_index())
+        table(view, shown, name=name, key=f"dialog_{key}", column_labels=headers)
 
     show()
+
+
+def mark_title(view: View, mark: drill.Mark, tables: tuple[str, ...], what: str, df: pd.DataFrame | None) -> str:
+    """What a chart's mark is, from its day and filter: "1月12日报告 · 本土 · 确诊病例 · 病例"."""
+    parts, dated = [], False
+    for column, codes in mark.where:
+        values = [c for c in codes if c]
+        header = i18n.display_labels([column], view.lang, tables)[column]
+        if column.endswith("_date") and values:  # "reported on 12 Jan"
+            on, when = i18n.table(view.lang).get(f"drill.on.{column}"), view.date_text(drill.day_of(values[0]))
+            parts.append(on.format(date=when) if on else f"{header} {when}")
+            dated = True
+            continue
+        labels = [code_label(view, column, c, tables, df) for c in codes]
+        if values and set(values) <= {"true", "false"}:  # "in quarantine on the day: yes"
+            parts.append(view.t("drill.flag", column=header, value=labels[0]))
+        else:
+            parts.append(view.t("drill.values_sep").join(dict.fromkeys(labels)))
+    parts[:0] = [view.t(f"drill.param.{name}", n=value) for name, value in mark.params]
+    if mark.day is not None and not dated:
+        parts.insert(0, view.date_text(mark.day))
+    return view.t("drill.sep").join([*parts, what])
+
+
+def code_label(view: View, column: str, code: str, tables: tuple[str, ...], df: pd.DataFrame | None) -> str:
+    """A filtered code as the reader reads it: yes/no, its label as the records show it (an enumeration, a state
+    on the day), the name the records give it (item_code -> item_name), or the code itself (a case id)."""
+    if code == "":
+        return view.t("drill.not_recorded")
+    if code in ("true", "false"):
+        return view.t(f"records.{'yes' if code == 'true' else 'no'}")
+    shown, _ = records.present(pd.DataFrame({column: [code]}), tables=tables, lang=view.lang)
+    if shown[column].iloc[0] != code:
+        return str(shown[column].iloc[0])
+    named = column.rsplit("_", 1)[0] + "_name"
+    if df is not None and named in df.columns and column in df.columns:
+        hit = df.loc[df[column].astype(str) == code, named].dropna()
+        if len(hit):
+            return str(hit.iloc[0])
+    return code
 
 
 def records_link(key: str) -> str:
     """The address of this page with the records of a KPI open (for HTML cards)."""
     from urllib.parse import urlencode
 
-    params = {k: st.query_params[k] for k in st.query_params if k != RECORDS_PARAM}
+    params = {k: st.query_params[k] for k in st.query_params if k not in (RECORDS_PARAM, *MARK_PARAMS)}
     return "?" + urlencode({**params, RECORDS_PARAM: key})
 
 
 def open_records(key: str) -> None:
     """Open the records of a KPI: put it in the URL and run again (records_dialog shows them)."""
+    for k in MARK_PARAMS:
+        st.query_params.pop(k, None)
     st.query_params[RECORDS_PARAM] = key
+    st.rerun()
+
+
+def open_mark(mark: drill.Mark) -> None:
+    """Open the records behind a chart's mark: put them in the URL and run again (records_dialog shows them)."""
+    for k in MARK_PARAMS:
+        st.query_params.pop(k, None)
+    st.query_params.update(drill.to_params(mark))
     st.rerun()
 
 
@@ -276,6 +353,24 @@ def records_explorer(view: View, keys: list[str], key: str) -> None:
     # in the reader's language: labels for codes, dates as dates, places named (sitrep.records)
     shown, headers = records.present(df, tables=kpi.tables, lang=view.lang, regions=regions_index())
     table(view, shown, name=f"{choice}_{view.as_of.isoformat()}", key=f"rec_{key}", column_labels=headers)
+
+
+def _open_clicked_mark(fig, key: str, points: list[dict]) -> None:
+    """Open the records behind the mark just clicked. The chart keeps its selection over reruns: a selection
+    already acted on (its records shown, the dialog since closed) does not open them again."""
+    seen_key = f"drill_seen_{key}"
+    picked = repr(points[:1])
+    if not points or st.session_state.get(seen_key) == picked:
+        st.session_state[seen_key] = picked
+        return
+    st.session_state[seen_key] = picked
+    point = points[0]
+    curve = point.get("curve_number")
+    meta = fig.data[curve].meta if isinstance(curve, int) and 0 <= curve < len(fig.data) else None
+    entry = drill.DRILLS[key]
+    mark = drill.mark(key, point, meta, {w: st.session_state.get(w) for w in entry.widgets})
+    if mark is not None:
+        open_mark(mark)
 
 
 def table(view: View, df: pd.DataFrame, *, name: str, key: str, height: int | None = None,
@@ -343,22 +438,29 @@ def region_map(view: View, values: pd.DataFrame, *, level: str, value_label: str
 def chart(fig, key: str) -> None:
     """A figure in the page's language, and the numbers it draws as a table under it (folded), with CSV and
     XLSX downloads (sitrep.figures.as_table). A chart with one bar per region below the scope drills down:
-    a click on a bar sets the scope to that region (the URL too), as a click on the map does."""
+    a click on a bar sets the scope to that region (the URL too), as a click on the map does. On the other
+    charts a click on a mark opens the records behind it (sitrep.drill: the chart's key says which), in the
+    records dialog, the URL naming the mark."""
     from sitrep import figures, l10n
     from sitrep.ui.state import current_lang
 
     lang = current_lang()
     view = st.session_state.get("sitrep_view")
-    drill = figures.region_categories(fig, _child_names(view)) if view is not None else None
+    drill_down = figures.region_categories(fig, _child_names(view)) if view is not None else None
+    marks = drill_down is None and view is not None and key in drill.DRILLS and access.can("records")
     event = st.plotly_chart(l10n.localize_figure(fig, lang), width="stretch", key=key,
-                            config={"displaylogo": False}, on_select="rerun" if drill else "ignore",
+                            config={"displaylogo": False}, on_select="rerun" if drill_down or marks else "ignore",
                             selection_mode="points")
-    if drill and event and event.get("selection", {}).get("points"):
-        axis, codes = drill
-        code = codes.get(event["selection"]["points"][0].get(axis))
+    # with on_select="ignore" plotly_chart returns the element, not a selection
+    points = (event.get("selection", {}).get("points") if (drill_down or marks) and event else None) or []
+    if drill_down and points:
+        axis, codes = drill_down
+        code = codes.get(points[0].get(axis))
         if code and code != view.scope:
             set_scope(code)
             st.rerun()
+    if marks:
+        _open_clicked_mark(fig, key, points)
     data = figures.as_table(fig)
     if not data.empty:
         labels = {"category": i18n.t("common.chart_category", lang), "value": i18n.t("common.chart_value", lang),
