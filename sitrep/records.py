@@ -70,8 +70,19 @@ def present(df: pd.DataFrame, *, tables: tuple[str, ...], lang: str,
             at += 1
         if not {"village_name"} & set(out.columns):
             out.insert(at, "village", codes.map(lambda c: name(c, "village")))
-    # an empty cell stays empty (a table would write "None", an English word, in a Chinese page)
+    # an empty cell stays empty (a table would write "None", an English word, in a Chinese page); the column is
+    # then text throughout (dates as 2022-01-16), so that a table (Arrow) takes it as it is
     for col in out.columns:
         if out[col].isna().any():
-            out[col] = out[col].astype(object).where(out[col].notna(), "")
+            out[col] = out[col].map(_cell_text)
     return out, i18n.display_labels(out.columns, lang, tables)
+
+
+def _cell_text(v) -> str:
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if hasattr(v, "isoformat"):
+        return v.isoformat(sep=" ") if hasattr(v, "hour") and (v.hour or v.minute) else v.strftime("%Y-%m-%d")
+    return str(v)

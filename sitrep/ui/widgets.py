@@ -448,6 +448,10 @@ def chart(fig, key: str) -> None:
     view = st.session_state.get("sitrep_view")
     drill_down = figures.region_categories(fig, _child_names(view)) if view is not None else None
     marks = drill_down is None and view is not None and key in drill.DRILLS and access.can("records")
+    if marks:
+        # the clicked mark stays selected: the others are not faded for it (the dialog says what was clicked)
+        fig.for_each_trace(lambda tr: tr.update(unselected={"marker": {"opacity": 1}})
+                           if "unselected" in tr else None)
     event = st.plotly_chart(l10n.localize_figure(fig, lang), width="stretch", key=key,
                             config={"displaylogo": False}, on_select="rerun" if drill_down or marks else "ignore",
                             selection_mode="points")
