@@ -80,12 +80,17 @@ def view_columns(name: str) -> list[tuple[str, str, str]]:
     """(column, expression over the stored Parquet, DuckDB type) of a table as the cube job and the
     dashboard see it, in SQL that DuckDB and Spark read alike. Import ids are numbered by each
     county's database: in the lake they are made unique by the county (county * 10^9 + id), so
-    that the rows of a county still join their own import log."""
+    that the rows of a county still join their own import log. A record with no region takes its
+    county's code."""
     out = []
     for c, t in columns(name):
         expr = c
         if c in ("_import_id", "import_id"):
             expr = f"CAST(county AS BIGINT) * 1000000000 + {c}"
+        elif c == "region_code" and name not in ("regions", "boundaries"):
+            # a record with no region belongs to its county (in a county's database, to the one county there is;
+            # in the lake it must not count in every county's scope)
+            expr = "coalesce(region_code, county || '000000')"
         out.append((c, expr, t))
     return out
 

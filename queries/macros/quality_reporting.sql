@@ -27,6 +27,13 @@ city as (
     select min(region_code) as city_code from regions where level = 'city'
 ),
 
+-- the counties whose headquarters keep a duty roster: the database's one county (county NULL), or each county of a
+-- lake of many (duty_roster_county gives each row's county there)
+counties as (
+    select case when count(*) over () > 1 then left(region_code, 6) end as county, region_code as county_code
+    from regions where level in ('city', 'county')
+),
+
 imports as (
     select import_id, imported_at, file_name from import_log
 ),
@@ -41,7 +48,7 @@ report_rows as (
     union all
     select 'publicity', region_code, date, _import_id from publicity
     union all
-    select 'duty_roster', shift, date, _import_id from duty_roster
+    select 'duty_roster', coalesce(county || ':', '') || shift, date, _import_id from duty_roster_county
 ),
 
 -- who reports: master data where there is some, else whoever has reported (from their first report)
@@ -59,8 +66,9 @@ units as (
     select 'publicity', region_code, name, region_code, null::date
     from regions where level = 'village'
     union all
-    select 'duty_roster', shift, shift, null, null::date
-    from (select unnest(units) as shift from settings where stream = 'duty_roster')
+    select 'duty_roster', coalesce(c.county || ':', '') || s.shift, s.shift, c.county_code, null::date
+    from (select unnest(units) as shift from settings where stream = 'duty_roster') s
+    cross join counties c
 ),
 
 -- how many report days each import wrote, per stream: many = a history load
