@@ -26,6 +26,8 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from sitrep.ingest.report import both_languages
+
 # How many rows from the top may hold titles before the header row.
 HEADER_SEARCH_ROWS = 20
 # Bytes looked at to tell the encoding and find the header.
@@ -219,7 +221,7 @@ def check_cells(data: pa.Table, headers: list[str], first_row: int) -> None:
         lengths = pc.utf8_length(data.column(name))
         if (pc.max(lengths).as_py() or 0) > MAX_CELL_CHARS:
             at = pc.index(pc.greater(lengths, MAX_CELL_CHARS), True).as_py()
-            column = headers[i] if i < len(headers) and headers[i].strip() else f"(第{i + 1}列/column {i + 1})"
+            column = headers[i] if i < len(headers) and headers[i].strip() else f"({both_languages('ingest.blank_column', n=i + 1)})"
             raise ReadError("cell_too_large", row=first_row + at, column=column,
                             chars=f"{lengths[at].as_py():,}", limit=f"{MAX_CELL_CHARS:,}")
 
