@@ -16,7 +16,7 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F
 # Red is red (Okabe-Ito's vermillion reads as orange beside amber); the icons (✓ ▲ ■) tell the
 # statuses apart for colour-blind readers.
 STATUS_COLOURS = {"ok": "#009E73", "amber": "#E69F00", "red": "#D7191C", "none": "#999999"}
-# The same on the projector's dark background (sitrep/projection.py): each at least 3:1 against it.
+# The same on the projector's dark background (sitrep/projection/): each at least 3:1 against it.
 SCREEN_BACKGROUND = "#0b1220"
 STATUS_COLOURS_DARK = {"ok": "#2FD39F", "amber": "#FFB92E", "red": "#FF4D4D", "none": "#BBBBBB"}
 STATUS_ICONS = {"ok": "✓", "amber": "▲", "red": "■", "none": "·"}
