@@ -7,6 +7,7 @@ palette). Page-specific builders live in the modules beside this one; the common
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -171,8 +172,6 @@ def as_table(fig: go.Figure) -> "pd.DataFrame":
     vertical bars and lines, the y of horizontal bars, the labels of a pie or funnel) and one column per series
     (the trace's name); a heatmap gives one row per (y, x) cell. Empty when the figure draws no such numbers
     (a gauge's value is on its card; a network has no table)."""
-    import pandas as pd
-
     series: dict[str, dict] = {}
     cells = []
     for i, tr in enumerate(fig.data):

@@ -9,6 +9,7 @@ still load. Every file, loaded or not, gets a row in ``import_log``.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -16,11 +17,12 @@ from pathlib import Path
 from typing import Callable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from sitrep import contract, i18n
 from sitrep.ingest import readers
-from sitrep.ingest.headers import ColumnMap, header_score, infer_table, map_columns
+from sitrep.ingest.headers import ColumnMap, header_score, infer_table, map_columns, norm_header
 from sitrep.ingest.readers import ReadError
 from sitrep.ingest.report import FileReport, Problem, both_languages
 from sitrep.ingest.validate import MAX_PROBLEMS, STAGE, Params, branch_messages, keep_sql, q, validate
@@ -286,8 +288,6 @@ def _count_data_rows(raw: readers.RawTable) -> int:
 
 def _ignored(raw: readers.RawTable, cmap: ColumnMap) -> list[str]:
     """Headers of the file columns that match nothing (blank-header columns only when they hold data)."""
-    import pyarrow.compute as pc
-
     out = []
     for i in cmap.ignored:
         h = raw.headers[i].strip()
@@ -377,9 +377,6 @@ def _write_rejects(con, raw: readers.RawTable, branches, path: Path) -> None:
 
 def _import_geojson(con, path: Path, rep: FileReport, user: str, step: Progress) -> None:
     """Boundary features: every feature names a region that exists; level comes from ``regions``."""
-    import json
-
-    from sitrep.ingest.headers import norm_header
 
     rep.table = BOUNDARIES
     feats = readers.read_geojson(path)

@@ -15,15 +15,13 @@ import streamlit as st
 
 from sitrep.auth import web as access
 from sitrep.auth.roles import ScopeError
-from sitrep.db import Database, load_query, resolve_db_path
+from sitrep.db import Database, load_query, resolve_db_path, sweep_at_start
 from sitrep.quality.config import config_path
 from sitrep.rules import rules_version
 
 
 @st.cache_resource
 def _database(path: str) -> Database:
-    from sitrep.db import sweep_at_start
-
     sweep_at_start(path)  # an import killed while nobody was importing: its copy is removed and logged
     return Database(path)
 
