@@ -7,9 +7,13 @@ palette). Page-specific builders live in the modules beside this one; the common
 
 from __future__ import annotations
 
+from typing import Callable
+
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+
+from sitrep import i18n
 
 FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
@@ -21,6 +25,15 @@ STATUS_COLOURS = {"ok": "#009E73", "amber": "#E69F00", "red": "#D7191C", "none":
 SCREEN_BACKGROUND = "#0b1220"
 STATUS_COLOURS_DARK = {"ok": "#2FD39F", "amber": "#FFB92E", "red": "#FF4D4D", "none": "#BBBBBB"}
 STATUS_ICONS = {"ok": "✓", "amber": "▲", "red": "■", "none": "·"}
+
+
+def area_strings(area: str, lang: str) -> Callable[[str], str]:
+    """The strings of one area in one language by their key (``t("generation")`` is ``cases.generation``):
+    how each area's labels object (``CasesLabels.of(lang)`` ...) reads its words."""
+    def t(key: str) -> str:
+        return i18n.t(f"{area}.{key}", lang)
+
+    return t
 
 
 def status_colour(status: str, dark: bool = False) -> str:

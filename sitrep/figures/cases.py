@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sitrep import i18n
-from sitrep.figures import _finish, nice_step
+from sitrep.figures import _finish, area_strings, nice_step
 
 HOVER_KEYS = ("infector", "source", "found_by", "reported", "onset", "place", "status")
 
@@ -39,8 +39,7 @@ class CasesLabels:
 
     @classmethod
     def of(cls, lang: str) -> "CasesLabels":
-        def t(key: str) -> str:
-            return i18n.t(f"cases.{key}", lang)
+        t = area_strings("cases", lang)
 
         def enums(table: str, column: str) -> dict[str, str]:
             return i18n.enum_labels(table, column, lang)

@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sitrep import i18n
-from sitrep.figures import FONT, PALETTE, STATUS_COLOURS, STATUS_COLOURS_DARK, _finish, funnel, text_colour_on
-from sitrep.figures import nice_step
+from sitrep.figures import (FONT, PALETTE, STATUS_COLOURS, STATUS_COLOURS_DARK, _finish, area_strings, funnel,
+                            nice_step, text_colour_on)
 from sitrep.figures.cases import display_table  # noqa: F401  (display_table: this page's tables)
 
 TASK_FORCES = ("information", "cold_chain", "vaccine", "epi_investigation", "transfer", "materials", "publicity")
@@ -53,8 +53,7 @@ class CommandLabels:
 
     @classmethod
     def of(cls, lang: str) -> "CommandLabels":
-        def t(key: str) -> str:
-            return i18n.t(f"command.{key}", lang)
+        t = area_strings("command", lang)
 
         return cls(task_force=i18n.enum_labels("orders", "task_force", lang),
                    stage={s: t(f"stage.{s}") for s in STAGES}, closure_hours=t("closure_hours"),

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sitrep import i18n
-from sitrep.figures import FONT, STATUS_COLOURS, _finish, nice_step, status_colour
+from sitrep.figures import FONT, STATUS_COLOURS, _finish, area_strings, nice_step, status_colour
 from sitrep.maps import HIGHLIGHT, LegendItem
 
 FIVE_HAVES = ("has_guide", "has_system_owner", "has_materials", "has_medical_support", "has_isolation_transfer")
@@ -51,8 +51,7 @@ class MonitoringLabels:
 
     @classmethod
     def of(cls, lang: str) -> "MonitoringLabels":
-        def t(key: str) -> str:
-            return i18n.t(f"monitoring.{key}", lang)
+        t = area_strings("monitoring", lang)
 
         return cls(have={h: t(f"have.{h}") for h in FIVE_HAVES},
                    score={k: t(f"score.{w}") for k, w in SCORE_WORDS.items()},

@@ -13,7 +13,7 @@ from plotly.subplots import make_subplots
 
 from sitrep import i18n
 from sitrep.catalogue import Kpi
-from sitrep.figures import PALETTE, STATUS_COLOURS, _finish, gauge, status_colour
+from sitrep.figures import PALETTE, STATUS_COLOURS, _finish, area_strings, gauge, status_colour
 
 # Light bands behind a gauge's bar: where the value is ok, amber, red.
 BAND_COLOURS = {"ok": "#e3f4ee", "amber": "#fbecd0", "red": "#f7dccf"}
@@ -47,8 +47,7 @@ class PreparednessLabels:
 
     @classmethod
     def of(cls, lang: str) -> "PreparednessLabels":
-        def t(key: str) -> str:
-            return i18n.t(f"preparedness.{key}", lang)
+        t = area_strings("preparedness", lang)
 
         return cls(lang=lang, no_data=t("no_data"), capacity={k: t(k) for k in CAPACITY_KEYS},
                    supply={k: t(k) for k in SUPPLY_KEYS}, funds={**{k: t(k) for k in FUNDS_KEYS}, "unit": t("unit_wan")},

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sitrep import i18n, l10n
-from sitrep.figures import FONT, PALETTE, _finish, nice_step
+from sitrep.figures import FONT, PALETTE, _finish, area_strings, nice_step
 
 CHANNELS = ("vehicle", "cable_tv", "village_broadcast", "loudspeaker", "bulletin_board", "poster", "leaflet",
             "sms", "wechat")
@@ -36,8 +36,7 @@ class PublicityLabels:
 
     @classmethod
     def of(cls, lang: str) -> "PublicityLabels":
-        def t(key: str) -> str:
-            return i18n.t(f"publicity.{key}", lang)
+        t = area_strings("publicity", lang)
 
         return cls(lang=lang, channel=i18n.enum_labels("publicity", "channel", lang), activities=t("activities"),
                    reach=t("reach"), reach_axis=t("reach_axis"), reach_average=t("reach_average"),

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sitrep import i18n
-from sitrep.figures import FONT, PALETTE, STATUS_COLOURS, _finish, nice_step
+from sitrep.figures import FONT, PALETTE, STATUS_COLOURS, _finish, area_strings, nice_step
 from sitrep.maps import LegendItem
 
 CATEGORIES = ("in_province", "out_of_province", "overseas", "nonlocal_staying")
@@ -67,8 +67,7 @@ class ScreeningLabels:
 
     @classmethod
     def of(cls, lang: str) -> "ScreeningLabels":
-        def t(key: str) -> str:
-            return i18n.t(f"screening.{key}", lang)
+        t = area_strings("screening", lang)
 
         def enums(column: str) -> dict[str, str]:
             return i18n.enum_labels("returnees", column, lang)
