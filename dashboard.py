@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from sitrep import i18n
+from sitrep import i18n, projection
 from sitrep.auth import web as access
 from sitrep.ui import data, state
 
@@ -14,8 +14,6 @@ principal = access.gate(lang, region_name=state.region_name)
 
 # the meeting-room projector: sitrep.projection draws everything (a "screen" account gets nothing else)
 if st.query_params.get("mode") == "screen" or access.projection_only():
-    from sitrep import projection
-
     projection.main()
     st.stop()
 

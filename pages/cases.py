@@ -17,7 +17,7 @@ KPIS = ["cases_new", "cases_confirmed_cumulative", "cases_active", "contacts_in_
 w.kpi_cards(view, KPIS, now, before, statuses=kpi.situation(view).card_statuses(now))
 
 period = {"start": view.date_text(view.min_date), "end": view.date_text(view.as_of)}
-sources, categories = view.enums("cases", "source"), view.enums("cases", "category")
+labels = fig.CasesLabels.of(view.lang)
 
 # -- the epidemic curve and the case map
 left, right = st.columns([3, 2])
@@ -26,9 +26,7 @@ with left:
                      format_func=lambda b: view.t(f"cases.basis_{b}"))
     curve = ui.query("cases_daily_by_source_category", **view.params, date_basis=basis)
     st.markdown(f"**{view.t('cases.curve_title', basis=view.t(f'cases.basis_{basis}'))}**")
-    w.chart(fig.epi_curve_by_category(curve, source_labels=sources, category_labels=categories,
-                                      start=view.min_date, end=view.as_of, date_format=view.t("cases.date_ticks")),
-            key="cases_curve")
+    w.chart(fig.epi_curve_by_category(curve, labels, start=view.min_date, end=view.as_of), key="cases_curve")
     st.caption(view.t("cases.curve_caption", **period))
     no_onset = int(curve.loc[curve["day"].isna(), "cases"].sum())
     if basis == "onset" and no_onset:
@@ -40,13 +38,12 @@ with right:
     label = view.t(f"cases.measure.{measures[measure]}")
     st.markdown(f"**{view.t('cases.map_title')}**")
     villages = ui.query("cases_by_village", **view.params)
-    points = fig.case_points(ui.query("cases_points", **view.params), reported=view.t("cases.point_reported"),
-                             active_label=view.t("cases.point_active"), past_label=view.t("cases.point_past"))
+    points = fig.case_points(ui.query("cases_points", **view.params), labels)
     w.region_map(view, villages.rename(columns={measure: "value"}), level="village", key="cases_map",
                  value_label=label, fmt=lambda v: view.t("cases.map_fmt", n=f"{v:,.0f}"), palette="oranges",
                  points=points, height=460)
-    st.markdown(maps.legend_html([maps.LegendItem(tuple(fig.ACTIVE_POINT[:3]), view.t("cases.point_active")),
-                                  maps.LegendItem(tuple(fig.PAST_POINT[:3]), view.t("cases.point_past"))],
+    st.markdown(maps.legend_html([maps.LegendItem(tuple(fig.ACTIVE_POINT[:3]), labels.point_active),
+                                  maps.LegendItem(tuple(fig.PAST_POINT[:3]), labels.point_past)],
                                  view.t("cases.legend_points")), unsafe_allow_html=True)
     st.caption(view.t("cases.map_caption", measure=label, end=view.date_text(view.as_of)))
 
@@ -58,18 +55,11 @@ with left:
     if contacts.empty:
         st.info(view.t("cases.no_contacts"))
     else:
-        w.chart(fig.contacts_over_time(contacts, type_labels=view.enums("contacts", "contact_type"),
-                                       place_labels={**view.enums("contacts", "quarantine_place"),
-                                                     "unknown": view.t("cases.place_unknown")},
-                                       in_quarantine_label=view.t("cases.contacts_in_quarantine"),
-                                       identified_label=view.t("cases.contacts_identified"),
-                                       start=view.min_date, end=view.as_of,
-                                       date_format=view.t("cases.date_ticks")), key="cases_contacts")
+        w.chart(fig.contacts_over_time(contacts, labels, start=view.min_date, end=view.as_of), key="cases_contacts")
         st.caption(view.t("cases.contacts_caption", **period))
 with right:
     st.markdown(f"**{view.t('cases.found_title')}**")
-    w.chart(fig.found_by_bar(ui.query("cases_by_found_by", **view.params), found_labels=view.enums("cases", "found_by"),
-                             source_labels=sources, unknown_label=view.t("cases.found_unknown")), key="cases_found_by")
+    w.chart(fig.found_by_bar(ui.query("cases_by_found_by", **view.params), labels), key="cases_found_by")
     st.caption(view.t("cases.found_caption", end=view.date_text(view.as_of)))
 
 # -- clusters and who infected whom
@@ -88,21 +78,14 @@ else:
                        cases=picked.cases, confirmed=picked.confirmed, asymptomatic=picked.asymptomatic,
                        active=picked.active, in_scope=picked.cases_in_scope))
     chain = ui.query("clusters_chain", **view.params, cluster_id=picked.cluster_id)
-    statuses, found = view.enums("cases", "status"), view.enums("cases", "found_by")
     st.markdown(f"**{view.t('cases.tree_title')}**")
-    w.chart(fig.transmission_tree(chain, category_labels=categories, source_labels=sources, found_labels=found,
-                                  status_labels=statuses, generation_label=view.t("cases.generation"),
-                                  outside_label=view.t("cases.outside"),
-                                  hover_labels={k: view.t(f"cases.hover.{k}") for k in
-                                                ("infector", "source", "found_by", "reported", "onset", "place",
-                                                 "status")}),
-            key="cases_tree")
+    w.chart(fig.transmission_tree(chain, labels), key="cases_tree")
     st.caption(view.t("cases.tree_caption"))
     st.markdown(f"**{view.t('cases.table_title', id=picked.cluster_id)}**")
     cols = ["case_id", "infector_case_id", "generation", "category", "source", "found_by", "report_date",
             "onset_date", "township", "village", "status_on_day"]
-    shown = fig.display_table(chain[cols], {"category": categories, "source": sources, "found_by": found,
-                                            "status_on_day": statuses})
+    shown = fig.display_table(chain[cols], {"category": labels.category, "source": labels.source,
+                                            "found_by": labels.found_by, "status_on_day": labels.status})
     w.table(view, shown, name=f"cluster_{picked.cluster_id}_{view.as_of}", key="cases_cluster_table",
             column_labels={c: view.t(f"cases.col.{c}") for c in cols})
 

@@ -15,7 +15,7 @@ w.header(view, "command.title")
 now, before = w.kpi_values(view)
 KPIS = ["orders_open_overdue", "supervision_open_overdue", "vaccination_full_pct"]
 end = view.date_text(view.as_of)
-task_forces = view.enums("orders", "task_force")
+labels = fig.CommandLabels.of(view.lang)
 
 top = st.columns([3, 1, 2])
 with top[0]:
@@ -42,8 +42,7 @@ with left:
                                                                   as_of=view.as_of_text))
         m2.metric(view.t("command.open_metric"), view.t("command.open_value", n=int(total["open_in_time"])),
                   help=view.t("command.open_help", period=period, as_of=view.as_of_text))
-        w.chart(fig.orders_funnel(total, stage_labels={k: view.t(f"command.stage.{k}") for k in
-                                                       ("issued", "closed", "closed_on_time")}), key="command_funnel")
+        w.chart(fig.orders_funnel(total, labels), key="command_funnel")
     st.caption(view.t("command.orders_caption", period=period, end=end))
 with right:
     st.markdown(f"**{view.t('command.duty_title')}**")
@@ -53,14 +52,7 @@ with right:
     measure = c2.radio(view.t("command.duty_measure"), ("staff_count", "events"), horizontal=True,
                        key="command_duty_measure", format_func=lambda m: view.t(f"command.duty.{m}"))
     duty = ui.query("duty_roster_calendar", as_of=view.as_of, weeks=weeks)
-    w.chart(fig.duty_calendar(duty, measure=measure, measure_label=view.t(f"command.duty.{measure}"),
-                              shift_labels=view.enums("duty_roster", "shift"),
-                              weekday_labels=view.t("command.weekdays").split(","),
-                              week_label=view.t("command.duty_week"),
-                              missing_label=view.t("command.duty_missing"),
-                              hover_labels={k: view.t(f"command.hover.{k}") for k in
-                                            ("date", "shift", "leader", "staff", "events")}),
-            key="command_duty")
+    w.chart(fig.duty_calendar(duty, labels, measure=measure), key="command_duty")
     st.caption(view.t("command.duty_caption"))
 
 # -- the seven task forces
@@ -71,18 +63,14 @@ with left:
     if total["issued"] == 0:
         st.info(view.t("command.no_orders"))
     else:
-        w.chart(fig.orders_by_task_force(orders, task_force_labels=task_forces,
-                                         measure_labels={m: view.t(f"command.stage.{m}") for m in fig.ORDER_MEASURES}),
-                key="command_task_forces")
+        w.chart(fig.orders_by_task_force(orders, labels), key="command_task_forces")
 with right:
     st.markdown(f"**{view.t('command.closure_title')}**")
     closure = ui.query("orders_closure_hours_by_task_force", **view.params, days=days or None)
     if closure.empty:
         st.info(view.t("command.no_orders"))
     else:
-        w.chart(fig.closure_hours(closure, task_force_labels=task_forces, hours_label=view.t("command.closure_hours"),
-                                  allowed_label=view.t("command.closure_allowed"),
-                                  taken_label=view.t("command.closure_taken")), key="command_closure")
+        w.chart(fig.closure_hours(closure, labels), key="command_closure")
     st.caption(view.t("command.closure_caption", period=period))
 
 # -- supervision: found, rectified, verified; what is overdue
@@ -97,9 +85,7 @@ with left:
               view.t("command.supervision_count", n=int(funnel_row["open_in_time"])))
     m2.metric(view.t("command.supervision_overdue_metric"),
               view.t("command.supervision_count", n=int(funnel_row["open_overdue"])))
-    w.chart(fig.supervision_funnel(funnel_row, stage_labels={k: view.t(f"command.stage.{k}") for k in
-                                                             ("found", "rectified", "verified")}),
-            key="command_supervision")
+    w.chart(fig.supervision_funnel(funnel_row, labels), key="command_supervision")
     st.caption(view.t("command.supervision_caption", end=end))
 with right:
     st.markdown(f"**{view.t('command.overdue_title', n=len(overdue))}**")
@@ -121,9 +107,7 @@ else:
     left, right = st.columns([3, 2])
     with left:
         st.markdown(f"**{view.t('command.gauges_title')}**")
-        w.chart(fig.vaccination_gauges(by_age, age_labels=view.enums("vaccinations", "age_group"),
-                                       status_of=kpi.status, first_label=view.t("command.first_dose"),
-                                       booster_label=view.t("command.booster")), key="command_gauges")
+        w.chart(fig.vaccination_gauges(by_age, labels, status_of=kpi.status), key="command_gauges")
         shares = view.t("command.share_sep").join(
             view.t("command.share_item", age=view.enum("vaccinations", "age_group", r.age_group),
                    pct=f"{100 * r.population_share:.0f}") for r in by_age.itertuples())

@@ -20,7 +20,7 @@ w.kpi_cards(view, ["grid_complete_pct", "villages_without_grid_owner", "sentinel
 
 # -- the four-level grid and the five haves (the grid register is a snapshot: scope only, no as-of day)
 st.subheader(view.t("monitoring.grid_section"))
-have_labels = {h: view.t(f"monitoring.have.{h}") for h in fig.FIVE_HAVES}
+labels = fig.MonitoringLabels.of(view.lang)
 left, right = st.columns([3, 2])
 with left:
     st.markdown(f"**{view.t('monitoring.grid_map_title')}**")
@@ -28,18 +28,14 @@ with left:
     w.region_map(view, grid.rename(columns={"haves": "value"}), level="village", key="monitoring_grid",
                  value_label=view.t("monitoring.grid_map_value"),
                  fmt=lambda v: view.t("monitoring.grid_map_fmt", n=int(v)),
-                 classes=fig.score_classes({5: view.t("monitoring.score.all"), 4: view.t("monitoring.score.one"),
-                                            3: view.t("monitoring.score.two"), "low": view.t("monitoring.score.low")}),
+                 classes=fig.score_classes(labels),
                  highlight=set(grid.loc[~grid["has_unit"], "region_code"]),
                  highlight_label=view.t("monitoring.grid_map_holes"))
     st.caption(view.t("monitoring.grid_map_caption"))
 with right:
-    w.chart(fig.haves_missing_bar(ui.query("grid_haves_missing", region_code=view.scope), have_labels=have_labels,
+    w.chart(fig.haves_missing_bar(ui.query("grid_haves_missing", region_code=view.scope), labels,
                                   title=view.t("monitoring.haves_title")), key="monitoring_haves")
-    w.chart(fig.grid_levels_bar(ui.query("grid_units_by_level", region_code=view.scope),
-                                level_labels={lv: view.t(f"monitoring.level.{lv}") for lv in fig.LEVELS},
-                                complete_label=view.t("monitoring.units_complete"),
-                                holes_label=view.t("monitoring.units_with_holes"),
+    w.chart(fig.grid_levels_bar(ui.query("grid_units_by_level", region_code=view.scope), labels,
                                 title=view.t("monitoring.levels_title")), key="monitoring_levels")
     st.caption(view.t("monitoring.levels_caption"))
 
@@ -48,11 +44,7 @@ with st.expander(view.t("monitoring.holes_title", n=len(holes))):
     if holes.empty:
         st.success(view.t("monitoring.holes_none"))
     else:
-        shown = fig.holes_table(holes, have_labels=have_labels,
-                                hole_labels={h: view.t(f"monitoring.hole.{h}") for h in ("no_unit", "missing_haves")},
-                                level_labels=view.enums("regions", "level"),
-                                responsible_labels=view.enums("grid_units", "responsible_level"),
-                                sep="、" if view.lang == "zh" else "; ")
+        shown = fig.holes_table(holes, labels)
         cols = ("township", "region", "level", "hole", "missing", "person", "phone", "responsible_level", "checked",
                 "code")
         w.table(view, shown, name="grid_holes", key="monitoring_holes",
@@ -63,7 +55,6 @@ st.subheader(view.t("monitoring.sentinel_section"))
 measures = {m: view.t(f"monitoring.measures.{m}") for m in ("visits", "fever")}
 measure = st.radio(view.t("monitoring.measure"), list(measures), format_func=measures.get, horizontal=True,
                    key="monitoring_measure")
-type_labels = view.enums("sentinel_sites", "site_type")
 sites = ui.query("sentinel_sites_on_day", **view.params)
 left, right = st.columns([3, 2])
 with left:
@@ -73,9 +64,8 @@ with left:
     by_village = ui.query("sentinel_by_village_on_day", **view.params)
     w.region_map(view, by_village.rename(columns={measure: "value"}), level="village", key="monitoring_sentinel",
                  value_label=view.t("monitoring.sentinel_map_value", measure=measures[measure]),
-                 points=fig.site_points(sites, measure=measure, type_labels=type_labels,
-                                        no_report=view.t("monitoring.no_report"), flagged=view.t("monitoring.flagged")))
-    st.markdown(maps.legend_html(fig.site_type_legend(sites["site_type"], type_labels),
+                 points=fig.site_points(sites, labels, measure=measure))
+    st.markdown(maps.legend_html(fig.site_type_legend(sites["site_type"], labels),
                                  view.t("monitoring.sentinel_types")), unsafe_allow_html=True)
     st.caption(view.t("monitoring.sentinel_map_caption", measure=measures[measure], as_of=view.as_of_text))
 with right:
@@ -84,9 +74,8 @@ with right:
     statistics = load_alert_config().statistics  # what makes an alarm day, as for the alerts
     alarms = ears.alarm_days(ui.query("sentinel_aberrations_daily", **view.params, metric=measure, date_from=start,
                                       **warning_config.load_config().aberration_params()), statistics)
-    w.chart(fig.sentinel_small_multiples(series, measure=measure, type_labels=type_labels, start=start, end=view.as_of,
-                                         title=view.t("monitoring.sentinel_lines_title", measure=measures[measure]),
-                                         alarms=alarms, alarm_label=view.t("monitoring.alarm_day")),
+    w.chart(fig.sentinel_small_multiples(series, labels, measure=measure, start=start, end=view.as_of, alarms=alarms,
+                                         title=view.t("monitoring.sentinel_lines_title", measure=measures[measure])),
             key="monitoring_sentinel_lines")
     st.caption(view.t("monitoring.sentinel_lines_caption", start=view.date_text(start), end=view.date_text(view.as_of),
                       statistics="/".join(s.upper() for s in statistics)))

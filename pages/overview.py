@@ -4,7 +4,7 @@ status, what needs a decision, the worst places (红黑榜) on a list and a map,
 import streamlit as st
 
 from sitrep import catalogue, ui
-from sitrep.figures.cases import epi_curve
+from sitrep.figures.cases import CasesLabels, epi_curve
 from sitrep.ui import briefing as briefing_ui
 from sitrep.ui import kpi as kpis
 from sitrep.ui import overview as ov
@@ -34,7 +34,7 @@ with right:
 
 st.subheader(view.t("overview.epi_curve"))
 curve = ui.query("cases_daily_by_source", **view.params)
-w.chart(epi_curve(curve, source_labels=view.enums("cases", "source"), start=view.min_date, end=view.as_of),
+w.chart(epi_curve(curve, CasesLabels.of(view.lang), start=view.min_date, end=view.as_of),
         key="overview_curve")
 
 with st.expander(view.t("briefing.ui.title"), icon=":material/summarize:"):

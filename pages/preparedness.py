@@ -13,6 +13,7 @@ t = view.t
 w.header(view, "preparedness.title")
 st.caption(t("preparedness.slogan"))
 cat = catalogue.by_key()
+labels = fig.PreparednessLabels.of(view.lang)
 now, before = w.kpi_values(view)
 w.kpi_cards(view, [k.key for k in catalogue.for_pillar("preparedness")], now, before, columns=4)
 
@@ -28,11 +29,10 @@ daily = ui.query("test_capacity_daily", **view.params)
 use_kpi = cat["test_capacity_use_pct"]
 g1, g2, trend = st.columns([1, 1, 3])
 with g1:
-    w.chart(fig.kpi_gauge(now.get("test_capacity_use_pct"), use_kpi, view.lang, maximum=100,
-                          no_data=t("preparedness.no_data")), key="prep_gauge_use")
+    w.chart(fig.kpi_gauge(now.get("test_capacity_use_pct"), use_kpi, labels, maximum=100), key="prep_gauge_use")
 with g2:
-    w.chart(fig.kpi_gauge(now.get("days_to_test_everyone"), cat["days_to_test_everyone"], view.lang,
-                          no_data=t("preparedness.no_data")), key="prep_gauge_days")
+    w.chart(fig.kpi_gauge(now.get("days_to_test_everyone"), cat["days_to_test_everyone"], labels),
+            key="prep_gauge_days")
 if summary["city_labs"]:
     g1.caption(t("preparedness.capacity_caption", labs=int(summary["city_labs"]),
                  tubes=num(summary["city_capacity_tubes"]), persons=num(summary["city_capacity_persons_per_day"]),
@@ -43,11 +43,7 @@ with trend:
     if daily.empty:
         st.info(t("preparedness.no_labs_in_scope"))
     else:
-        labels = {k: t(f"preparedness.{k}") for k in (
-            "capacity_tubes", "tubes_tested", "capacity_persons", "turnaround", "panel_tubes", "panel_persons",
-            "panel_turnaround", "use", "date_tick")}
-        labels["amber_line"] = t("preparedness.amber_line", pct=f"{use_kpi.amber:g}")
-        w.chart(fig.capacity_trend(daily, labels=labels, amber_pct=use_kpi.amber, red_pct=use_kpi.red,
+        w.chart(fig.capacity_trend(daily, labels, amber_pct=use_kpi.amber, red_pct=use_kpi.red,
                                    start=daily["date"].min(), end=view.as_of), key="prep_capacity_trend")
         st.caption(t("preparedness.trend_caption", start=view.date_text(daily["date"].min().date()),
                      end=view.date_text(view.as_of), amber=f"{use_kpi.amber:g}", red=f"{use_kpi.red:g}"))
@@ -62,9 +58,7 @@ with left:
     if items.empty:
         st.info(t("preparedness.no_reserves"))
     else:
-        labels = {k: t(f"preparedness.{k}") for k in (
-            "scope_total", "warehouse", "warehouse_short", "target", "days", "on_hand", "daily_use")}
-        w.chart(fig.supply_bullets(items, stock, labels=labels), key="prep_supply_bullets")
+        w.chart(fig.supply_bullets(items, stock, labels), key="prep_supply_bullets")
         st.caption(t("preparedness.bullets_caption"))
         st.markdown(f"**{t('preparedness.below_list_title')}**")
         shortfalls = fig.shortfalls_by_warehouse(stock)
@@ -98,8 +92,8 @@ st.subheader(t("preparedness.funds_title"))
 funds = ui.query("funds_by_source_purpose", as_of=view.as_of)
 g3, bars = st.columns([1, 3])
 with g3:
-    w.chart(fig.kpi_gauge(now.get("funds_execution_pct"), cat["funds_execution_pct"], view.lang, maximum=100,
-                          no_data=t("preparedness.no_data")), key="prep_gauge_funds")
+    w.chart(fig.kpi_gauge(now.get("funds_execution_pct"), cat["funds_execution_pct"], labels, maximum=100),
+            key="prep_gauge_funds")
     total = funds[funds["is_total"]]
     if not total.empty:
         r = total.iloc[0]
@@ -110,10 +104,7 @@ with bars:
     if funds.empty:
         st.info(t("preparedness.no_funds"))
     else:
-        labels = {k: t(f"preparedness.{k}") for k in ("allocated", "disbursed", "spent", "execution")}
-        labels["unit"] = t("preparedness.unit_wan")
-        w.chart(fig.funds_by_purpose(funds[funds["is_purpose_total"]], purpose_labels=view.enums("funds", "purpose"),
-                                     labels=labels), key="prep_funds_purpose")
+        w.chart(fig.funds_by_purpose(funds[funds["is_purpose_total"]], labels), key="prep_funds_purpose")
     st.caption(t("preparedness.funds_caption"))
 
 # the ledger
@@ -121,9 +112,7 @@ st.subheader(t("preparedness.ledger_title"))
 day = view.as_of.isoformat()
 with st.expander(t("preparedness.ledger_funds")):
     funds["as_of_date"] = funds["as_of_date"].dt.date
-    ledger = fig.funds_ledger(funds, source_labels=view.enums("funds", "source"),
-                              purpose_labels=view.enums("funds", "purpose"),
-                              subtotal=t("preparedness.subtotal"), total=t("preparedness.total"))
+    ledger = fig.funds_ledger(funds, labels)
     w.table(view, ledger, name=f"funds_ledger_{day}", key="prep_funds", column_labels=view.labels("preparedness.col", ledger.columns),
             height=36 * (len(ledger) + 1) + 4)
 with st.expander(t("preparedness.ledger_reserves")):

@@ -12,6 +12,7 @@ from sitrep.ui import widgets as w
 view = ui.view()
 w.header(view, "publicity.title")
 now, before = w.kpi_values(view)
+labels = fig.PublicityLabels.of(view.lang)
 
 days = st.radio(view.t("publicity.window"), (7, 14, 30), format_func=lambda n: view.t("publicity.window_days", n=n),
                 horizontal=True, key="publicity_days")
@@ -52,25 +53,18 @@ with right:
 # -- channels and reach
 left, right = st.columns(2)
 with left:
-    w.chart(fig.channel_mix(ui.query("publicity_by_channel", **view.params, days=days),
-                            channel_labels=view.enums("publicity", "channel"),
-                            activities_label=view.t("publicity.activities"), reach_label=view.t("publicity.reach"),
-                            lang=view.lang, title=view.t("publicity.channel_title", n=days)),
+    w.chart(fig.channel_mix(ui.query("publicity_by_channel", **view.params, days=days), labels,
+                            title=view.t("publicity.channel_title", n=days)),
             key="publicity_channels")
 with right:
-    w.chart(fig.reach_per_head(ui.query("publicity_reach_per_head_by_region", **view.params, days=days),
-                               axis_label=view.t("publicity.reach_axis"),
-                               average_label=view.t("publicity.reach_average"),
+    w.chart(fig.reach_per_head(ui.query("publicity_reach_per_head_by_region", **view.params, days=days), labels,
                                title=view.t("publicity.reach_title", n=days)),
             key="publicity_reach")
     st.caption(view.t("publicity.reach_caption", **period))
 
 # -- content and focus by phase
 st.subheader(view.t("publicity.themes_section"))
-w.chart(fig.themes_by_week(ui.query("publicity_weekly_by_theme", **view.params),
-                           theme_labels=view.enums("publicity", "theme"),
-                           unspecified=view.t("publicity.theme_unspecified"),
-                           week_label=view.t("publicity.themes_week"),
+w.chart(fig.themes_by_week(ui.query("publicity_weekly_by_theme", **view.params), labels,
                            title=view.t("publicity.themes_title")),
         key="publicity_themes")
 st.caption(view.t("publicity.themes_caption", end=view.date_text(view.as_of)))

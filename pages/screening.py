@@ -23,12 +23,7 @@ w.kpi_groups(view, [(view.t("screening.kpis_screening"),
 regions = regions_index()
 level = "township" if view.scope is None else "village"
 level_name = view.t(f"screening.level.{level}")
-categories = view.enums("returnees", "origin_category")
-risks = view.enums("returnees", "origin_risk")
-measures = {**view.enums("returnees", "measure"), "unclassified": view.t("screening.stage.unclassified")}
-stages = {k: view.t(f"screening.stage.{k}") for k in
-          ("central_quarantine", "home_quarantine", "home_monitoring", "released", "positive", "not_started",
-           "no_measure", "unclassified")}
+labels = fig.ScreeningLabels.of(view.lang)
 as_of = view.date_text(view.as_of)
 
 # -- screening: who came back, where to, when
@@ -39,18 +34,17 @@ with left:
     shown = st.radio(view.t("screening.map_show"), ["registered", *fig.CATEGORIES], horizontal=True,
                      key="screening_map_category",
                      format_func=lambda c: view.t("screening.map_all_option") if c == "registered"
-                     else categories[c])
+                     else labels.category[c])
     label = view.t("screening.map_value", category=view.t("screening.map_all") if shown == "registered"
-                   else categories[shown])
+                   else labels.category[shown])
     w.region_map(view, by_region.rename(columns={shown: "value"}), level=level, key="screening_returnees",
                  value_label=label, height=480)
     st.caption(view.t("screening.map_caption", as_of=view.as_of_text))
 with right:
-    w.chart(fig.category_bars(by_region, category_labels=categories,
-                              title=view.t("screening.category_title", level=level_name)),
+    w.chart(fig.category_bars(by_region, labels, title=view.t("screening.category_title", level=level_name)),
             key="screening_categories")
 daily = ui.query("returnees_daily_by_category", **view.params)
-w.chart(fig.arrivals_daily(daily, category_labels=categories, title=view.t("screening.arrivals_title")),
+w.chart(fig.arrivals_daily(daily, labels, title=view.t("screening.arrivals_title")),
         key="screening_arrivals")
 if not daily.empty:
     st.caption(view.t("screening.arrivals_caption", start=view.date_text(daily["day"].min().date()), end=as_of))
@@ -59,9 +53,7 @@ if not daily.empty:
 st.subheader(view.t("screening.section_control"))
 left, middle, right = st.columns([5, 3, 4])
 with left:
-    w.chart(fig.stage_bars(ui.query("returnees_stage_by_region", **view.params), stage_labels=stages,
-                           under_label=view.t("screening.stage_under"),
-                           released_label=view.t("screening.stage_released"),
+    w.chart(fig.stage_bars(ui.query("returnees_stage_by_region", **view.params), labels,
                            title=view.t("screening.stage_title", level=level_name)),
             key="screening_stages")
     st.caption(view.t("screening.stage_caption", as_of=view.as_of_text))
@@ -71,10 +63,7 @@ with middle:
                    title=view.t("screening.funnel_title"), height=420), key="screening_funnel")
     st.caption(view.t("screening.funnel_caption"))
 with right:
-    w.chart(fig.origin_measure_sankey(ui.query("returnees_measure_by_origin_risk", **view.params),
-                                      risk_labels=risks, measure_labels=measures,
-                                      misclassified_label=view.t("screening.misclassified"),
-                                      rule_label=view.t("screening.sankey_rule"),
+    w.chart(fig.origin_measure_sankey(ui.query("returnees_measure_by_origin_risk", **view.params), labels,
                                       title=view.t("screening.sankey_title"), height=420),
             key="screening_sankey")
     st.caption(view.t("screening.sankey_caption"))
@@ -85,7 +74,7 @@ with left:
     overdue = ui.query("returnees_overdue_by_village", **view.params)
     w.region_map(view, overdue.rename(columns={"village_code": "region_code", "returnees_overdue": "value"}),
                  level="village", key="screening_overdue", value_label=view.t("screening.overdue_map_value"),
-                 classes=fig.overdue_classes(view.t("screening.overdue_none")),
+                 classes=fig.overdue_classes(labels),
                  highlight=set(overdue.loc[overdue["returnees_overdue"] > 0, "village_code"]),
                  highlight_label=view.t("screening.overdue_flag"), height=440)
     st.caption(view.t("screening.overdue_caption", as_of=view.as_of_text))
@@ -100,7 +89,7 @@ with right:
         w.table(view, work.rename(columns={"name": "region"})[cols], name=f"worklist_by_{level}_{view.as_of}",
                 key="screening_by_region",
                 column_labels={"region": view.t(f"screening.col.{level}"), "items": view.t("screening.col.items"),
-                               **{k: view.t(f"screening.item.{k}") for k in fig.WORKLIST_ITEMS}})
+                               **labels.item})
 
 # -- the worklist: for a township or a village
 st.subheader(view.t("screening.section_worklist"))
@@ -113,7 +102,7 @@ if place is None:
     if place is None:
         st.info(view.t("screening.worklist_pick_prompt"))
 if place is not None:
-    items = {k: view.t(f"screening.item.{k}") for k in fig.WORKLIST_ITEMS}
+    items = labels.item
     worklist = ui.query("returnees_worklist", as_of=view.as_of, region_code=place)
     picked = st.pills(view.t("screening.worklist_items"), list(items), selection_mode="multi", default=list(items),
                       format_func=items.get, key="screening_worklist_items")
@@ -122,8 +111,7 @@ if place is not None:
     if worklist.empty:
         st.success(view.t("screening.worklist_empty"))
     else:
-        table = fig.worklist_table(worklist, item_labels=items, risk_labels=risks, measure_labels=measures,
-                                   stage_labels=stages)
+        table = fig.worklist_table(worklist, labels)
         w.table(view, table, name=f"worklist_{place}_{view.as_of}", key="screening_worklist",
                 column_labels={c: view.t(f"screening.col.{c}") for c in table.columns})
         st.caption(view.t("screening.worklist_caption"))
@@ -139,11 +127,8 @@ if place is not None:
                 if schedule.empty:
                     st.info(view.t("screening.schedule_none"))
                 else:
-                    w.chart(fig.schedule_timeline(
-                        schedule, as_of=view.as_of, measure_labels=measures,
-                        status_labels={s: view.t(f"screening.status.{s}") for s in fig.SCHEDULE_STATUSES},
-                        row_labels={r: view.t(f"screening.schedule_row.{r}") for r in ("stage", "test", "release")},
-                        today_label=view.t("screening.schedule_today", date=as_of)), key="screening_schedule")
+                    w.chart(fig.schedule_timeline(schedule, labels, as_of=view.as_of, as_of_text=as_of),
+                            key="screening_schedule")
                     st.caption(view.t("screening.schedule_caption"))
 
 # -- what-if: another quarantine rule
@@ -170,10 +155,10 @@ with left:
                 if not risk_stages:
                     continue
                 cols = st.columns(len(risk_stages) + 1, vertical_alignment="bottom")
-                cols[0].markdown(f"**{risks[risk]}**")
+                cols[0].markdown(f"**{labels.risk[risk]}**")
                 for no, s in enumerate(risk_stages, start=1):
                     days[(risk, no)] = cols[no].number_input(
-                        view.t("screening.whatif_days", measure=measures[s.measure]), min_value=0, max_value=60,
+                        view.t("screening.whatif_days", measure=labels.measure[s.measure]), min_value=0, max_value=60,
                         value=s.days, step=1, key=f"screening_whatif_{in_force.name}_{risk}_{no}")
             st.form_submit_button(view.t("screening.whatif_submit"))
         alt = control_ui.edit_days(rules, in_force.name, days)
@@ -192,14 +177,9 @@ with left:
 with right:
     a, b = st.columns(2)
     with a:
-        w.chart(fig.release_shift_bar(shift, risk_labels=risks, axis_label=view.t("screening.shift_axis"),
-                                      persons_label=view.t("screening.persons"),
-                                      no_change_label=view.t("screening.shift_none"),
-                                      title=view.t("screening.shift_title")), key="screening_shift")
+        w.chart(fig.release_shift_bar(shift, labels, title=view.t("screening.shift_title")), key="screening_shift")
     with b:
-        w.chart(fig.central_daily_lines(central, current_label=view.t("screening.central_current"),
-                                        alternative_label=view.t("screening.central_alternative"),
-                                        axis_label=view.t("screening.persons"),
+        w.chart(fig.central_daily_lines(central, labels,
                                         title=view.t("screening.central_title", n=control_ui.HORIZON_DAYS)),
                 key="screening_central")
     st.caption(view.t("screening.whatif_caption", as_of=as_of, n=control_ui.HORIZON_DAYS))

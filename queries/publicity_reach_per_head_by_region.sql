@@ -8,19 +8,12 @@
 -- population is unknown), scope_reach_per_head (all the regions shown together). Highest reach per head first.
 with
 
-scope as (
-    select coalesce(level, 'city') as level
-    from (select 1) left join regions on region_code = $region_code
+regions_shown as (
+    select region_code, name, level, population from regions_one_level_below($region_code::varchar)
 ),
 
 child_level as (
-    select case level when 'city' then 'township' else 'village' end as level from scope
-),
-
-regions_shown as (
-    select r.region_code, r.name, r.level, r.population
-    from regions r, child_level c
-    where r.level = c.level and in_scope(r.region_code, $region_code)
+    select any_value(level) as level from regions_shown
 ),
 
 reached as (

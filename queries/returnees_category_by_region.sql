@@ -8,19 +8,12 @@
 -- KPI returnees_registered counts them: arrival on or before D, moved-out people included. Most registered first.
 with
 
-scope as (
-    select coalesce(level, 'city') as level
-    from (select 1) left join regions on region_code = $region_code
+regions_shown as (
+    select region_code, name, level from regions_one_level_below($region_code::varchar)
 ),
 
 child_level as (
-    select case level when 'city' then 'township' else 'village' end as level from scope
-),
-
-regions_shown as (
-    select r.region_code, r.name, r.level
-    from regions r, child_level c
-    where r.level = c.level and in_scope(r.region_code, $region_code)
+    select any_value(level) as level from regions_shown
 ),
 
 registered as (

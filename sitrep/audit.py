@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sqlite3
 import sys
 from datetime import date, datetime, timedelta
@@ -48,8 +49,6 @@ def os_user() -> str:
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no name for the uid (a container): the number
-        import os
-
         return str(os.getuid())
 
 
@@ -76,7 +75,7 @@ def origin() -> dict:
     """Where an action comes from: ``{"client": address}`` inside a browser session of the
     dashboard (nothing when no browser is behind the run: AppTest), else ``{"os_user": account}``."""
     if "streamlit" in sys.modules:
-        from streamlit.runtime.scriptrunner import get_script_run_ctx
+        from streamlit.runtime.scriptrunner import get_script_run_ctx  # loaded already (sys.modules has it)
 
         if get_script_run_ctx(suppress_warning=True) is not None:
             address = client_address()

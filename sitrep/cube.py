@@ -25,6 +25,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sitrep import catalogue, contract
+
 CUBE_DIR = Path(__file__).resolve().parent.parent / "queries" / "cube"
 # pending reports are looked for this many days back from the last day (deadlines are hours after the day)
 PENDING_LOOKBACK_DAYS = 31
@@ -69,8 +71,6 @@ CONTROL_TABLES = ("returnees", "tests")
 def _signatures(con) -> dict[str, str]:
     """A content signature of every table the cube reads (row count and the XOR of the rows' hashes): an import
     that changes nothing in a table leaves its KPIs as they are."""
-    from sitrep import contract
-
     out = {}
     for name in (*(t.name for t in contract.TABLES), "import_log"):
         n, h = con.execute(f"SELECT count(*), bit_xor(hash(t)) FROM {name} t").fetchall()[0]  # names: the contract's
@@ -80,8 +80,6 @@ def _signatures(con) -> dict[str, str]:
 
 def _kpi_tables() -> dict[str, set[str]]:
     """{kpi: tables it reads} from the catalogue (data/kpis.toml); every KPI also reads the regions."""
-    from sitrep import catalogue
-
     return {k.key: {*k.tables, "regions"} for k in catalogue.load()}
 
 

@@ -10,7 +10,8 @@ inlined first, unless ``queries/cube/spark/<step>.sql`` exists: that file, writt
 replaces the step where transpiling is not faithful (table macros, list parameters, ASOF
 joins ...). Parameters stay bound on both engines (``:date_from`` in Spark SQL, ``args=``).
 
-pyspark is imported only by the Spark engine: ``make run`` does not install it.
+pyspark is imported only by the Spark engine, and SQLGlot is used only by it: ``make run`` installs neither
+(requirements-spark.txt).
 """
 
 from __future__ import annotations
@@ -25,8 +26,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable
 
+from sitrep import cube, db, lake, quality, rules
 from sitrep.errors import UsageError
-from sitrep import db, lake
+
+try:  # the Spark engine's SQL translation (requirements-spark.txt); the DuckDB engine needs none of it
+    import sqlglot
+    from sqlglot import exp
+except ImportError:
+    sqlglot = exp = None
 
 SPARK_OVERRIDES = db.QUERY_DIR / "cube" / "spark"
 DEFAULT_MASTER = "local[2]"
@@ -131,9 +138,6 @@ class _Expander:
 
     def body(self, macro: Macro):
         """The macro's body, parsed once, with its Spark overrides (whole body or one CTE) in place."""
-        import sqlglot
-        from sqlglot import exp
-
         if macro.name not in self._parsed:
             whole = self._override(macro.name)
             if whole is not None:
@@ -152,8 +156,6 @@ class _Expander:
     def _renamed(self, macro: Macro, tree):
         """tree with its CTEs renamed for this use of the macro: SQLGlot's Spark output moves every
         CTE to the top level of the statement, where two uses (or the step's own CTEs) would clash."""
-        from sqlglot import exp
-
         self._uses = getattr(self, "_uses", 0) + 1
         names = {cte.alias.lower(): f"{macro.name}_{self._uses}_{cte.alias}" for cte in tree.find_all(exp.CTE)}
         if not names:
@@ -172,8 +174,6 @@ class _Expander:
         return tree.transform(rename)
 
     def substituted(self, macro: Macro, args: list):
-        from sqlglot import exp
-
         if len(args) != len(macro.params):
             raise ValueError(f"{macro.name} takes {len(macro.params)} arguments, got {len(args)}")
         values = dict(zip(macro.params, args))
@@ -187,8 +187,6 @@ class _Expander:
         return tree.transform(put) if values else tree
 
     def expand(self, tree):
-        from sqlglot import exp
-
         def one(node):
             if isinstance(node, exp.Anonymous):
                 macro = self.macros.get(str(node.this).lower())
@@ -221,8 +219,6 @@ def _without_qualify(tree):
     """QUALIFY (DuckDB) as a filter over a subquery: SQLGlot's own rewrite for Spark keeps the
     table qualifiers of the condition (``k.effective_from = _w``) where the subquery has none.
     Here the condition's windows and columns become columns of the subquery (_w0, _q0 ...)."""
-    from sqlglot import exp
-
     def fix(node):
         if not isinstance(node, exp.Select) or not node.args.get("qualify"):
             return node
@@ -290,9 +286,6 @@ def _spark_fixes(tree):
     cast instead) and list_has_any (``a && b``, which Spark does not parse: arrays_overlap, the same
     inside the coalesce(..., false) the queries put around it), and the arithmetic of "/" and
     round(), so that numbers agree to the last bit."""
-    import sqlglot
-    from sqlglot import exp
-
     def fix(node):
         if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
             node.set("materialized", None)  # a hint to DuckDB's planner; Spark has no such keyword
@@ -329,8 +322,6 @@ def spark_sql(step: Step, overrides: Path | None = SPARK_OVERRIDES, macros: dict
     """The Spark SQL of a step: its override file when there is one, else the DuckDB SQL with the
     project's macros written out, transpiled by SQLGlot. ``tables``: names that are tables of the
     job (the lake's and earlier steps'), never expanded as views."""
-    import sqlglot
-
     expander = _Expander(load_macros() if macros is None else macros, overrides, set(tables))
     text = expander._override(step.name)
     tree = sqlglot.parse_one(text, read="spark") if text is not None else sqlglot.parse_one(step.sql, read="duckdb")
@@ -427,7 +418,7 @@ def spark_session(master: str | None = None, *, memory: str = "2g", small: bool 
 
     ``small`` (the tests: a small lake on a busy machine): no generated code (compiling it takes
     longer than running these plans on a few thousand rows) and two shuffle partitions."""
-    from pyspark.sql import SparkSession
+    from pyspark.sql import SparkSession  # optional (requirements-spark.txt), ~0.5 s to import
 
     master = master or DEFAULT_MASTER
     if master.startswith("sc://"):
@@ -533,8 +524,6 @@ def cube_steps() -> list[Step]:
     (queries/cube/*.sql), the additive KPIs and the direct ones (queries/macros/kpi_facts.sql), the
     cube. ``cube_days`` gives the parameters $d_first, $d_last and $kpis (every KPI and measure of
     kpi_cube_kinds) of the later steps."""
-    from sitrep import cube
-
     read = cube.sql_text
     return [
         Step("cube_days", "select coalesce($date_from, d_first) as d_first, coalesce($date_to, d_last) as d_last, "
@@ -555,8 +544,6 @@ PARAM_STEPS = ("cube_days",)
 def cube_params(date_from: date | None, date_to: date | None, check_time: datetime | None = None) -> dict[str, Any]:
     """The parameters of the cube's steps besides the day range: the quarantine rules and reporting
     settings (the default files, as sitrep.cube takes them) and when the reports are checked."""
-    from sitrep import quality, rules
-
     return {"date_from": date_from, "date_to": date_to,
             "rules": rules.load_rules().as_param(), "settings": quality.load_config().reporting_json(),
             "check_time": check_time or datetime.now().replace(microsecond=0)}
@@ -585,7 +572,7 @@ def cli_cube(args) -> int:
         raise UsageError("--master is for --engine spark")
     if args.engine == "spark":
         try:
-            import pyspark  # noqa: F401
+            import pyspark  # noqa: F401  (optional: requirements-spark.txt)
         except ImportError:
             raise UsageError("--engine spark needs pyspark: pip install -r requirements-spark.txt") from None
     try:

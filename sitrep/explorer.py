@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from sitrep import audit, contract, db
+from sitrep import audit, contract, db, i18n
 from sitrep.figures import PALETTE, _finish
 
 ROW_CAP = 10_000
@@ -300,8 +300,6 @@ def schema(path: Path, scope: str | None = None, unmask: bool = False, lang: str
     df, _ = db.run_sandboxed(con, """SELECT table_name, column_name, data_type, ordinal_position
         FROM information_schema.columns WHERE table_schema = 'main'
         ORDER BY table_name, ordinal_position""", row_cap=100_000, seconds=TIME_LIMIT_S)
-    from sitrep import i18n
-
     labels = []
     for t, c in zip(df["table_name"], df["column_name"]):
         try:

@@ -16,6 +16,8 @@ import re
 
 import pandas as pd
 
+from sitrep import i18n
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -75,8 +77,6 @@ def xlsx_clean(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
 
 
 def stripped_note(changed: dict[str, int], lang: str) -> str:
-    from sitrep import i18n
-
     columns = ("、" if lang == "zh" else ", ").join(f"{c} ({n})" for c, n in changed.items())
     return i18n.t("common.export_stripped", lang, cells=sum(changed.values()), columns=columns)
 

@@ -4,7 +4,8 @@ Strings live in ``sitrep/strings/<area>.zh.toml`` and ``<area>.en.toml``: one ta
 language, split by area so that each page's strings sit together. A key is
 ``<area>.<name>`` (nested TOML tables add more dots). Both languages must have the same
 keys and the same ``{placeholders}`` (a test checks). Enumeration labels come from the
-contract (Chinese) and ``strings/enums_en.toml`` (English).
+contract (Chinese) and ``strings/enums.en.toml`` (English): the one area with a single language file, so it is
+read by :func:`enum_label`, not into the string tables.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from sitrep import contract
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 STRINGS_DIR = Path(__file__).resolve().parent / "strings"
+# The contract's enumeration labels: English only (the Chinese ones are in sitrep/contract.py with the codes).
+ENUMS_AREA = "enums"
 
 
 def _flatten(prefix: str, node: dict, out: dict[str, str]) -> None:
@@ -37,6 +40,8 @@ def table(lang: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for path in sorted(STRINGS_DIR.glob(f"*.{lang}.toml")):
         area = path.name[: -len(f".{lang}.toml")]
+        if area == ENUMS_AREA:
+            continue
         with open(path, "rb") as f:
             _flatten(area, tomllib.load(f), out)
     return out
@@ -53,7 +58,7 @@ def t(key: str, lang: str = DEFAULT_LANG, /, **values) -> str:
 
 @lru_cache(maxsize=None)
 def _enums_en() -> dict[str, dict[str, str]]:
-    with open(STRINGS_DIR / "enums_en.toml", "rb") as f:
+    with open(STRINGS_DIR / f"{ENUMS_AREA}.en.toml", "rb") as f:
         raw = tomllib.load(f)
     return {f"{tbl}.{col}": labels for tbl, cols in raw.items() for col, labels in cols.items()}
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -271,8 +272,6 @@ def create_county_views(con) -> list[str]:
 
 def cli_lake(args) -> int:
     """`python -m sitrep lake export --db DB --out DIR [--append]`."""
-    import sys
-
     if args.lake_command != "export":
         raise UsageError(f"unknown lake command {args.lake_command}")
     try:

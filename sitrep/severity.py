@@ -23,8 +23,9 @@ from typing import Callable
 
 import pandas as pd
 
-from sitrep import catalogue, decisions, i18n, tomlfile
+from sitrep import catalogue, decisions, i18n, l10n, tomlfile
 from sitrep import regions as region_tree
+from sitrep.warning.config import load_config as load_warning
 
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "data" / "severity.toml"
 KINDS = ("cluster", "case", "sentinel", "kpi")
@@ -212,8 +213,6 @@ def _cluster_items(rule: Rule, clusters: pd.DataFrame, lang: str, as_of: date) -
 
 
 def _sentinel_items(rule: Rule, query: Query, as_of: date, scope: str | None, lang: str, warning=None) -> list[dict]:
-    from sitrep.warning.config import load_config as load_warning
-
     cfg = warning or load_warning()
     first = as_of - timedelta(days=rule.consecutive_days - 1)
     ab = query("sentinel_aberrations_daily", as_of=as_of, region_code=scope, metric="visits", date_from=first,
@@ -477,8 +476,6 @@ def facts(query: Query, *, as_of: date, scope: str | None, scope_name: str, item
 
 def _date(d: date, lang: str) -> str:
     """'1月16日' / 'Jan 16' (sitrep.l10n, as the briefing writes a day inside a sentence)."""
-    from sitrep import l10n
-
     return l10n.day(d, lang)
 
 

@@ -8,6 +8,7 @@ never colour alone.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from html import escape
 
@@ -118,8 +119,6 @@ class Card:
 def kpi_card(kpi, value, previous, lang: str, status: str | None, help_tail: list[str]) -> Card:
     """A catalogue KPI's card: its status (``status`` where the severity model says more), the change since
     the day before (green when good, red when bad, grey for a KPI without thresholds)."""
-    import math
-
     status = status or kpi.status(value)
     delta, sense = "", "off"
     if value is not None and previous is not None and not math.isclose(value, previous):

@@ -524,9 +524,10 @@ def test_skip_invalid_loads_valid_rows_and_writes_rejects(city, tmp_path):
 
 
 def test_problem_messages_exist_for_every_reason():
-    from sitrep.ingest.report import MESSAGES
+    from sitrep.ingest.report import reasons
 
-    for reason, (zh, en) in MESSAGES.items():
+    assert "missing_value" in reasons() and "duplicate_key" in reasons()
+    for reason in reasons():
         p = Problem("f.csv", 2, "列", "v", reason, detail={k: "x" for k in ("considered", "column", "headers", "error",
                                                                             "sheet", "sheets", "count", "allowed",
                                                                             "resolved", "target", "other",

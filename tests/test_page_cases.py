@@ -21,6 +21,7 @@ a1 and a2 live in one household (same coordinates).
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -212,11 +213,11 @@ def test_cluster_chain_generations_scope_and_status_on_the_day(cases_db):
 
 # -- figure builders -------------------------------------------------------------------------------------------
 
-LABELS = dict(category_labels={"confirmed": "C", "asymptomatic": "A", "suspected": "S"},
-              source_labels={"local": "L", "overseas": "O", "domestic_imported": "D"},
-              found_labels={}, status_labels={"hospitalised": "H", "discharged": "X"}, generation_label="G{n}",
-              outside_label="outside", hover_labels={k: k for k in ("infector", "source", "found_by", "reported",
-                                                                       "onset", "place", "status")})
+LABELS = fig.CasesLabels(category={"confirmed": "C", "asymptomatic": "A", "suspected": "S"},
+                         source={"local": "L", "overseas": "O", "domestic_imported": "D"},
+                         found_by={}, status={"hospitalised": "H", "discharged": "X"}, generation="G{n}",
+                         outside="outside", hover={k: k for k in ("infector", "source", "found_by", "reported",
+                                                                  "onset", "place", "status")})
 
 
 def node_positions(figure) -> dict[str, tuple[float, float]]:
@@ -230,7 +231,7 @@ def node_positions(figure) -> dict[str, tuple[float, float]]:
 
 def test_transmission_tree_puts_each_case_under_its_infector(cases_db):
     chain = cases_db.query("clusters_chain", as_of=D, region_code=T1, cluster_id="K1")
-    figure = fig.transmission_tree(chain, **LABELS)
+    figure = fig.transmission_tree(chain, LABELS)
     pos = node_positions(figure)
     # leaves left to right by report date: a3 (under a2), then a4; a2 above a3, a1 above the middle
     assert pos == {"a1": (0.5, 0), "a2": (0.0, 1), "a3": (0.0, 2), "a4": (1.0, 1)}
@@ -243,15 +244,13 @@ def test_transmission_tree_puts_each_case_under_its_infector(cases_db):
 
 def test_transmission_tree_survives_a_loop(cases_db):
     chain = cases_db.query("clusters_chain", as_of=D, cluster_id="K3")
-    pos = node_positions(fig.transmission_tree(chain, **LABELS))
+    pos = node_positions(fig.transmission_tree(chain, LABELS))
     assert sorted(pos.values()) == [(0, 0), (1, 0)]
 
 
 def test_epi_curve_colours_by_source_and_patterns_by_category(cases_db):
     df = cases_db.query("cases_daily_by_source_category", as_of=D)
-    figure = fig.epi_curve_by_category(df, source_labels=LABELS["source_labels"],
-                                       category_labels=LABELS["category_labels"], start=date(2021, 12, 1),
-                                       end=date(2022, 1, 15))
+    figure = fig.epi_curve_by_category(df, LABELS, start=date(2021, 12, 1), end=date(2022, 1, 15))
     traces = {t.name: t for t in figure.data}
     assert list(traces) == ["L · C", "L · A", "L · S", "D · C", "O · C"]
     assert traces["L · A"].marker.pattern.shape == "/" and traces["L · C"].marker.pattern.shape == ""
@@ -264,7 +263,7 @@ def test_found_by_bar_lists_every_way_in_order_with_totals(cases_db):
     df = cases_db.query("cases_by_found_by", as_of=D)
     found = {"central_quarantine": "CQ", "home_quarantine": "HQ", "screening": "SC", "fever_clinic": "FC",
              "contact_tracing": "CT", "mass_testing": "MT"}
-    figure = fig.found_by_bar(df, found_labels=found, source_labels=LABELS["source_labels"], unknown_label="?")
+    figure = fig.found_by_bar(df, replace(LABELS, found_by=found, found_unknown="?"))
     assert list(figure.data[0].y) == ["CQ", "HQ", "CT", "SC", "MT", "FC", "?"]
     totals = figure.data[-1]
     assert list(totals.text) == ["2", "0", "3", "1", "1", "0", "1"]
@@ -277,8 +276,8 @@ def test_nice_step():
 
 
 def test_case_points_colour_active_households(cases_db):
-    points = fig.case_points(cases_db.query("cases_points", as_of=D), reported="{first}–{last}",
-                             active_label="in", past_label="out")
+    points = fig.case_points(cases_db.query("cases_points", as_of=D),
+                             fig.CasesLabels(point_reported="{first}–{last}", point_active="in", point_past="out"))
     assert list(points["name"]) == ["a6(西门社区)", "a1、a2(东门社区)", "a3(上村)"]
     assert list(points["flag"]) == ["out", "in", "in"]
     assert list(points["value_text"]) == ["2021-12-20", "2022-01-10–2022-01-12", "2022-01-13"]

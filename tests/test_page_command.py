@@ -202,7 +202,7 @@ MEASURES = {"issued": "I", "closed": "C", "closed_on_time": "T", "closed_late": 
 
 def test_orders_by_task_force_shows_all_seven_in_order(command_db):
     figure = fig.orders_by_task_force(command_db.query("orders_by_task_force", as_of=D),
-                                      task_force_labels=TASK_FORCES, measure_labels=MEASURES)
+                                      fig.CommandLabels(task_force=TASK_FORCES, stage=MEASURES))
     # one stacked bar per task force: on time, late, open in time, overdue; the issued total written above
     assert [t.name for t in figure.data[:4]] == ["T", "L", "W", "O"] and figure.layout.barmode == "stack"
     assert list(figure.data[0].x) == list(TASK_FORCES.values())
@@ -218,14 +218,14 @@ def test_orders_by_task_force_shows_all_seven_in_order(command_db):
 
 def test_orders_funnel_from_the_total_row(command_db):
     df = command_db.query("orders_by_task_force", as_of=D)
-    figure = fig.orders_funnel(df[df["is_total"]].iloc[0], stage_labels=MEASURES)
+    figure = fig.orders_funnel(df[df["is_total"]].iloc[0], fig.CommandLabels(stage=MEASURES))
     assert list(figure.data[0].x) == [5, 3, 2] and list(figure.data[0].y) == ["I", "C", "T"]
 
 
 def test_closure_hours_boxes_use_the_sql_quartiles(command_db):
     figure = fig.closure_hours(command_db.query("orders_closure_hours_by_task_force", as_of=D),
-                               task_force_labels=TASK_FORCES, hours_label="h", allowed_label="allowed",
-                               taken_label="taken")
+                               fig.CommandLabels(task_force=TASK_FORCES, closure_hours="h", closure_allowed="allowed",
+                                                 closure_taken="taken"))
     box, allowed = figure.data
     assert list(box.y) == ["Info", "Vac"] and list(box.median) == [42.0, 48.0] and list(box.q1) == [33.0, 48.0]
     assert list(allowed.x) == [36.0, 48.0]
@@ -234,10 +234,9 @@ def test_closure_hours_boxes_use_the_sql_quartiles(command_db):
 
 def test_duty_calendar_marks_missing_shifts(command_db):
     df = command_db.query("duty_roster_calendar", as_of=D, weeks=2)
-    figure = fig.duty_calendar(df, measure="staff_count", measure_label="staff",
-                               shift_labels={"day": "D", "night": "N"},
-                               weekday_labels=list("1234567"), week_label="w{start}", missing_label="X",
-                               hover_labels={k: k for k in ("date", "shift", "leader", "staff", "events")})
+    figure = fig.duty_calendar(df, fig.CommandLabels(duty_measure={"staff_count": "staff"},
+                                                     shift={"day": "D", "night": "N"}, weekdays=list("1234567"),
+                                                     duty_week="w{start}", duty_missing="X"), measure="staff_count")
     values, missing = figure.data
     assert list(values.y) == ["w01-03", "w01-10"] and len(values.x) == 14
     assert list(values.x[:2]) == ["1<br>D", "1<br>N"]
@@ -252,8 +251,8 @@ def test_duty_calendar_marks_missing_shifts(command_db):
 def test_vaccination_gauges_colour_by_the_kpi_thresholds(command_db):
     kpi = catalogue.by_key()["vaccination_full_pct"]
     figure = fig.vaccination_gauges(command_db.query("vaccinations_by_age_group", as_of=D),
-                                    age_labels={"3-11": "a", "12-17": "b", "18-59": "c", "60+": "d"},
-                                    status_of=kpi.status, first_label="F", booster_label="B")
+                                    fig.CommandLabels(age_group={"3-11": "a", "12-17": "b", "18-59": "c", "60+": "d"},
+                                                      first_dose="F", booster="B"), status_of=kpi.status)
     assert [t.value for t in figure.data] == [0.0, 0.0, 60.9, 35.3]
     assert {t.gauge.bar.color for t in figure.data} == {fig.STATUS_COLOURS["red"]}  # all below 70%
     assert figure.data[2].gauge.steps[0].range == (0, 60.9)

@@ -192,7 +192,8 @@ def test_sentinel_by_village_on_day_sums_the_sites_of_each_village(db):
 
 def test_haves_missing_bar_in_the_speech_order_with_counts_and_shares(db):
     labels = {h: h.upper() for h in HAVES}
-    spec = fig.haves_missing_bar(db.query("grid_haves_missing", region_code=T2), have_labels=labels).to_dict()
+    spec = fig.haves_missing_bar(db.query("grid_haves_missing", region_code=T2),
+                                 fig.MonitoringLabels(have=labels)).to_dict()
     bar = spec["data"][0]
     assert list(bar["y"]) == [labels[h] for h in HAVES]
     assert values(bar["x"]) == [0, 1, 1, 1, 0]
@@ -202,8 +203,8 @@ def test_haves_missing_bar_in_the_speech_order_with_counts_and_shares(db):
 
 
 def test_grid_levels_bar_stacks_complete_and_holes_and_labels_units_over_regions(db):
-    spec = fig.grid_levels_bar(db.query("grid_units_by_level"), level_labels={}, complete_label="ok",
-                               holes_label="hole").to_dict()
+    spec = fig.grid_levels_bar(db.query("grid_units_by_level"),
+                               fig.MonitoringLabels(units_complete="ok", units_with_holes="hole")).to_dict()
     complete, holes, text = spec["data"]
     assert values(complete["x"]) == [1, 2, 1, 0] and values(holes["x"]) == [1, 2, 1, 0]
     assert list(text["text"]) == ["2 / 2", "4 / 5", "2 / 2", "0"]
@@ -211,7 +212,8 @@ def test_grid_levels_bar_stacks_complete_and_holes_and_labels_units_over_regions
 
 def test_small_multiples_one_panel_per_site_type_with_its_own_axis(db):
     series = db.query("sentinel_daily_by_site_type", as_of=D)
-    spec = fig.sentinel_small_multiples(series, measure="fever", type_labels={"school": "学校"}).to_dict()
+    spec = fig.sentinel_small_multiples(series, fig.MonitoringLabels(site_type={"school": "学校"}),
+                                        measure="fever").to_dict()
     assert [t["name"] for t in spec["data"]] == ["fever_clinic", "pharmacy", "学校"]
     assert len({t["yaxis"] for t in spec["data"]}) == 3
     assert values(spec["data"][0]["y"])[-1] == 10  # fever at the fever clinic on D
@@ -219,20 +221,21 @@ def test_small_multiples_one_panel_per_site_type_with_its_own_axis(db):
 
 def test_site_points_and_holes_table(db):
     sites = db.query("sentinel_sites_on_day", as_of=D)
-    pts = fig.site_points(sites, measure="visits", type_labels={"school": "学校"}, no_report="-", flagged="!")
+    pts = fig.site_points(sites, fig.MonitoringLabels(site_type={"school": "学校"}, no_report="-", flagged="!"),
+                          measure="visits")
     assert pts["value_text"].tolist() == ["30", "12", "5", "-"]
     assert pts["flag"].tolist() == ["!", "", "", ""]
     assert pts["name"].iloc[3] == "河西中学(学校)"
     assert pts["colour"].iloc[0] == list(fig.SITE_TYPE_COLOURS["fever_clinic"]) + [235]
-    table = fig.holes_table(db.query("grid_holes"), have_labels={h: h[4:] for h in HAVES},
-                            hole_labels={"no_unit": "none"}, level_labels={}, responsible_labels={})
+    table = fig.holes_table(db.query("grid_holes"),
+                            fig.MonitoringLabels(have={h: h[4:] for h in HAVES}, hole={"no_unit": "none"}))
     assert table["missing"].tolist() == ["", "guide、isolation_transfer", "materials", "medical_support", "system_owner"]
     assert table["hole"].iloc[0] == "none" and "phone" in table.columns
     assert table["region_name"].tolist() == ["西门社区", "南门社区", "河西镇", "上村 · 上村二组", "下村"]
 
 
 def test_score_classes_give_each_score_its_colour_and_share_the_low_one():
-    classes = fig.score_classes({5: "a", 4: "b", 3: "c", "low": "d"})
+    classes = fig.score_classes(fig.MonitoringLabels(score={5: "a", 4: "b", 3: "c", "low": "d"}))
     assert classes[5].colour == fig.SCORE_COLOURS[5] and classes[0] is classes[2]
     assert maps.HIGHLIGHT not in {c.colour for c in classes.values()}
 

@@ -217,8 +217,9 @@ def test_funds_ledger_for_display_orders_by_the_contract():
     ], columns=["source", "purpose", "is_source_total", "is_purpose_total", "is_total", "allocated"])
     for c in ("as_of_date", "disbursed", "spent", "disbursed_pct", "execution_pct", "unspent"):
         data[c] = None
-    out = fig.funds_ledger(data, source_labels={"central": "中央", "provincial": "省级", "municipal": "市级"},
-                           purpose_labels={"testing": "核酸检测", "materials": "物资"}, subtotal="小计", total="合计")
+    out = fig.funds_ledger(data, fig.PreparednessLabels(source={"central": "中央", "provincial": "省级", "municipal": "市级"},
+                                                        purpose={"testing": "核酸检测", "materials": "物资"},
+                                                        subtotal="小计", total="合计"))
     assert list(zip(out["source"], out["purpose"], out["allocated"])) == [
         ("中央", "核酸检测", 120.0), ("中央", "小计", 120.0),
         ("市级", "核酸检测", 50.0), ("市级", "物资", 30.0), ("市级", "小计", 80.0),
@@ -230,14 +231,14 @@ def test_funds_ledger_for_display_orders_by_the_contract():
 
 def test_kpi_gauge_has_the_catalogue_thresholds():
     cat = catalogue.by_key()
-    use = fig.kpi_gauge(85.0, cat["test_capacity_use_pct"], "en", maximum=100).to_dict()["data"][0]
+    use = fig.kpi_gauge(85.0, cat["test_capacity_use_pct"], fig.PreparednessLabels(lang="en"), maximum=100).to_dict()["data"][0]
     assert use["value"] == 85.0 and use["gauge"]["threshold"]["value"] == 80
     assert [s["range"] for s in use["gauge"]["steps"]] == [[0, 80], [80, 90], [90, 100]]
     assert use["gauge"]["bar"]["color"] == STATUS_COLOURS["amber"]
-    funds = fig.kpi_gauge(30.0, cat["funds_execution_pct"], "zh", maximum=100).to_dict()["data"][0]
+    funds = fig.kpi_gauge(30.0, cat["funds_execution_pct"], fig.PreparednessLabels(lang="zh"), maximum=100).to_dict()["data"][0]
     assert [s["range"] for s in funds["gauge"]["steps"]] == [[0, 40], [40, 60], [60, 100]]  # up is good
     assert funds["gauge"]["bar"]["color"] == STATUS_COLOURS["red"]
-    empty = fig.kpi_gauge(None, cat["funds_execution_pct"], "en", no_data="No data").to_dict()
+    empty = fig.kpi_gauge(None, cat["funds_execution_pct"], fig.PreparednessLabels(lang="en", no_data="No data")).to_dict()
     assert empty["data"] == [] and "No data" in empty["layout"]["annotations"][0]["text"]
 
 
@@ -250,7 +251,7 @@ def test_supply_bullets_cut_long_bars_and_split_warehouses():
     labels = dict.fromkeys(["scope_total", "warehouse", "warehouse_short", "target", "days", "on_hand",
                             "daily_use"], "x")
     labels.update(warehouse="ok", warehouse_short="short")
-    data = fig.supply_bullets(items, houses, labels=labels).to_dict()["data"]
+    data = fig.supply_bullets(items, houses, fig.PreparednessLabels(supply=labels)).to_dict()["data"]
     bar = data[0]
     assert arr(bar["y"]) == ["a", "b"]  # an item with no use has no bar
     assert arr(bar["x"]) == [12.5, 90.0] and list(bar["text"]) == ["12.5", "200.0 ›"]

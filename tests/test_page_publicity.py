@@ -139,8 +139,8 @@ def test_weekly_themes_end_on_d_and_leave_out_a_partial_first_week(db):
 
 def test_channel_mix_figure(db):
     spec = fig.channel_mix(db.query("publicity_by_channel", as_of=D, days=30),
-                           channel_labels={"vehicle": "流动宣传车"}, activities_label="次数", reach_label="人次",
-                           lang="zh").to_dict()
+                           fig.PublicityLabels(channel={"vehicle": "流动宣传车"}, activities="次数", reach="人次",
+                                               lang="zh")).to_dict()
     acts, reach = spec["data"]
     assert acts["y"][0] == "流动宣传车" and len(acts["y"]) == 9
     assert values(acts["x"])[:3] == [2, 0, 3]
@@ -151,7 +151,7 @@ def test_channel_mix_figure(db):
 
 def test_reach_per_head_figure_marks_the_overall_value(db):
     df = db.query("publicity_reach_per_head_by_region", as_of=D, days=30, region_code=T1)
-    spec = fig.reach_per_head(df, axis_label="x", average_label="合计 {v}").to_dict()
+    spec = fig.reach_per_head(df, fig.PublicityLabels(reach_axis="x", reach_average="合计 {v}")).to_dict()
     assert list(spec["data"][0]["y"]) == ["东门社区", "南门社区", "西门社区"]
     assert spec["layout"]["shapes"][0]["x0"] == 0.15
     assert spec["layout"]["annotations"][0]["text"] == "合计 0.15"
@@ -159,7 +159,8 @@ def test_reach_per_head_figure_marks_the_overall_value(db):
 
 def test_themes_by_week_stacks_in_the_contract_order_with_unspecified_last(db):
     spec = fig.themes_by_week(db.query("publicity_weekly_by_theme", as_of=D),
-                              theme_labels={"knowledge": "防疫知识"}, unspecified="未注明", week_label="w").to_dict()
+                              fig.PublicityLabels(theme={"knowledge": "防疫知识"}, theme_unspecified="未注明",
+                                                  themes_week="w")).to_dict()
     assert [t["name"] for t in spec["data"]] == ["防疫知识", "protection", "policy", "confidence", "未注明"]
     assert spec["layout"]["barmode"] == "stack"
 

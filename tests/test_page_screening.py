@@ -201,7 +201,7 @@ def test_worklist_by_region_counts_the_worklist_items(db):
 
 def test_category_bars_most_registered_first_with_totals(db):
     df = db.query("returnees_category_by_region", as_of=D, region_code=T2)
-    spec = fig.category_bars(df, category_labels={"in_province": "省内"}).to_dict()
+    spec = fig.category_bars(df, fig.ScreeningLabels(category={"in_province": "省内"})).to_dict()
     bars = [t for t in spec["data"] if t["type"] == "bar"]
     assert [b["name"] for b in bars] == ["省内", "out_of_province", "overseas", "nonlocal_staying"]
     assert list(bars[0]["y"]) == ["上村", "下村"] and values(bars[0]["x"]) == [2, 1]
@@ -209,8 +209,8 @@ def test_category_bars_most_registered_first_with_totals(db):
 
 
 def test_stage_bars_split_the_measures_from_the_released(db):
-    spec = fig.stage_bars(db.query("returnees_stage_by_region", as_of=D), stage_labels={}, under_label="u",
-                          released_label="r").to_dict()
+    spec = fig.stage_bars(db.query("returnees_stage_by_region", as_of=D),
+                          fig.ScreeningLabels(stage_under="u", stage_released="r")).to_dict()
     central, home_q, home_m, totals, released = spec["data"]
     assert list(central["y"]) == ["城东街道", "河西镇"]          # most under a measure first
     assert values(home_q["x"]) == [2, 0] and values(home_m["x"]) == [2, 0]
@@ -220,8 +220,8 @@ def test_stage_bars_split_the_measures_from_the_released(db):
 
 def test_sankey_colours_the_misclassified_links(db):
     df = db.query("returnees_measure_by_origin_risk", as_of=D)
-    spec = fig.origin_measure_sankey(df, risk_labels={}, measure_labels={}, misclassified_label="bad",
-                                     rule_label="rule {measure}").to_dict()
+    spec = fig.origin_measure_sankey(df, fig.ScreeningLabels(misclassified="bad",
+                                                             sankey_rule="rule {measure}")).to_dict()
     sankey = spec["data"][0]
     labels = list(sankey["node"]["label"])
     assert labels[:5] == ["overseas 1", "high 2", "medium 2", "low 5", "none 2"]
@@ -236,20 +236,20 @@ def test_release_shift_bar_leaves_out_the_unchanged_and_the_summary_counts_them(
     shift = pd.DataFrame({"origin_risk": ["high", "low", "medium"], "release_shift_days": [4, 0, -3],
                           "direction": ["later", "same", "earlier"], "persons": [2, 90, 5],
                           "persons_due_by_day": [0, 10, 1]})
-    spec = fig.release_shift_bar(shift, risk_labels={}, axis_label="", persons_label="", no_change_label="none")
+    spec = fig.release_shift_bar(shift, fig.ScreeningLabels(shift_none="none"))
     assert [(t["name"], values(t["x"]), values(t["y"])) for t in spec.to_dict()["data"]] == [
         ("high", [4], [2]), ("medium", [-3], [5])]
     assert fig.shift_summary(shift) == {"persons": 97, "earlier": 5, "same": 90, "later": 2, "days_saved": 15,
                                         "days_added": 8, "due_by_day": 1}
-    empty = fig.release_shift_bar(shift[shift["release_shift_days"] == 0], risk_labels={}, axis_label="",
-                                  persons_label="", no_change_label="none").to_dict()
+    empty = fig.release_shift_bar(shift[shift["release_shift_days"] == 0],
+                                  fig.ScreeningLabels(shift_none="none")).to_dict()
     assert empty["data"] == [] and empty["layout"]["annotations"][0]["text"] == "none"
 
 
 def test_worklist_table_labels_codes_leaves_blanks_blank_and_keeps_personal_columns_maskable(db):
     work = db.query("returnees_worklist", as_of=D, region_code=T1)
-    table = fig.worklist_table(work[work["item"] != "release_due"], item_labels={"test_overdue": "逾期"},
-                               risk_labels={}, measure_labels={}, stage_labels={})
+    table = fig.worklist_table(work[work["item"] != "release_due"],
+                               fig.ScreeningLabels(item={"test_overdue": "逾期"}))
     assert table["item"].tolist() == ["test_due_tomorrow", "test_due_tomorrow", "逾期", "release_overdue"]
     assert table["due_date"].tolist() == ["2022-03-21", "2022-03-21", "2022-03-16", "2022-03-15"]
     assert table["days_overdue"].tolist() == ["", "", "3", "5"]  # D - (s + 1); D - R
@@ -261,8 +261,8 @@ def test_worklist_table_labels_codes_leaves_blanks_blank_and_keeps_personal_colu
 
 def test_schedule_timeline_stages_tests_release_and_the_day(db):
     schedule = db.query("returnee_schedule", as_of=D, person_id="A4")
-    spec = fig.schedule_timeline(schedule, as_of=D, measure_labels={}, status_labels={},
-                                 row_labels={"stage": "S", "test": "T", "release": "R"}, today_label="D")
+    spec = fig.schedule_timeline(schedule, fig.ScreeningLabels(schedule_row={"stage": "S", "test": "T", "release": "R"},
+                                                               schedule_today="D"), as_of=D)
     spec = json.loads(spec.to_json())
     traces = spec["data"]
     assert [t["name"] for t in traces] == ["central_quarantine", "home_quarantine", "overdue", "upcoming", "upcoming"]

@@ -7,16 +7,15 @@ import sys
 
 import pandas as pd
 
-from sitrep.errors import UsageError
 from sitrep import i18n, privacy
+from sitrep.alert_responses import AlertRef, StateStore, resolve_state_path
+from sitrep.db import Database, QueryError
+from sitrep.errors import UsageError
 from sitrep.alerts.config import AlertConfigError
 from sitrep.alerts.engine import attach_status, compute_alerts, title
 
 
 def cli_alerts(args) -> int:
-    from sitrep.db import Database, QueryError
-    from sitrep.alert_responses import AlertRef, StateStore, resolve_state_path
-
     db = Database(args.db)
     if not db.exists():
         print(f"error: no database at {db.path}", file=sys.stderr)

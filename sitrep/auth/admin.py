@@ -8,13 +8,12 @@ import streamlit as st
 
 from sitrep import audit
 from sitrep.auth import users, web
+from sitrep.ui.widgets import downloads
 
 LIMIT = 5000
 
 
 def render_audit(view) -> None:
-    from sitrep.ui.widgets import downloads
-
     if not web.can("audit"):
         st.error(view.t("auth.no_permission"))
         return

@@ -43,6 +43,10 @@ def add_parser(sub) -> None:
     us.add_parser("list", help="list the users (no hashes)")
 
 
+# The users file, the state store and the audit log load pandas and DuckDB (~0.4 s): imported when a users command
+# runs, not when `python -m sitrep` builds its parser (add_parser above).
+
+
 def _password(args) -> str:
     from sitrep.auth import users
 

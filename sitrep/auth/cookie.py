@@ -25,6 +25,11 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
 
+from starlette.responses import PlainTextResponse, RedirectResponse
+from starlette.routing import Route
+
+from sitrep.auth import store
+
 COOKIE = "sitrep_session"
 SESSION_PATH = "/_sitrep/session"
 SIGNOUT_PATH = "/_sitrep/signout"
@@ -68,9 +73,6 @@ async def _form(request) -> dict[str, str]:
 
 async def session_route(request):
     """POST /_sitrep/session (code, next): the sign-in's one-time code for the session cookie."""
-    from starlette.responses import PlainTextResponse, RedirectResponse
-
-    from sitrep.auth import store
 
     if not _same_origin(request):
         return PlainTextResponse("forbidden", status_code=403)
@@ -86,9 +88,6 @@ async def session_route(request):
 
 async def signout_route(request):
     """POST /_sitrep/signout (next): end the cookie's session and expire the cookie."""
-    from starlette.responses import PlainTextResponse, RedirectResponse
-
-    from sitrep.auth import store
 
     if not _same_origin(request):
         return PlainTextResponse("forbidden", status_code=403)
@@ -102,8 +101,6 @@ async def signout_route(request):
 def routes() -> list:
     """The routes for ``st.App(..., routes=...)``; mounting them switches the sign-in to them."""
     global _mounted
-    from starlette.routing import Route
-
     _mounted = True
     return [Route(SESSION_PATH, session_route, methods=["POST"]),
             Route(SIGNOUT_PATH, signout_route, methods=["POST"])]

@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from sitrep import audit, export, i18n, privacy
 from sitrep.auth import cookie, login, roles, store, users
@@ -209,8 +210,6 @@ def gate(lang: str, region_name: Callable[[str], str] = str) -> Principal:
     """Run before navigation: returns who the run is for, or draws the sign-in (or the
     refusal) and stops the run. ``region_name`` names a township officer's township in the account
     box (the caller's: this module reads no data)."""
-    from streamlit.runtime.pages_manager import PagesManager
-
     if PagesManager.uses_pages_directory:
         # A fresh server's first run goes through Streamlit's pages-folder mode, whose widget
         # identities differ from the next run's: a sign-in typed now would be lost. Leave the

@@ -9,7 +9,7 @@ from typing import Callable
 
 import pandas as pd
 
-from sitrep import decisions, i18n
+from sitrep import decisions, i18n, l10n
 from sitrep import regions as region_tree
 
 Query = Callable[..., pd.DataFrame]
@@ -64,14 +64,10 @@ class Context:
 
     def date_text(self, d: date) -> str:
         """'2022年3月31日' / 'Mar 31, 2022' (sitrep.l10n, as sitrep.ui.state.View)."""
-        from sitrep import l10n
-
         return l10n.full_date(d, self.lang)
 
     def short_date(self, d: date) -> str:
         """'3月31日' / 'Mar 31': the form briefings use inside a sentence."""
-        from sitrep import l10n
-
         return l10n.day(d, self.lang)
 
     @property

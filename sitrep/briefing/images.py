@@ -173,7 +173,7 @@ class Renderer:
         self._out.put(("done", None, None))
 
     async def _session(self) -> None:
-        import kaleido
+        import kaleido  # only when images are drawn (PDF/DOCX with charts): it starts Chromium
 
         loop = asyncio.get_running_loop()
         async with kaleido.Kaleido(n=1, timeout=self.timeout, mathjax=False) as k:

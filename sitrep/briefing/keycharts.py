@@ -10,7 +10,7 @@ figure (sitrep.briefing.images.static_map).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Callable
 
@@ -80,19 +80,20 @@ def _period(ctx: Context, start) -> dict:
 
 
 def _cases(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
+    # the page's labels in the briefing's words
+    labels = replace(cases_fig.CasesLabels.of(ctx.lang), date_format=_t(ctx, "date_ticks"),
+                     point_reported=_t(ctx, "case_reported"), point_active=_t(ctx, "case_active"),
+                     point_past=_t(ctx, "case_past"))
     curve = ctx.query("cases_daily_by_source_category", **ctx.params, date_basis="report")
-    fig = cases_fig.epi_curve_by_category(
-        curve, source_labels=ctx.enums("cases", "source"), category_labels=ctx.enums("cases", "category"),
-        start=ctx.min_date, end=ctx.as_of, date_format=_t(ctx, "date_ticks"), height=height, dark=dark)
+    fig = cases_fig.epi_curve_by_category(curve, labels, start=ctx.min_date, end=ctx.as_of, height=height, dark=dark)
     villages = ctx.query("cases_by_village", **ctx.params)
-    points = cases_fig.case_points(ctx.query("cases_points", **ctx.params), reported=_t(ctx, "case_reported"),
-                                   active_label=_t(ctx, "case_active"), past_label=_t(ctx, "case_past"))
+    points = cases_fig.case_points(ctx.query("cases_points", **ctx.params), labels)
     case_map = MapSpec(
         level="village", values=villages.rename(columns={"cases_cumulative": "value"})[["region_code", "value"]],
         value_label=_t(ctx, "cases_map_value"), fmt=lambda v: _t(ctx, "cases_fmt", n=f"{v:,.0f}"),
         palette="oranges", points=points,
-        point_legend=[LegendItem(tuple(cases_fig.ACTIVE_POINT[:3]), _t(ctx, "case_active")),
-                      LegendItem(tuple(cases_fig.PAST_POINT[:3]), _t(ctx, "case_past"))])
+        point_legend=[LegendItem(tuple(cases_fig.ACTIVE_POINT[:3]), labels.point_active),
+                      LegendItem(tuple(cases_fig.PAST_POINT[:3]), labels.point_past)])
     return [
         KeyChart("cases_curve", _t(ctx, "cases_curve_title"), _t(ctx, "cases_curve_caption", **_period(ctx, ctx.min_date)),
                  figure=fig),
@@ -110,10 +111,10 @@ def _command(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
     if total.empty or not total["issued"].iloc[0]:
         charts.append(KeyChart("command_orders", title, caption, empty=_t(ctx, "no_data")))
     else:
+        labels = replace(command_fig.CommandLabels.of(ctx.lang),
+                         stage={m: _t(ctx, f"orders_{m}") for m in command_fig.ORDER_MEASURES})
         charts.append(KeyChart("command_orders", title, caption, figure=command_fig.orders_by_task_force(
-            orders, task_force_labels=ctx.enums("orders", "task_force"),
-            measure_labels={m: _t(ctx, f"orders_{m}") for m in command_fig.ORDER_MEASURES},
-            height=height, dark=dark)))
+            orders, labels, height=height, dark=dark)))
     townships = ctx.query("vaccinations_full_by_township", **ctx.params)
     charts.append(KeyChart(
         "command_vaccination", _t(ctx, "vaccination_title"), _t(ctx, "vaccination_caption", end=ctx.date_text(ctx.as_of)),
@@ -123,8 +124,11 @@ def _command(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
 
 
 def _monitoring(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
+    # the page's labels in the briefing's words
+    labels = replace(monitoring_fig.MonitoringLabels.of(ctx.lang), alarm_day=_t(ctx, "sentinel_alarm"),
+                     score={k: _t(ctx, f"haves_{k}") for k in (5, 4, 3, "low")})
     grid = ctx.query("grid_haves_by_village", region_code=ctx.scope)
-    classes = monitoring_fig.score_classes({k: _t(ctx, f"haves_{k}") for k in (5, 4, 3, "low")})
+    classes = monitoring_fig.score_classes(labels)
     grid_map = MapSpec(level="village", values=grid.rename(columns={"haves": "value"})[["region_code", "value"]],
                        value_label=_t(ctx, "grid_value"), fmt=lambda v: _t(ctx, "grid_fmt", n=int(v)),
                        classes=classes, highlight=set(grid.loc[~grid["has_unit"].astype(bool), "region_code"]),
@@ -143,9 +147,8 @@ def _monitoring(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
                                  statistics)
         rows = -(-series["site_type"].nunique() // SENTINEL_COLUMNS)
         charts.append(KeyChart("monitoring_sentinel", title, caption, figure=monitoring_fig.sentinel_small_multiples(
-            series, measure="visits", type_labels=ctx.enums("sentinel_sites", "site_type"), start=start,
-            end=ctx.as_of, columns=SENTINEL_COLUMNS, height=max(height, 170 * rows + 60), dark=dark,
-            alarms=alarms, alarm_label=_t(ctx, "sentinel_alarm"))))
+            series, labels, measure="visits", start=start, end=ctx.as_of, columns=SENTINEL_COLUMNS,
+            height=max(height, 170 * rows + 60), dark=dark, alarms=alarms)))
     return charts
 
 
@@ -156,7 +159,10 @@ def _screening(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
                            value_label=_t(ctx, "returnees_value"), fmt=lambda v: _t(ctx, "persons_fmt", n=f"{v:,.0f}"))
     stages = ctx.query("returnees_stage_by_region", **ctx.params)
     measures = ctx.enums("returnees", "measure")
-    stage_labels = {**{s: measures.get(s, s) for s in screening_fig.ACTIVE_STAGES}, "released": _t(ctx, "released")}
+    # the page's labels in the briefing's words
+    stage = {**{s: measures.get(s, s) for s in screening_fig.ACTIVE_STAGES}, "released": _t(ctx, "released")}
+    labels = replace(screening_fig.ScreeningLabels.of(ctx.lang), stage=stage, stage_under=_t(ctx, "under_measure"),
+                     stage_released=_t(ctx, "released"))
     level_name = _t(ctx, f"level_{level}")
     charts = [KeyChart("screening_map", _t(ctx, "returnees_title", level=level_name),
                        _t(ctx, "returnees_caption", end=ctx.date_text(ctx.as_of)), map=returnee_map)]
@@ -166,12 +172,15 @@ def _screening(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
         charts.append(KeyChart("screening_stages", title, caption, empty=_t(ctx, "no_data")))
     else:
         charts.append(KeyChart("screening_stages", title, caption, figure=screening_fig.stage_bars(
-            stages, stage_labels=stage_labels, under_label=_t(ctx, "under_measure"), released_label=_t(ctx, "released"),
-            height=height, dark=dark)))
+            stages, labels, height=height, dark=dark)))
     return charts
 
 
 def _publicity(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
+    # the page's labels in the briefing's words
+    labels = replace(publicity_fig.PublicityLabels.of(ctx.lang), activities=_t(ctx, "activities"),
+                     reach=_t(ctx, "reach"), theme_unspecified=_t(ctx, "theme_unspecified"),
+                     themes_week=_t(ctx, "themes_week"))
     villages = ctx.query("publicity_coverage_by_village", **ctx.params, days=PUBLICITY_DAYS)
     blind = set(villages.loc[~villages["covered"].astype(bool), "region_code"])
     start = ctx.as_of - timedelta(days=PUBLICITY_DAYS - 1)
@@ -184,22 +193,24 @@ def _publicity(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
     if weekly.empty:
         themes.empty = _t(ctx, "no_data")
     else:  # the phase's focus over the weeks: a third chart, so the screen of one KPI card is not half empty
-        themes.figure = publicity_fig.themes_by_week(
-            weekly, theme_labels=ctx.enums("publicity", "theme"), unspecified=_t(ctx, "theme_unspecified"),
-            week_label=_t(ctx, "themes_week"), height=height, dark=dark)
+        themes.figure = publicity_fig.themes_by_week(weekly, labels, height=height, dark=dark)
     return [
         KeyChart("publicity_map", _t(ctx, "publicity_map_title", n=PUBLICITY_DAYS, blind=len(blind)),
                  _t(ctx, "publicity_map_caption", **_period(ctx, start)), map=coverage),
         KeyChart("publicity_channels", _t(ctx, "channels_title", n=PUBLICITY_DAYS),
-                 _t(ctx, "channels_caption", **_period(ctx, start)), figure=publicity_fig.channel_mix(
-                     channels, channel_labels=ctx.enums("publicity", "channel"), activities_label=_t(ctx, "activities"),
-                     reach_label=_t(ctx, "reach"), lang=ctx.lang, height=height, dark=dark)),
+                 _t(ctx, "channels_caption", **_period(ctx, start)),
+                 figure=publicity_fig.channel_mix(channels, labels, height=height, dark=dark)),
         themes,
     ]
 
 
 def _preparedness(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
     use_kpi = catalogue.by_key()["test_capacity_use_pct"]
+    # the page's labels in the briefing's words
+    capacity = [k for k in preparedness_fig.CAPACITY_KEYS if k != "date_tick"]
+    labels = replace(preparedness_fig.PreparednessLabels.of(ctx.lang),
+                     capacity={**{k: _t(ctx, f"capacity_{k}") for k in capacity}, "date_tick": _t(ctx, "date_ticks")},
+                     supply={k: _t(ctx, f"supply_{k}") for k in preparedness_fig.SUPPLY_KEYS})
     daily = ctx.query("test_capacity_daily", **ctx.params)
     charts = []
     title, caption = _t(ctx, "capacity_title"), _t(ctx, "capacity_caption", amber=f"{use_kpi.amber:g}",
@@ -207,13 +218,8 @@ def _preparedness(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
     if daily.empty:
         charts.append(KeyChart("preparedness_capacity", title, caption, empty=_t(ctx, "no_data")))
     else:
-        labels = {k: _t(ctx, f"capacity_{k}") for k in (
-            "capacity_tubes", "tubes_tested", "capacity_persons", "turnaround", "panel_tubes", "panel_persons",
-            "panel_turnaround", "use")}
-        labels["amber_line"] = _t(ctx, "capacity_amber_line", pct=f"{use_kpi.amber:g}")
-        labels["date_tick"] = _t(ctx, "date_ticks")
         charts.append(KeyChart("preparedness_capacity", title, caption, figure=preparedness_fig.capacity_trend(
-            daily, labels=labels, amber_pct=use_kpi.amber, red_pct=use_kpi.red, start=daily["date"].min(),
+            daily, labels, amber_pct=use_kpi.amber, red_pct=use_kpi.red, start=daily["date"].min(),
             end=ctx.as_of, height=height, dark=dark)))
     items = ctx.query("reserves_by_item", **ctx.params)
     stock = ctx.query("reserves_by_warehouse_item", **ctx.params)
@@ -221,10 +227,8 @@ def _preparedness(ctx: Context, dark: bool, height: int) -> list[KeyChart]:
     if items.empty or items["days_of_supply"].isna().all():
         charts.append(KeyChart("preparedness_supply", title, caption, empty=_t(ctx, "no_data")))
     else:
-        labels = {k: _t(ctx, f"supply_{k}") for k in (
-            "scope_total", "warehouse", "warehouse_short", "target", "days", "on_hand", "daily_use")}
         charts.append(KeyChart("preparedness_supply", title, caption, figure=preparedness_fig.supply_bullets(
-            items, stock, labels=labels, height=height, dark=dark)))
+            items, stock, labels, height=height, dark=dark)))
     return charts
 
 

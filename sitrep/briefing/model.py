@@ -17,7 +17,7 @@ from typing import Callable
 
 import pandas as pd
 
-from sitrep import catalogue, decisions, privacy, severity
+from sitrep import catalogue, decisions, i18n, privacy, severity
 from sitrep.briefing import images as img
 from sitrep.briefing.context import Context
 from sitrep.briefing.keycharts import SECTIONS, KeyChart, key_charts
@@ -79,8 +79,6 @@ class Briefing:
     images_note: str | None = None  # set when the images could not be made
 
     def t(self, key: str, **values) -> str:
-        from sitrep import i18n
-
         return i18n.t(f"briefing.{key}", self.lang, **values)
 
 
@@ -89,8 +87,6 @@ DECISION_COLUMNS = ["item", "where", "value_text", "responsible_person", "phone"
 
 def change_text(kpi: catalogue.Kpi, value: float | None, previous: float | None, lang: str) -> str:
     """How the value moved since the day before, in words: "较前日增加2例", "与前日持平", "up 2", ..."""
-    from sitrep import i18n
-
     def t(key, **v):
         return i18n.t(f"briefing.change.{key}", lang, **v)
 
@@ -111,8 +107,6 @@ def change_text(kpi: catalogue.Kpi, value: float | None, previous: float | None,
 
 
 def status_text(status: str, lang: str) -> str:
-    from sitrep import i18n
-
     word = i18n.t(f"briefing.status.{status}", lang)
     return f"{STATUS_ICONS[status]} {word}" if status != "none" else word
 

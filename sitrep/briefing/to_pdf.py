@@ -20,6 +20,7 @@ import pandas as pd
 from fpdf import FPDF
 from fpdf.enums import TextMode, WrapMode, XPos, YPos
 from fpdf.fonts import FontFace
+from PIL import Image as PILImage
 
 from sitrep.briefing.images import png_size
 from sitrep.briefing.model import Briefing, Section
@@ -145,8 +146,6 @@ DECISION_WIDTHS = [52, 30, 28, 30, 34]
 def _jpeg(png: bytes) -> io.BytesIO:
     """A PNG as a high-quality JPEG on white: fpdf2 embeds a JPEG as it is (DCTDecode), while a PNG's
     pixels (and its alpha channel) would be recompressed, which takes seconds for a briefing."""
-    from PIL import Image as PILImage
-
     with PILImage.open(io.BytesIO(png)) as im:
         rgba = im.convert("RGBA")
         flat = PILImage.new("RGB", rgba.size, (255, 255, 255))

@@ -15,6 +15,8 @@ import time
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sitrep.db.database import CONNECT_CONFIG, MACROS, connect_memory
 from sitrep.db.queries import ROOT
@@ -190,9 +192,6 @@ def _check_identifier(name: str) -> None:
 def _sandbox_fetch(con: duckdb.DuckDBPyConnection, sql: str, row_cap: int) -> tuple[bytes, bool]:
     """Run sql in the sandbox process; (Arrow IPC stream of at most row_cap rows, whether there
     were more). Values past MAX_VALUE_BYTES and results past MAX_RESULT_BYTES raise TooLarge."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     cur = con.cursor()
     try:
         rel = cur.sql(sql)
@@ -319,8 +318,6 @@ class Sandbox:
 
     def run(self, sql: str, *, row_cap: int, seconds: float):
         """(DataFrame of at most row_cap rows, whether there were more), or a SandboxError."""
-        import pyarrow as pa
-
         if not self.alive:
             raise SandboxError("the sandbox has stopped", "Crashed")
         try:
@@ -394,8 +391,6 @@ def _error_from(header: dict) -> SandboxError:
 def _frame(table):
     """An Arrow result as pandas, numbers as DuckDB's own ``df()`` gives them (a HUGEINT sum
     or a DECIMAL as float, not Python Decimal objects)."""
-    import pyarrow as pa
-
     columns = []
     for field, column in zip(table.schema, table.columns):
         if pa.types.is_decimal(field.type):

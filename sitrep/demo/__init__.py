@@ -21,13 +21,16 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from sitrep.errors import UsageError
+from sitrep import lake
+from sitrep.db import Database, resolve_db_path
 from sitrep.demo import tables
 from sitrep.demo.city import CITY_NAME, build_city
 from sitrep.demo.counties import County, counties, relabel, relabel_geojson
 from sitrep.demo.returnees import new_counters, returnee_chunks
 from sitrep.demo.scenario import END, build_scenario
 from sitrep.demo.writers import CsvSink, FileSpec, write_geojson, write_table
+from sitrep.errors import UsageError
+from sitrep.ingest import import_files
 
 Progress = Callable[[float, str], None]
 
@@ -176,9 +179,6 @@ def build(db_path, *, seed: int = 42, scale: float = 1.0, out_dir=None, progress
     half-built one. Raises DemoBuildError when any file is not loaded cleanly.
     Returns the importer's reports (one per file).
     """
-    from sitrep.db import Database
-    from sitrep.ingest import import_files
-
     db_path = Path(db_path)
     out = Path(out_dir) if out_dir else db_path.parent / "demo_exports"
     paths = write_exports(out, seed=seed, scale=scale, progress=_stage(progress, 0.0, 0.4), county=county)
@@ -239,8 +239,6 @@ def _describe_failures(bad: list) -> str:
 
 def cli_demo(args) -> int:
     """`python -m sitrep demo`: build (or rebuild from scratch) the demo database."""
-    from sitrep.db import resolve_db_path
-
     db_path = resolve_db_path(args.db)
     if args.if_missing and db_path.exists():
         print(f"demo: database {db_path} exists; nothing to do (--if-missing)")
@@ -285,8 +283,6 @@ def _cli_counties(args, db_path: Path, out: Path, n: int, progress, t0: float) -
         print(f"demo: {e}", file=sys.stderr)
         return 1
     if getattr(args, "lake", None):
-        from sitrep import lake
-
         for k, (_county, path) in enumerate(built):
             lake.export(path, args.lake, append=k > 0)
     if not args.quiet:

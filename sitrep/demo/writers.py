@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from openpyxl import Workbook
 
 from sitrep import contract
 
@@ -222,8 +223,6 @@ def write_csv(path: Path, spec: FileSpec, df: pd.DataFrame, names=None) -> Path:
 
 def write_xlsx(path: Path, spec: FileSpec, df: pd.DataFrame, names=None) -> Path:
     """One sheet: the title row(s), the header, the rows (openpyxl write-only mode)."""
-    from openpyxl import Workbook
-
     f = formatted(spec, df, names)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=contract.TABLES_BY_NAME[spec.table].zh.replace("/", "_"))

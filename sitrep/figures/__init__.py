@@ -7,8 +7,13 @@ palette). Page-specific builders live in the modules beside this one; the common
 
 from __future__ import annotations
 
+from typing import Callable
+
+import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
+
+from sitrep import i18n
 
 FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies.
@@ -16,10 +21,19 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F
 # Red is red (Okabe-Ito's vermillion reads as orange beside amber); the icons (✓ ▲ ■) tell the
 # statuses apart for colour-blind readers.
 STATUS_COLOURS = {"ok": "#009E73", "amber": "#E69F00", "red": "#D7191C", "none": "#999999"}
-# The same on the projector's dark background (sitrep/projection.py): each at least 3:1 against it.
+# The same on the projector's dark background (sitrep/projection/): each at least 3:1 against it.
 SCREEN_BACKGROUND = "#0b1220"
 STATUS_COLOURS_DARK = {"ok": "#2FD39F", "amber": "#FFB92E", "red": "#FF4D4D", "none": "#BBBBBB"}
 STATUS_ICONS = {"ok": "✓", "amber": "▲", "red": "■", "none": "·"}
+
+
+def area_strings(area: str, lang: str) -> Callable[[str], str]:
+    """The strings of one area in one language by their key (``t("generation")`` is ``cases.generation``):
+    how each area's labels object (``CasesLabels.of(lang)`` ...) reads its words."""
+    def t(key: str) -> str:
+        return i18n.t(f"{area}.{key}", lang)
+
+    return t
 
 
 def status_colour(status: str, dark: bool = False) -> str:
@@ -171,8 +185,6 @@ def as_table(fig: go.Figure) -> "pd.DataFrame":
     vertical bars and lines, the y of horizontal bars, the labels of a pie or funnel) and one column per series
     (the trace's name); a heatmap gives one row per (y, x) cell. Empty when the figure draws no such numbers
     (a gauge's value is on its card; a network has no table)."""
-    import pandas as pd
-
     series: dict[str, dict] = {}
     cells = []
     for i, tr in enumerate(fig.data):

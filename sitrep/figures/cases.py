@@ -3,19 +3,64 @@ the transmission tree of a cluster."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sitrep.figures import _finish, nice_step
+from sitrep import i18n
+from sitrep.figures import _finish, area_strings, nice_step
+
+HOVER_KEYS = ("infector", "source", "found_by", "reported", "onset", "place", "status")
+
+
+@dataclass(frozen=True)
+class CasesLabels:
+    """The words of the case charts in one language: the contract's enumerations (code -> label) and the
+    cases strings (sitrep/strings/cases.*.toml). ``of(lang)`` builds them; a field left out shows codes."""
+    source: Mapping[str, str] = field(default_factory=dict)
+    category: Mapping[str, str] = field(default_factory=dict)
+    found_by: Mapping[str, str] = field(default_factory=dict)
+    status: Mapping[str, str] = field(default_factory=dict)
+    contact_type: Mapping[str, str] = field(default_factory=dict)
+    quarantine_place: Mapping[str, str] = field(default_factory=dict)  # "unknown" included
+    found_unknown: str = ""
+    in_quarantine: str = ""
+    identified: str = ""
+    generation: str = "{n}"  # takes {n}
+    outside: str = ""
+    hover: Mapping[str, str] = field(default_factory=lambda: {k: k for k in HOVER_KEYS})
+    date_format: str | None = None
+    point_reported: str = "{first}–{last}"  # takes {first}, {last}
+    point_active: str = ""
+    point_past: str = ""
+
+    @classmethod
+    def of(cls, lang: str) -> "CasesLabels":
+        t = area_strings("cases", lang)
+
+        def enums(table: str, column: str) -> dict[str, str]:
+            return i18n.enum_labels(table, column, lang)
+
+        return cls(source=enums("cases", "source"), category=enums("cases", "category"),
+                   found_by=enums("cases", "found_by"), status=enums("cases", "status"),
+                   contact_type=enums("contacts", "contact_type"),
+                   quarantine_place={**enums("contacts", "quarantine_place"), "unknown": t("place_unknown")},
+                   found_unknown=t("found_unknown"), in_quarantine=t("contacts_in_quarantine"),
+                   identified=t("contacts_identified"), generation=t("generation"), outside=t("outside"),
+                   hover={k: t(f"hover.{k}") for k in HOVER_KEYS}, date_format=t("date_ticks"),
+                   point_reported=t("point_reported"), point_active=t("point_active"), point_past=t("point_past"))
 
 SOURCE_ORDER = ["local", "domestic_imported", "overseas"]
 SOURCE_COLOURS = {"local": "#D55E00", "domestic_imported": "#E69F00", "overseas": "#0072B2"}
 
 
-def epi_curve(df: pd.DataFrame, *, source_labels: dict[str, str], title: str | None = None,
+def epi_curve(df: pd.DataFrame, labels: CasesLabels, *, title: str | None = None,
               start=None, end=None, height: int = 320, dark: bool = False) -> go.Figure:
     """Cases per report day stacked by source (df: report_date, source, cases)."""
+    source_labels = labels.source
     fig = go.Figure()
     days = df.groupby(["report_date", "source"], as_index=False)["cases"].sum() if not df.empty else df
     for source in SOURCE_ORDER:
@@ -61,11 +106,11 @@ def _day_range(fig: go.Figure, start, end, date_format: str | None = None, **whe
         fig.update_xaxes(tickformat=date_format, **where)
 
 
-def epi_curve_by_category(df: pd.DataFrame, *, source_labels: dict[str, str], category_labels: dict[str, str],
-                          start=None, end=None, date_format: str | None = None, title: str | None = None,
+def epi_curve_by_category(df: pd.DataFrame, labels: CasesLabels, *, start=None, end=None, title: str | None = None,
                           height: int = 380, dark: bool = False) -> go.Figure:
     """Cases per day stacked by source (colour, as in epi_curve) and category (fill pattern: confirmed solid,
     asymptomatic hatched). df: day, source, category, cases; rows with no day are left out."""
+    source_labels, category_labels = labels.source, labels.category
     days = df[df["day"].notna()] if not df.empty else df
     fig = go.Figure()
     for source in SOURCE_ORDER:
@@ -82,15 +127,17 @@ def epi_curve_by_category(df: pd.DataFrame, *, source_labels: dict[str, str], ca
                         hovertemplate="%{x|%Y-%m-%d}: %{y}<extra>" + name + "</extra>")
     fig.update_layout(barmode="stack", bargap=0.1, legend=dict(traceorder="normal"))
     fig.update_xaxes(type="date")
-    _day_range(fig, start, end, date_format)
+    _day_range(fig, start, end, labels.date_format)
     peak = days.groupby("day")["cases"].sum().max() if not days.empty else 1
     _integer_axis(fig, peak)
     return _finish(fig, title, height, dark)
 
 
-def case_points(df: pd.DataFrame, *, reported: str, active_label: str, past_label: str) -> pd.DataFrame:
+def case_points(df: pd.DataFrame, labels: CasesLabels) -> pd.DataFrame:
     """Case locations as map points (lon, lat, name, value_text, flag, colour) from cases_points: vermillion
-    where a case is still active on D, grey where all have left hospital. `reported` takes {first}, {last}."""
+    where a case is still active on D, grey where all have left hospital."""
+    reported, active_label, past_label = labels.point_reported, labels.point_active, labels.point_past
+
     def when(a, b):
         a, b = pd.Timestamp(a).strftime("%Y-%m-%d"), pd.Timestamp(b).strftime("%Y-%m-%d")
         return reported.format(first=a, last=b) if a != b else reported.format(first=a, last="").rstrip("–- ")
@@ -104,16 +151,17 @@ def case_points(df: pd.DataFrame, *, reported: str, active_label: str, past_labe
     }, columns=["lon", "lat", "name", "value_text", "flag", "colour"])
 
 
-def found_by_bar(df: pd.DataFrame, *, found_labels: dict[str, str], source_labels: dict[str, str],
-                 unknown_label: str, title: str | None = None, height: int = 340, dark: bool = False) -> go.Figure:
+def found_by_bar(df: pd.DataFrame, labels: CasesLabels, *, title: str | None = None, height: int = 340,
+                 dark: bool = False) -> go.Figure:
     """How cases were found: one horizontal bar per way (the contract's order, all shown, 'not recorded' when
     present), stacked by source, with the total at the end. df: found_by, source, cases."""
+    found_labels, source_labels = labels.found_by, labels.source
     df = df.assign(found_by=df["found_by"].fillna("unknown"))
     order = FOUND_BY_ORDER + [f for f in found_labels if f not in FOUND_BY_ORDER]
     if (df["found_by"] == "unknown").any():
         order.append("unknown")
-    labels = {**found_labels, "unknown": unknown_label}
-    names = [labels.get(f, f) for f in order]
+    ways = {**found_labels, "unknown": labels.found_unknown}
+    names = [ways.get(f, f) for f in order]
     fig = go.Figure()
     for source in SOURCE_ORDER:
         part = df[df["source"] == source].set_index("found_by")["cases"].reindex(order).fillna(0)
@@ -131,15 +179,14 @@ def found_by_bar(df: pd.DataFrame, *, found_labels: dict[str, str], source_label
     return _finish(fig, title, height, dark)
 
 
-def contacts_over_time(df: pd.DataFrame, *, type_labels: dict[str, str], place_labels: dict[str, str],
-                       in_quarantine_label: str, identified_label: str, start=None, end=None,
-                       date_format: str | None = None, title: str | None = None, height: int = 460,
-                       dark: bool = False) -> go.Figure:
+def contacts_over_time(df: pd.DataFrame, labels: CasesLabels, *, start=None, end=None, title: str | None = None,
+                       height: int = 460, dark: bool = False) -> go.Figure:
     """Contacts in quarantine at the end of each day (stacked areas, top) and contacts traced per day (bars,
     bottom), by type (close warm, secondary cool) and place (centralised dark, home light).
     df: day, contact_type, quarantine_place, identified, in_quarantine."""
+    type_labels, place_labels = labels.contact_type, labels.quarantine_place
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, row_heights=[0.62, 0.38], vertical_spacing=0.1,
-                        subplot_titles=[in_quarantine_label, identified_label])
+                        subplot_titles=[labels.in_quarantine, labels.identified])
     for ctype in CONTACT_TYPES:
         for place in QUARANTINE_PLACES:
             part = df[(df["contact_type"] == ctype) & (df["quarantine_place"] == place)] if not df.empty else df
@@ -159,7 +206,7 @@ def contacts_over_time(df: pd.DataFrame, *, type_labels: dict[str, str], place_l
     fig.update_layout(barmode="stack", bargap=0.1, margin=dict(l=10, r=10, t=80, b=10),
                       legend=dict(y=1.1, traceorder="normal"))
     for row in (1, 2):
-        _day_range(fig, start, end, date_format, row=row, col=1)
+        _day_range(fig, start, end, labels.date_format, row=row, col=1)
     if not df.empty:
         _integer_axis(fig, df.groupby("day")["in_quarantine"].sum().max(), row=1, col=1)
         _integer_axis(fig, df.groupby("day")["identified"].sum().max(), row=2, col=1)
@@ -167,14 +214,13 @@ def contacts_over_time(df: pd.DataFrame, *, type_labels: dict[str, str], place_l
     return _finish(fig, title, height, dark)
 
 
-def transmission_tree(df: pd.DataFrame, *, category_labels: dict[str, str], source_labels: dict[str, str],
-                      found_labels: dict[str, str], status_labels: dict[str, str], generation_label: str,
-                      outside_label: str, hover_labels: dict[str, str], title: str | None = None,
+def transmission_tree(df: pd.DataFrame, labels: CasesLabels, *, title: str | None = None,
                       dark: bool = False) -> go.Figure:
     """Who infected whom, top-down: one row per generation (0 = source unknown), each case under its infector,
     linked by elbow lines; nodes coloured by category and labelled with the case id, category and report date.
-    Cases outside the scope are hollow grey. df: clusters_chain. generation_label takes {n}; hover_labels has
-    keys infector, source, found_by, reported, onset, place, status."""
+    Cases outside the scope are hollow grey. df: clusters_chain."""
+    category_labels, source_labels, found_labels = labels.category, labels.source, labels.found_by
+    status_labels, generation_label, outside_label = labels.status, labels.generation, labels.outside
     nodes = df.copy()
     nodes["generation"] = nodes["generation"].fillna(0).astype(int)
     ids = set(nodes["case_id"])
@@ -216,7 +262,7 @@ def transmission_tree(df: pd.DataFrame, *, category_labels: dict[str, str], sour
     fig.add_scatter(x=ex, y=ey, mode="lines", line=dict(color="#888" if not dark else "#bbb", width=1.5),
                     hoverinfo="skip", showlegend=False)
     compact = slot[0] > 14
-    h = hover_labels
+    h = labels.hover
 
     def day(v):
         return "" if pd.isna(v) else pd.Timestamp(v).strftime("%Y-%m-%d")

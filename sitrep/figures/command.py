@@ -3,11 +3,15 @@ roster calendar, the supervision funnel and vaccination coverage by age group.""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
 import pandas as pd
 import plotly.graph_objects as go
 
-from sitrep.figures import FONT, PALETTE, STATUS_COLOURS, STATUS_COLOURS_DARK, _finish, funnel, text_colour_on
-from sitrep.figures import nice_step
+from sitrep import i18n
+from sitrep.figures import (FONT, PALETTE, STATUS_COLOURS, STATUS_COLOURS_DARK, _finish, area_strings, funnel,
+                            nice_step, text_colour_on)
 from sitrep.figures.cases import display_table  # noqa: F401  (display_table: this page's tables)
 
 TASK_FORCES = ("information", "cold_chain", "vaccine", "epi_investigation", "transfer", "materials", "publicity")
@@ -22,6 +26,43 @@ ORDER_COLOURS_DARK = {**ORDER_COLOURS, "closed_late": "#56B4E9", "open_in_time":
 SHIFTS = ("day", "night")
 AGE_GROUPS = ("3-11", "12-17", "18-59", "60+")
 MISSING_COLOUR = "#D55E00"
+# the stages of an order (issued, closed, the four parts) and of a supervision problem
+STAGES = ("issued", "closed", *ORDER_SEGMENTS, "found", "rectified", "verified")
+DUTY_MEASURES = ("staff_count", "events")
+DUTY_HOVER_KEYS = ("date", "shift", "leader", "staff", "events")
+
+
+@dataclass(frozen=True)
+class CommandLabels:
+    """The words of the command charts in one language: the contract's enumerations (code -> label) and the
+    command strings (sitrep/strings/command.*.toml). ``of(lang)`` builds them; a field left out shows codes."""
+    task_force: Mapping[str, str] = field(default_factory=dict)
+    stage: Mapping[str, str] = field(default_factory=lambda: {s: s for s in STAGES})
+    closure_hours: str = ""
+    closure_allowed: str = ""
+    closure_taken: str = ""
+    shift: Mapping[str, str] = field(default_factory=dict)
+    weekdays: Sequence[str] = ("1", "2", "3", "4", "5", "6", "7")
+    duty_measure: Mapping[str, str] = field(default_factory=lambda: {m: m for m in DUTY_MEASURES})
+    duty_week: str = "{start}"  # takes {start}
+    duty_missing: str = ""
+    duty_hover: Mapping[str, str] = field(default_factory=lambda: {k: k for k in DUTY_HOVER_KEYS})
+    age_group: Mapping[str, str] = field(default_factory=dict)
+    first_dose: str = ""
+    booster: str = ""
+
+    @classmethod
+    def of(cls, lang: str) -> "CommandLabels":
+        t = area_strings("command", lang)
+
+        return cls(task_force=i18n.enum_labels("orders", "task_force", lang),
+                   stage={s: t(f"stage.{s}") for s in STAGES}, closure_hours=t("closure_hours"),
+                   closure_allowed=t("closure_allowed"), closure_taken=t("closure_taken"),
+                   shift=i18n.enum_labels("duty_roster", "shift", lang), weekdays=tuple(t("weekdays").split(",")),
+                   duty_measure={m: t(f"duty.{m}") for m in DUTY_MEASURES}, duty_week=t("duty_week"),
+                   duty_missing=t("duty_missing"), duty_hover={k: t(f"hover.{k}") for k in DUTY_HOVER_KEYS},
+                   age_group=i18n.enum_labels("vaccinations", "age_group", lang), first_dose=t("first_dose"),
+                   booster=t("booster"))
 
 
 def wrap(label: str, width: int = 14) -> str:
@@ -33,23 +74,23 @@ def wrap(label: str, width: int = 14) -> str:
     return label[:cut] + "<br>" + label[cut + 1:]
 
 
-def orders_funnel(total: pd.Series, *, stage_labels: dict[str, str], title: str | None = None,
+def orders_funnel(total: pd.Series, labels: CommandLabels, *, title: str | None = None,
                   height: int = 330, dark: bool = False) -> go.Figure:
     """Orders issued -> closed -> closed on time (total: the total row of orders_by_task_force)."""
     stages = ("issued", "closed", "closed_on_time")
-    fig = funnel([stage_labels[s] for s in stages], [int(total.get(s, 0) or 0) for s in stages], title=title,
+    fig = funnel([labels.stage[s] for s in stages], [int(total.get(s, 0) or 0) for s in stages], title=title,
                  height=height, dark=dark)
     # the codes behind the marks (sitrep.drill: a click opens the stage's records)
     return fig.update_traces(textfont=dict(size=16 if not dark else 22), meta={"stage": list(stages)})
 
 
-def orders_by_task_force(df: pd.DataFrame, *, task_force_labels: dict[str, str], measure_labels: dict[str, str],
-                         title: str | None = None, height: int = 380, dark: bool = False) -> go.Figure:
+def orders_by_task_force(df: pd.DataFrame, labels: CommandLabels, *, title: str | None = None, height: int = 380,
+                         dark: bool = False) -> go.Figure:
     """The orders of each of the seven task forces (contract order) as one stacked bar: closed on time,
     closed late, open within the deadline, open past it; the bar's height is the orders issued, written
     above it. One label per bar and the parts' numbers inside them (left out where a part is too thin
-    for its number), so no two labels can run together (df: orders_by_task_force; no total row).
-    measure_labels: issued and the four parts."""
+    for its number), so no two labels can run together (df: orders_by_task_force; no total row)."""
+    task_force_labels, measure_labels = labels.task_force, labels.stage
     rows = df[~df["is_total"].astype(bool)].set_index("task_force")
     order = [t for t in task_force_labels if t in TASK_FORCES] or list(TASK_FORCES)
     rows = rows.reindex(order).fillna(0)
@@ -74,11 +115,13 @@ def orders_by_task_force(df: pd.DataFrame, *, task_force_labels: dict[str, str],
     return _finish(fig, title, height, dark)
 
 
-def closure_hours(df: pd.DataFrame, *, task_force_labels: dict[str, str], hours_label: str, allowed_label: str,
-                  taken_label: str, title: str | None = None, height: int = 380, dark: bool = False) -> go.Figure:
+def closure_hours(df: pd.DataFrame, labels: CommandLabels, *, title: str | None = None, height: int = 380,
+                  dark: bool = False) -> go.Figure:
     """Hours from issue to closure by task force as boxes from the quartiles computed in SQL (whiskers from the
     fastest to the slowest order), with the median time allowed (issue -> deadline) as a diamond. Log axis:
     a transfer takes hours, a supply order days. df: orders_closure_hours_by_task_force."""
+    task_force_labels = labels.task_force
+    hours_label, allowed_label, taken_label = labels.closure_hours, labels.closure_allowed, labels.closure_taken
     order = [t for t in task_force_labels if t in set(df["task_force"])]
     rows = df.set_index("task_force").reindex(order)
     names = [task_force_labels.get(t, t) for t in order]
@@ -100,20 +143,20 @@ def closure_hours(df: pd.DataFrame, *, task_force_labels: dict[str, str], hours_
     return _finish(fig, title, height, dark)
 
 
-def duty_calendar(df: pd.DataFrame, *, measure: str, measure_label: str, shift_labels: dict[str, str],
-                  weekday_labels: list[str], week_label: str, missing_label: str, hover_labels: dict[str, str],
-                  title: str | None = None, dark: bool = False) -> go.Figure:
+def duty_calendar(df: pd.DataFrame, labels: CommandLabels, *, measure: str, title: str | None = None,
+                  dark: bool = False) -> go.Figure:
     """The duty roster as a calendar: one row per week (Monday's date), one column per weekday and shift;
     staffed shifts coloured by `measure` (staff_count or events) with the number written in, missing shifts
-    vermillion with missing_label, days after D or before the roster began blank.
-    df: duty_roster_calendar. week_label takes {start}; hover_labels: date, shift, leader, staff, events."""
+    vermillion with the missing word, days after D or before the roster began blank. df: duty_roster_calendar."""
+    measure_label, shift_labels, weekday_labels = labels.duty_measure[measure], labels.shift, labels.weekdays
+    week_label, missing_label = labels.duty_week, labels.duty_missing
     columns = [(d, s) for d in range(1, 8) for s in SHIFTS]
     xs = [f"{weekday_labels[d - 1]}<br>{shift_labels.get(s, s)}" for d, s in columns]
     weeks = sorted(df["week_start"].unique()) if not df.empty else []
     ys = [week_label.format(start=pd.Timestamp(w).strftime("%m-%d")) for w in weeks]
     cell = {(pd.Timestamp(r.week_start), int(r.weekday), r.shift): r for r in df.itertuples(index=False)}
     z, text, missing, hover = [], [], [], []
-    h = hover_labels
+    h = labels.duty_hover
     for w in weeks:
         zr, tr, mr, hr = [], [], [], []
         for d, s in columns:
@@ -150,21 +193,21 @@ def duty_calendar(df: pd.DataFrame, *, measure: str, measure_label: str, shift_l
     return _finish(fig, title, 90 + 40 * max(len(weeks), 1), dark)
 
 
-def supervision_funnel(row: pd.Series, *, stage_labels: dict[str, str], title: str | None = None,
+def supervision_funnel(row: pd.Series, labels: CommandLabels, *, title: str | None = None,
                        height: int = 300, dark: bool = False) -> go.Figure:
     """Supervision problems found -> rectified -> verified (row: supervision_funnel)."""
     stages = ("found", "rectified", "verified")
-    fig = funnel([stage_labels[s] for s in stages], [int(row.get(s, 0) or 0) for s in stages], title=title,
+    fig = funnel([labels.stage[s] for s in stages], [int(row.get(s, 0) or 0) for s in stages], title=title,
                  height=height, dark=dark)
     return fig.update_traces(textfont=dict(size=16 if not dark else 22), meta={"stage": list(stages)})
 
 
-def vaccination_gauges(df: pd.DataFrame, *, age_labels: dict[str, str], status_of, first_label: str,
-                       booster_label: str, title: str | None = None, height: int = 520,
-                       dark: bool = False) -> go.Figure:
+def vaccination_gauges(df: pd.DataFrame, labels: CommandLabels, *, status_of, title: str | None = None,
+                       height: int = 520, dark: bool = False) -> go.Figure:
     """One gauge per age group, two by two: full-dose coverage (%) as the bar, coloured by status_of(value)
     ('ok' / 'amber' / 'red', the KPI vaccination_full_pct's thresholds), the first-dose coverage as a light
     band behind it, first-dose and booster coverage written under it. df: vaccinations_by_age_group."""
+    age_labels, first_label, booster_label = labels.age_group, labels.first_dose, labels.booster
     fig = go.Figure()
     rows = df.set_index("age_group").reindex(list(AGE_GROUPS))
     for i, (age, r) in enumerate(rows.iterrows()):

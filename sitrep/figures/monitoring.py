@@ -4,12 +4,15 @@ four-level grid, sentinel series by site type and sentinel site points."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sitrep.figures import FONT, STATUS_COLOURS, _finish, nice_step, status_colour
+from sitrep import i18n
+from sitrep.figures import FONT, STATUS_COLOURS, _finish, area_strings, nice_step, status_colour
 from sitrep.maps import HIGHLIGHT, LegendItem
 
 FIVE_HAVES = ("has_guide", "has_system_owner", "has_materials", "has_medical_support", "has_isolation_transfer")
@@ -23,23 +26,58 @@ SITE_TYPE_COLOURS = {
 # Five-haves score classes: all five (green), one missing (yellow), more (purples). Vermillion stays free for
 # the map's highlight, villages with no grid unit at all.
 SCORE_COLOURS = {5: (0, 158, 115), 4: (240, 228, 66), 3: (204, 121, 167), "low": (110, 40, 120)}
+SCORE_WORDS = {5: "all", 4: "one", 3: "two", "low": "low"}  # score class -> its string (monitoring.score.*)
+HOLES = ("no_unit", "missing_haves")
+
+
+@dataclass(frozen=True)
+class MonitoringLabels:
+    """The words of the monitoring charts, map points and tables in one language: the contract's enumerations
+    (code -> label) and the monitoring strings (sitrep/strings/monitoring.*.toml). ``of(lang)`` builds them; a
+    field left out shows codes."""
+    have: Mapping[str, str] = field(default_factory=dict)
+    score: Mapping = field(default_factory=lambda: {k: str(k) for k in SCORE_COLOURS})  # 5, 4, 3, "low"
+    level: Mapping[str, str] = field(default_factory=dict)  # the grid's four levels of responsibility
+    units_complete: str = ""
+    units_with_holes: str = ""
+    hole: Mapping[str, str] = field(default_factory=dict)
+    region_level: Mapping[str, str] = field(default_factory=dict)
+    responsible_level: Mapping[str, str] = field(default_factory=dict)
+    list_sep: str = "、"
+    site_type: Mapping[str, str] = field(default_factory=dict)
+    no_report: str = ""
+    flagged: str = ""
+    alarm_day: str = ""
+
+    @classmethod
+    def of(cls, lang: str) -> "MonitoringLabels":
+        t = area_strings("monitoring", lang)
+
+        return cls(have={h: t(f"have.{h}") for h in FIVE_HAVES},
+                   score={k: t(f"score.{w}") for k, w in SCORE_WORDS.items()},
+                   level={lv: t(f"level.{lv}") for lv in LEVELS}, units_complete=t("units_complete"),
+                   units_with_holes=t("units_with_holes"), hole={h: t(f"hole.{h}") for h in HOLES},
+                   region_level=i18n.enum_labels("regions", "level", lang),
+                   responsible_level=i18n.enum_labels("grid_units", "responsible_level", lang),
+                   list_sep=t("list_sep"), site_type=i18n.enum_labels("sentinel_sites", "site_type", lang),
+                   no_report=t("no_report"), flagged=t("flagged"), alarm_day=t("alarm_day"))
 
 
 def _hex(rgb: tuple[int, int, int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb)
 
 
-def score_classes(labels: dict) -> dict:
-    """Map classes for the five-haves score: {score: LegendItem}, 0-2 sharing one class.
-    labels: {5: ..., 4: ..., 3: ..., "low": ...}."""
-    items = {k: LegendItem(SCORE_COLOURS[k], labels[k]) for k in (5, 4, 3, "low")}
+def score_classes(labels: MonitoringLabels) -> dict:
+    """Map classes for the five-haves score: {score: LegendItem}, 0-2 sharing one class."""
+    items = {k: LegendItem(SCORE_COLOURS[k], labels.score[k]) for k in (5, 4, 3, "low")}
     return {5: items[5], 4: items[4], 3: items[3], 2: items["low"], 1: items["low"], 0: items["low"]}
 
 
-def haves_missing_bar(df: pd.DataFrame, *, have_labels: dict[str, str], title: str | None = None,
+def haves_missing_bar(df: pd.DataFrame, labels: MonitoringLabels, *, title: str | None = None,
                       height: int = 300, dark: bool = False) -> go.Figure:
     """Grid units missing each of the five haves (df: have, units_missing, units), in the speech's order,
     labelled with the count and the share of units."""
+    have_labels = labels.have
     df = df.set_index("have").reindex(list(FIVE_HAVES)).fillna(0).reset_index()
     share = [m / u if u else 0 for m, u in zip(df["units_missing"], df["units"])]
     fig = go.Figure(go.Bar(
@@ -56,10 +94,11 @@ def haves_missing_bar(df: pd.DataFrame, *, have_labels: dict[str, str], title: s
     return _finish(fig, title, height, dark)
 
 
-def grid_levels_bar(df: pd.DataFrame, *, level_labels: dict[str, str], complete_label: str, holes_label: str,
-                    title: str | None = None, height: int = 300, dark: bool = False) -> go.Figure:
+def grid_levels_bar(df: pd.DataFrame, labels: MonitoringLabels, *, title: str | None = None, height: int = 300,
+                    dark: bool = False) -> go.Figure:
     """The four-level grid: units per level, stacked all-five-haves / with a hole, labelled
     "units / regions to cover" (df: responsible_level, units, units_complete, units_with_holes, regions)."""
+    level_labels, complete_label, holes_label = labels.level, labels.units_complete, labels.units_with_holes
     df = df[df["responsible_level"].notna()].set_index("responsible_level").reindex(list(LEVELS)).reset_index()
     df[["units", "units_complete", "units_with_holes"]] = df[["units", "units_complete", "units_with_holes"]].fillna(0)
     names = [level_labels.get(lv, lv) for lv in df["responsible_level"]]
@@ -82,14 +121,14 @@ def grid_levels_bar(df: pd.DataFrame, *, level_labels: dict[str, str], complete_
     return _finish(fig, title, height, dark)
 
 
-def sentinel_small_multiples(df: pd.DataFrame, *, measure: str, type_labels: dict[str, str], start=None, end=None,
+def sentinel_small_multiples(df: pd.DataFrame, labels: MonitoringLabels, *, measure: str, start=None, end=None,
                              columns: int = 2, title: str | None = None, height: int | None = None,
-                             dark: bool = False, alarms: pd.DataFrame | None = None,
-                             alarm_label: str = "") -> go.Figure:
+                             dark: bool = False, alarms: pd.DataFrame | None = None) -> go.Figure:
     """One small line chart per site type with its own y scale (a market sees hundreds of visits a day,
     a school a handful), shared dates (df: date, site_type, visits, fever). A gap is a day with no report.
     alarms (site_type, date; sitrep.warning.ears.alarm_days): the alarm days, marked on each line with a
-    red square (hover: alarm_label)."""
+    red square (hover: the alarm-day word)."""
+    type_labels, alarm_label = labels.site_type, labels.alarm_day
     types = [t for t in SITE_TYPES if t in set(df["site_type"])] + \
         sorted(set(df["site_type"]) - set(SITE_TYPES))
     rows = max(1, math.ceil(len(types) / columns))
@@ -129,10 +168,10 @@ def sentinel_small_multiples(df: pd.DataFrame, *, measure: str, type_labels: dic
     return _finish(fig, title, height or 160 * rows + 80, dark)
 
 
-def site_points(df: pd.DataFrame, *, measure: str, type_labels: dict[str, str], no_report: str,
-                flagged: str) -> pd.DataFrame:
+def site_points(df: pd.DataFrame, labels: MonitoringLabels, *, measure: str) -> pd.DataFrame:
     """Sentinel sites as map points (lon, lat, name, value_text, flag, colour) from sentinel_sites_on_day;
     sites with no position anywhere are left out."""
+    type_labels, no_report, flagged = labels.site_type, labels.no_report, labels.flagged
     df = df[df["lon"].notna() & df["lat"].notna()]
     return pd.DataFrame({
         "lon": df["lon"].astype(float), "lat": df["lat"].astype(float),
@@ -143,16 +182,17 @@ def site_points(df: pd.DataFrame, *, measure: str, type_labels: dict[str, str], 
     })
 
 
-def site_type_legend(types, type_labels: dict[str, str]) -> list[LegendItem]:
+def site_type_legend(types, labels: MonitoringLabels) -> list[LegendItem]:
     """Legend items of the site types shown on the map, in the contract's order."""
     present = set(types)
-    return [LegendItem(SITE_TYPE_COLOURS[t], type_labels.get(t, t)) for t in SITE_TYPES if t in present]
+    return [LegendItem(SITE_TYPE_COLOURS[t], labels.site_type.get(t, t)) for t in SITE_TYPES if t in present]
 
 
-def holes_table(df: pd.DataFrame, *, have_labels: dict[str, str], hole_labels: dict[str, str],
-                level_labels: dict[str, str], responsible_labels: dict[str, str], sep: str = "、") -> pd.DataFrame:
+def holes_table(df: pd.DataFrame, labels: MonitoringLabels) -> pd.DataFrame:
     """grid_holes with codes turned into words, for display: a group is named with its village ("上村 · 二组"),
     the phone column keeps its name so the table widget masks it."""
+    have_labels, hole_labels, sep = labels.have, labels.hole, labels.list_sep
+    level_labels, responsible_labels = labels.region_level, labels.responsible_level
     out = df.copy()
     out["region_name"] = [f"{v} · {n}" if lv == "group" and isinstance(v, str) else n
                           for v, n, lv in zip(out["village"], out["region_name"], out["level"])]

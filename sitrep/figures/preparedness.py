@@ -4,13 +4,16 @@ capacity over time, days of supply against target per item, funds by purpose."""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from sitrep import i18n
 from sitrep.catalogue import Kpi
-from sitrep.figures import PALETTE, STATUS_COLOURS, _finish, gauge, status_colour
+from sitrep.figures import PALETTE, STATUS_COLOURS, _finish, area_strings, gauge, status_colour
 
 # Light bands behind a gauge's bar: where the value is ok, amber, red.
 BAND_COLOURS = {"ok": "#e3f4ee", "amber": "#fbecd0", "red": "#f7dccf"}
@@ -20,13 +23,44 @@ TARGET_COLOUR = "#222222"
 WAREHOUSE_SHORT = [140, 30, 0, 255]
 WAREHOUSE_OK = [0, 114, 178, 255]
 FUND_COLOURS = {"allocated": "#BBD7EA", "disbursed": "#56B4E9", "spent": "#0072B2"}
+# the words of each chart (preparedness.<key> in the strings); amber_line takes {pct}, date_tick is a d3 date format
+CAPACITY_KEYS = ("capacity_tubes", "tubes_tested", "capacity_persons", "turnaround", "panel_tubes", "panel_persons",
+                 "panel_turnaround", "use", "amber_line", "date_tick")
+SUPPLY_KEYS = ("scope_total", "warehouse", "warehouse_short", "target", "days", "on_hand", "daily_use")
+FUNDS_KEYS = ("allocated", "disbursed", "spent", "execution")
 
 
-def kpi_gauge(value: float | None, kpi: Kpi, lang: str, *, maximum: float | None = None, no_data: str = "—",
+@dataclass(frozen=True)
+class PreparednessLabels:
+    """The words of the preparedness charts and the funds ledger in one language: the contract's enumerations
+    (code -> label), the preparedness strings (sitrep/strings/preparedness.*.toml) by chart, and ``lang`` for the
+    KPI names and units of the catalogue. ``of(lang)`` builds them."""
+    lang: str = i18n.DEFAULT_LANG
+    no_data: str = "—"
+    capacity: Mapping[str, str] = field(default_factory=lambda: {k: k for k in CAPACITY_KEYS if k != "date_tick"})
+    supply: Mapping[str, str] = field(default_factory=lambda: {k: k for k in SUPPLY_KEYS})
+    funds: Mapping[str, str] = field(default_factory=lambda: {k: k for k in (*FUNDS_KEYS, "unit")})
+    source: Mapping[str, str] = field(default_factory=dict)
+    purpose: Mapping[str, str] = field(default_factory=dict)
+    subtotal: str = ""
+    total: str = ""
+
+    @classmethod
+    def of(cls, lang: str) -> "PreparednessLabels":
+        t = area_strings("preparedness", lang)
+
+        return cls(lang=lang, no_data=t("no_data"), capacity={k: t(k) for k in CAPACITY_KEYS},
+                   supply={k: t(k) for k in SUPPLY_KEYS}, funds={**{k: t(k) for k in FUNDS_KEYS}, "unit": t("unit_wan")},
+                   source=i18n.enum_labels("funds", "source", lang), purpose=i18n.enum_labels("funds", "purpose", lang),
+                   subtotal=t("subtotal"), total=t("total"))
+
+
+def kpi_gauge(value: float | None, kpi: Kpi, labels: PreparednessLabels, *, maximum: float | None = None,
               height: int = 230, dark: bool = False) -> go.Figure:
     """A catalogue KPI as a gauge: bands at its amber/red thresholds, the target line at the
     amber threshold (the point where it stops being ok), the bar coloured by status.
     Without a value: an empty figure that says so (a gauge at 0 would read as a real 0)."""
+    lang, no_data = labels.lang, labels.no_data
     title = kpi.name(lang)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         fig = go.Figure()
@@ -57,34 +91,32 @@ def kpi_gauge(value: float | None, kpi: Kpi, lang: str, *, maximum: float | None
     return fig
 
 
-def capacity_trend(daily: pd.DataFrame, *, labels: dict[str, str], amber_pct: float, red_pct: float,
+def capacity_trend(daily: pd.DataFrame, labels: PreparednessLabels, *, amber_pct: float, red_pct: float,
                    start=None, end=None, height: int = 470, dark: bool = False) -> go.Figure:
     """Three panels over the days (daily: test_capacity_daily rows): capacity in tubes with
     the tubes tested (bars coloured by the use status) and the amber-threshold line; capacity in
-    persons (tubes x pool size); mean turnaround hours.
-
-    labels: capacity_tubes, tubes_tested, amber_line, capacity_persons, turnaround, panel_tubes,
-    panel_persons, panel_turnaround, use; optional date_tick (a d3 date format for the axis)."""
+    persons (tubes x pool size); mean turnaround hours."""
+    words = {**labels.capacity, "amber_line": labels.capacity["amber_line"].format(pct=f"{amber_pct:g}")}
     fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.09, row_heights=[0.5, 0.25, 0.25],
-                        subplot_titles=(labels["panel_tubes"], labels["panel_persons"], labels["panel_turnaround"]))
+                        subplot_titles=(words["panel_tubes"], words["panel_persons"], words["panel_turnaround"]))
     use = daily["use_pct"] if not daily.empty else pd.Series(dtype=float)
     colours = [status_colour("red", dark) if u >= red_pct else status_colour("amber", dark) if u >= amber_pct
                else PALETTE[4]
                for u in use.fillna(0)]
-    fig.add_bar(x=daily["date"], y=daily["tubes_tested"], name=labels["tubes_tested"], marker_color=colours,
-                customdata=use, hovertemplate="%{x|%Y-%m-%d}<br>%{y:,.0f} · " + labels["use"] + " %{customdata:.1f}%"
+    fig.add_bar(x=daily["date"], y=daily["tubes_tested"], name=words["tubes_tested"], marker_color=colours,
+                customdata=use, hovertemplate="%{x|%Y-%m-%d}<br>%{y:,.0f} · " + words["use"] + " %{customdata:.1f}%"
                 "<extra></extra>", row=1, col=1)
-    fig.add_scatter(x=daily["date"], y=daily["capacity_tubes"], name=labels["capacity_tubes"], mode="lines",
+    fig.add_scatter(x=daily["date"], y=daily["capacity_tubes"], name=words["capacity_tubes"], mode="lines",
                     line=dict(color=TARGET_COLOUR if not dark else "#fff", width=2, shape="hv"),
                     hovertemplate="%{x|%Y-%m-%d}<br>%{y:,.0f}<extra></extra>", row=1, col=1)
-    fig.add_scatter(x=daily["date"], y=daily["capacity_tubes"] * amber_pct / 100, name=labels["amber_line"],
+    fig.add_scatter(x=daily["date"], y=daily["capacity_tubes"] * amber_pct / 100, name=words["amber_line"],
                     mode="lines", line=dict(color=STATUS_COLOURS["amber"], width=2, dash="dot", shape="hv"),
                     hovertemplate="%{x|%Y-%m-%d}<br>%{y:,.0f}<extra></extra>", row=1, col=1)
-    fig.add_scatter(x=daily["date"], y=daily["capacity_persons_per_day"], name=labels["capacity_persons"],
+    fig.add_scatter(x=daily["date"], y=daily["capacity_persons_per_day"], name=words["capacity_persons"],
                     mode="lines", line=dict(color=PALETTE[2], width=2, shape="hv"), fill="tozeroy",
                     fillcolor="rgba(0,158,115,0.12)", showlegend=False,
                     hovertemplate="%{x|%Y-%m-%d}<br>%{y:,.0f}<extra></extra>", row=2, col=1)
-    fig.add_scatter(x=daily["date"], y=daily["turnaround_hours"], name=labels["turnaround"], mode="lines",
+    fig.add_scatter(x=daily["date"], y=daily["turnaround_hours"], name=words["turnaround"], mode="lines",
                     line=dict(color=PALETTE[5], width=2), showlegend=False,
                     hovertemplate="%{x|%Y-%m-%d}<br>%{y:.1f} h<extra></extra>", row=3, col=1)
     fig.update_layout(bargap=0.15)
@@ -93,16 +125,16 @@ def capacity_trend(daily: pd.DataFrame, *, labels: dict[str, str], amber_pct: fl
     if start is not None and end is not None:
         fig.update_xaxes(range=[pd.Timestamp(start) - pd.Timedelta(hours=12),
                                 pd.Timestamp(end) + pd.Timedelta(hours=12)])
-    if labels.get("date_tick"):
-        fig.update_xaxes(tickformat=labels["date_tick"])
+    if words.get("date_tick"):
+        fig.update_xaxes(tickformat=words["date_tick"])
     fig = _finish(fig, None, height, dark)
     fig.update_annotations(font=dict(size=14 if not dark else 20), x=0, xanchor="left")
     fig.update_layout(margin=dict(t=90), legend=dict(y=1.12, yanchor="bottom"))
     return fig
 
 
-def supply_bullets(items: pd.DataFrame, warehouses: pd.DataFrame, *, labels: dict[str, str], height: int | None = None,
-                   dark: bool = False) -> go.Figure:
+def supply_bullets(items: pd.DataFrame, warehouses: pd.DataFrame, labels: PreparednessLabels, *,
+                   height: int | None = None, dark: bool = False) -> go.Figure:
     """Days of supply per item against its target (a bullet bar per item).
 
     items: reserves_by_item rows (item_name, days_of_supply, target_days, below_target, on_hand,
@@ -110,9 +142,8 @@ def supply_bullets(items: pd.DataFrame, warehouses: pd.DataFrame, *, labels: dic
     days_of_supply, target_days, below_target). The bar is the scope's total stock over its total
     use (red below target); a dot per warehouse shows where one store is short; the black tick
     is the target. The axis stops at three times the largest target: longer bars are cut and
-    carry their real value inside their end, warehouses beyond it show as a triangle at the edge.
-
-    labels: scope_total, warehouse, warehouse_short, target, days, on_hand, daily_use."""
+    carry their real value inside their end, warehouses beyond it show as a triangle at the edge."""
+    words = labels.supply
     items = items[items["days_of_supply"].notna()] if not items.empty else items
     fig = go.Figure()
     if items.empty:
@@ -123,7 +154,7 @@ def supply_bullets(items: pd.DataFrame, warehouses: pd.DataFrame, *, labels: dic
     days = items["days_of_supply"].astype(float)
     clipped = days > x_max
     fig.add_bar(
-        y=names, x=days.clip(upper=x_max), orientation="h", name=labels["scope_total"],
+        y=names, x=days.clip(upper=x_max), orientation="h", name=words["scope_total"],
         meta={"item_code": list(items["item_code"])},  # the codes behind the marks (sitrep.drill)
         marker_color=[status_colour("red", dark) if b else PALETTE[0] for b in items["below_target"]],
         # the real value inside the bar's start, clear of the warehouse dots; "›" on a cut bar
@@ -131,9 +162,9 @@ def supply_bullets(items: pd.DataFrame, warehouses: pd.DataFrame, *, labels: dic
         textposition="inside", insidetextanchor="start", textfont=dict(size=14, color="#ffffff"),
         constraintext="none", cliponaxis=False, width=0.6,
         customdata=list(zip(days, items["on_hand"], items["daily_use"], items["unit"].fillna(""))),
-        hovertemplate="<b>%{y}</b><br>" + labels["days"] + ": %{customdata[0]:,.1f}<br>" + labels["on_hand"]
-        + ": %{customdata[1]:,.0f} %{customdata[3]}<br>" + labels["daily_use"]
-        + ": %{customdata[2]:,.1f} %{customdata[3]}<extra>" + labels["scope_total"] + "</extra>",
+        hovertemplate="<b>%{y}</b><br>" + words["days"] + ": %{customdata[0]:,.1f}<br>" + words["on_hand"]
+        + ": %{customdata[1]:,.0f} %{customdata[3]}<br>" + words["daily_use"]
+        + ": %{customdata[2]:,.1f} %{customdata[3]}<extra>" + words["scope_total"] + "</extra>",
     )
     wh = warehouses[warehouses["days_of_supply"].notna() & warehouses["item_name"].isin(names)] \
         if not warehouses.empty else warehouses
@@ -144,21 +175,21 @@ def supply_bullets(items: pd.DataFrame, warehouses: pd.DataFrame, *, labels: dic
         x = part["days_of_supply"].astype(float)
         fig.add_scatter(
             y=part["item_name"], x=x.clip(upper=x_max * 1.04), mode="markers",
-            name=labels["warehouse_short" if short else "warehouse"],
+            name=words["warehouse_short" if short else "warehouse"],
             meta={k: list(part[k]) for k in ("item_code", "warehouse_id") if k in part.columns},
             marker=dict(size=12 if short else 9, line=dict(width=1.5, color="#ffffff" if not dark else "#111"),
                         color=status_colour("red", dark) if short else ("#BBBBBB" if dark else "#555555"),
                         symbol=["triangle-right" if v > x_max else "circle" for v in x]),
             customdata=list(zip(part["warehouse_name"], x)),
-            hovertemplate="<b>%{customdata[0]}</b><br>%{y}: %{customdata[1]:,.1f} " + labels["days"]
+            hovertemplate="<b>%{customdata[0]}</b><br>%{y}: %{customdata[1]:,.1f} " + words["days"]
             + "<extra></extra>",
         )
     fig.add_scatter(
-        y=names, x=items["target_days"], mode="markers", name=labels["target"],
+        y=names, x=items["target_days"], mode="markers", name=words["target"],
         marker=dict(symbol="line-ns", size=30, line=dict(width=4, color=TARGET_COLOUR if not dark else "#fff")),
-        hovertemplate="%{y}: " + labels["target"] + " %{x:.0f}<extra></extra>",
+        hovertemplate="%{y}: " + words["target"] + " %{x:.0f}<extra></extra>",
     )
-    fig.update_xaxes(range=[0, x_max * 1.08], title_text=labels["days"], tickvals=_ticks(x_max, target_max))
+    fig.update_xaxes(range=[0, x_max * 1.08], title_text=words["days"], tickvals=_ticks(x_max, target_max))
     fig.update_yaxes(autorange="reversed", categoryorder="array", categoryarray=names)
     fig.update_layout(barmode="overlay", showlegend=True)
     return _finish(fig, None, height or max(300, 46 * len(names) + 90), dark)
@@ -169,13 +200,12 @@ def _ticks(x_max: float, target: float) -> list[float]:
     return [i * step for i in range(int(x_max // step) + 1)]
 
 
-def funds_by_purpose(df: pd.DataFrame, *, purpose_labels: dict[str, str], labels: dict[str, str],
-                     height: int | None = None, dark: bool = False) -> go.Figure:
+def funds_by_purpose(df: pd.DataFrame, labels: PreparednessLabels, *, height: int | None = None,
+                     dark: bool = False) -> go.Figure:
     """Allocated, disbursed and spent per purpose (df: funds_by_source_purpose purpose-total
     rows: purpose, allocated, disbursed, spent, execution_pct), largest allocation on top, the
-    execution rate written after the spent bar.
-
-    labels: allocated, disbursed, spent, execution, unit."""
+    execution rate written after the spent bar."""
+    purpose_labels, words = labels.purpose, labels.funds
     fig = go.Figure()
     if df.empty:
         return _finish(fig, None, height or 300, dark)
@@ -183,24 +213,24 @@ def funds_by_purpose(df: pd.DataFrame, *, purpose_labels: dict[str, str], labels
     names = [purpose_labels.get(p, p) for p in df["purpose"]]
     for col in ("allocated", "disbursed", "spent"):
         fig.add_bar(
-            y=names, x=df[col], orientation="h", name=labels[col], marker_color=FUND_COLOURS[col],
+            y=names, x=df[col], orientation="h", name=words[col], marker_color=FUND_COLOURS[col],
             meta={"purpose": list(df["purpose"])},  # the codes behind the marks (sitrep.drill)
-            text=[f"{labels['execution']} {e:.1f}%" if col == "spent" and pd.notna(e) else ""
+            text=[f"{words['execution']} {e:.1f}%" if col == "spent" and pd.notna(e) else ""
                   for e in df["execution_pct"]],
             textposition="outside", cliponaxis=False,
-            hovertemplate="%{y}<br>" + labels[col] + ": %{x:,.2f} " + labels["unit"] + "<extra></extra>",
+            hovertemplate="%{y}<br>" + words[col] + ": %{x:,.2f} " + words["unit"] + "<extra></extra>",
         )
     fig.update_layout(barmode="group", bargap=0.25, bargroupgap=0.05, uniformtext=dict(minsize=12, mode="show"))
-    fig.update_xaxes(title_text=labels["unit"], tickformat=",.0f", range=[0, float(df["allocated"].max()) * 1.25])
+    fig.update_xaxes(title_text=words["unit"], tickformat=",.0f", range=[0, float(df["allocated"].max()) * 1.25])
     fig.update_yaxes(autorange="reversed")
     return _finish(fig, None, height or max(280, 46 * len(names) + 90), dark)
 
 
-def funds_ledger(df: pd.DataFrame, *, source_labels: dict[str, str], purpose_labels: dict[str, str],
-                 subtotal: str, total: str) -> pd.DataFrame:
+def funds_ledger(df: pd.DataFrame, labels: PreparednessLabels) -> pd.DataFrame:
     """The funds ledger for display (df: funds_by_source_purpose rows): each source's lines in
     the contract's purpose order, then its subtotal, then the grand total; purpose totals are
     left out (the chart shows them). Codes become labels."""
+    source_labels, purpose_labels, subtotal, total = labels.source, labels.purpose, labels.subtotal, labels.total
     cols = ["source", "purpose", "as_of_date", "allocated", "disbursed", "spent", "disbursed_pct", "execution_pct",
             "unspent"]
     if df.empty:

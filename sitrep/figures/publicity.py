@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sitrep import l10n
-from sitrep.figures import FONT, PALETTE, _finish, nice_step
+from sitrep import i18n, l10n
+from sitrep.figures import FONT, PALETTE, _finish, area_strings, nice_step
 
 CHANNELS = ("vehicle", "cable_tv", "village_broadcast", "loudspeaker", "bulletin_board", "poster", "leaflet",
             "sms", "wechat")
@@ -16,15 +19,41 @@ THEME_COLOURS = {"knowledge": PALETTE[0], "protection": PALETTE[2], "policy": PA
                  "vaccination": PALETTE[5], "confidence": PALETTE[4], None: PALETTE[8]}
 
 
+@dataclass(frozen=True)
+class PublicityLabels:
+    """The words of the publicity charts in one language: the contract's enumerations (code -> label) and the
+    publicity strings (sitrep/strings/publicity.*.toml); ``lang`` writes the large counts (万 or K/M). ``of(lang)``
+    builds them; a field left out shows codes."""
+    lang: str = i18n.DEFAULT_LANG
+    channel: Mapping[str, str] = field(default_factory=dict)
+    activities: str = ""
+    reach: str = ""
+    reach_axis: str = ""
+    reach_average: str = "{v}"  # takes {v}
+    theme: Mapping[str, str] = field(default_factory=dict)
+    theme_unspecified: str = ""
+    themes_week: str = ""
+
+    @classmethod
+    def of(cls, lang: str) -> "PublicityLabels":
+        t = area_strings("publicity", lang)
+
+        return cls(lang=lang, channel=i18n.enum_labels("publicity", "channel", lang), activities=t("activities"),
+                   reach=t("reach"), reach_axis=t("reach_axis"), reach_average=t("reach_average"),
+                   theme=i18n.enum_labels("publicity", "theme", lang), theme_unspecified=t("theme_unspecified"),
+                   themes_week=t("themes_week"))
+
+
 def big_number(v: float, lang: str) -> str:
     """A count as people read it: 547万 / 5.47M, in full below ten thousand (sitrep.l10n.compact)."""
     return l10n.compact(v, lang)
 
 
-def channel_mix(df: pd.DataFrame, *, channel_labels: dict[str, str], activities_label: str, reach_label: str,
-                lang: str, title: str | None = None, height: int = 380, dark: bool = False) -> go.Figure:
+def channel_mix(df: pd.DataFrame, labels: PublicityLabels, *, title: str | None = None, height: int = 380,
+                dark: bool = False) -> go.Figure:
     """Activities and people reached by channel, side by side on one channel axis in the contract's
     order (df: channel, activities, reach)."""
+    channel_labels, activities_label, reach_label, lang = labels.channel, labels.activities, labels.reach, labels.lang
     df = df.set_index("channel").reindex(list(CHANNELS)).fillna(0).reset_index()
     names = [channel_labels.get(c, c) for c in df["channel"]]
     fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.04,
@@ -46,10 +75,11 @@ def channel_mix(df: pd.DataFrame, *, channel_labels: dict[str, str], activities_
     return _finish(fig, title, height, dark)
 
 
-def reach_per_head(df: pd.DataFrame, *, axis_label: str, average_label: str, title: str | None = None,
+def reach_per_head(df: pd.DataFrame, labels: PublicityLabels, *, title: str | None = None,
                    height: int | None = None, dark: bool = False) -> go.Figure:
     """People reached per resident by region, highest first, with the scope's overall value as a line
-    (df: name, reach_per_head, scope_reach_per_head). average_label takes {v}."""
+    (df: name, reach_per_head, scope_reach_per_head)."""
+    axis_label, average_label = labels.reach_axis, labels.reach_average
     df = df.sort_values("reach_per_head", ascending=False, na_position="last")
     fig = go.Figure(go.Bar(
         x=df["reach_per_head"], y=df["name"], orientation="h", marker_color=PALETTE[2],
@@ -69,10 +99,11 @@ def reach_per_head(df: pd.DataFrame, *, axis_label: str, average_label: str, tit
     return _finish(fig, title, height or max(260, 26 * len(df) + 90), dark)
 
 
-def themes_by_week(df: pd.DataFrame, *, theme_labels: dict, unspecified: str, week_label: str,
-                   title: str | None = None, height: int = 360, dark: bool = False) -> go.Figure:
+def themes_by_week(df: pd.DataFrame, labels: PublicityLabels, *, title: str | None = None, height: int = 360,
+                   dark: bool = False) -> go.Figure:
     """Activities per week stacked by theme, in the contract's order (df: week_start, week_end, theme,
     activities). The x axis is the week's last day."""
+    theme_labels, unspecified, week_label = labels.theme, labels.theme_unspecified, labels.themes_week
     fig = go.Figure()
     present = set(df["theme"].dropna())
     order = [t for t in THEMES if t in present] + sorted(present - set(THEMES))

@@ -4,11 +4,15 @@ another quarantine rule; and the worklist as the township officers read it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from sitrep.figures import FONT, PALETTE, STATUS_COLOURS, _finish, nice_step
+from sitrep import i18n
+from sitrep.figures import FONT, PALETTE, STATUS_COLOURS, _finish, area_strings, nice_step
 from sitrep.maps import LegendItem
 
 CATEGORIES = ("in_province", "out_of_province", "overseas", "nonlocal_staying")
@@ -31,6 +35,52 @@ SCHEDULE_STATUSES = ("done", "current", "upcoming", "not_owed", "overdue", "miss
 NO_OVERDUE_COLOUR = (237, 248, 233)
 TEST_STATUS_COLOURS = {"done": STATUS_COLOURS["ok"], "overdue": ALARM, "missed": "#666666",
                        "open": STATUS_COLOURS["amber"], "upcoming": "#FFFFFF", "not_owed": "#DDDDDD"}
+# A returnee's stage on the day as the page names it (screening.stage.*).
+STAGES = ("central_quarantine", "home_quarantine", "home_monitoring", "released", "positive", "not_started",
+          "no_measure", "unclassified")
+SCHEDULE_ROWS = ("stage", "test", "release")
+
+
+@dataclass(frozen=True)
+class ScreeningLabels:
+    """The words of the screening charts and tables in one language: the contract's enumerations (code -> label)
+    and the screening strings (sitrep/strings/screening.*.toml). ``of(lang)`` builds them; a field left out shows
+    codes."""
+    category: Mapping[str, str] = field(default_factory=dict)
+    risk: Mapping[str, str] = field(default_factory=dict)
+    measure: Mapping[str, str] = field(default_factory=dict)  # "unclassified" included
+    stage: Mapping[str, str] = field(default_factory=dict)
+    stage_under: str = ""
+    stage_released: str = ""
+    misclassified: str = ""
+    sankey_rule: str = "{measure}"  # takes {measure}
+    overdue_none: str = ""
+    item: Mapping[str, str] = field(default_factory=dict)
+    status: Mapping[str, str] = field(default_factory=dict)
+    schedule_row: Mapping[str, str] = field(default_factory=lambda: {r: r for r in SCHEDULE_ROWS})
+    schedule_today: str = "{date}"  # takes {date}
+    shift_axis: str = ""
+    persons: str = ""
+    shift_none: str = ""
+    central_current: str = ""
+    central_alternative: str = ""
+
+    @classmethod
+    def of(cls, lang: str) -> "ScreeningLabels":
+        t = area_strings("screening", lang)
+
+        def enums(column: str) -> dict[str, str]:
+            return i18n.enum_labels("returnees", column, lang)
+
+        return cls(category=enums("origin_category"), risk=enums("origin_risk"),
+                   measure={**enums("measure"), "unclassified": t("stage.unclassified")},
+                   stage={k: t(f"stage.{k}") for k in STAGES}, stage_under=t("stage_under"),
+                   stage_released=t("stage_released"), misclassified=t("misclassified"), sankey_rule=t("sankey_rule"),
+                   overdue_none=t("overdue_none"), item={k: t(f"item.{k}") for k in WORKLIST_ITEMS},
+                   status={k: t(f"status.{k}") for k in SCHEDULE_STATUSES},
+                   schedule_row={r: t(f"schedule_row.{r}") for r in SCHEDULE_ROWS}, schedule_today=t("schedule_today"),
+                   shift_axis=t("shift_axis"), persons=t("persons"), shift_none=t("shift_none"),
+                   central_current=t("central_current"), central_alternative=t("central_alternative"))
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -46,14 +96,14 @@ def _bar_height(n: int) -> int:
     return max(260, 26 * n + 110)
 
 
-def category_bars(df: pd.DataFrame, *, category_labels: dict[str, str], title: str | None = None,
+def category_bars(df: pd.DataFrame, labels: ScreeningLabels, *, title: str | None = None,
                   height: int | None = None, dark: bool = False) -> go.Figure:
     """Returnees registered per region stacked by category, most first, total at the end of each bar
     (df: name, in_province, out_of_province, overseas, nonlocal_staying, registered)."""
     df = df.sort_values("registered", ascending=False, kind="stable")
     fig = go.Figure()
     for cat in CATEGORIES:
-        label = category_labels.get(cat, cat)
+        label = labels.category.get(cat, cat)
         fig.add_bar(x=df[cat], y=df["name"], orientation="h", name=label, marker_color=CATEGORY_COLOURS[cat],
                     hovertemplate="%{y}: %{x:,}<extra>" + label + "</extra>")
     fig.add_scatter(x=df["registered"], y=df["name"], mode="text", text=[f"{int(v):,}" for v in df["registered"]],
@@ -65,13 +115,13 @@ def category_bars(df: pd.DataFrame, *, category_labels: dict[str, str], title: s
     return _finish(fig, title, height or _bar_height(len(df)) + 30, dark)
 
 
-def arrivals_daily(df: pd.DataFrame, *, category_labels: dict[str, str], title: str | None = None,
+def arrivals_daily(df: pd.DataFrame, labels: ScreeningLabels, *, title: str | None = None,
                    height: int = 300, dark: bool = False) -> go.Figure:
     """Arrivals per day stacked by category (df: day, origin_category, arrivals)."""
     fig = go.Figure()
     for cat in CATEGORIES:
         part = df[df["origin_category"] == cat]
-        label = category_labels.get(cat, cat)
+        label = labels.category.get(cat, cat)
         fig.add_bar(x=part["day"], y=part["arrivals"], name=label, marker_color=CATEGORY_COLOURS[cat],
                     meta={"origin_category": cat},  # the code behind a mark (sitrep.drill)
                     hovertemplate="%{x|%Y-%m-%d}: %{y:,}<extra>" + label + "</extra>")
@@ -82,11 +132,12 @@ def arrivals_daily(df: pd.DataFrame, *, category_labels: dict[str, str], title: 
     return _finish(fig, title, height, dark)
 
 
-def stage_bars(df: pd.DataFrame, *, stage_labels: dict[str, str], under_label: str, released_label: str,
-               title: str | None = None, height: int | None = None, dark: bool = False) -> go.Figure:
+def stage_bars(df: pd.DataFrame, labels: ScreeningLabels, *, title: str | None = None, height: int | None = None,
+               dark: bool = False) -> go.Figure:
     """The stage returnees are in on the day, per region: the three measures stacked on the left, the
     released (cumulative, far larger) on their own axis on the right; regions with
     the most people under a measure first (df: region_code, name, stage, persons)."""
+    stage_labels, under_label, released_label = labels.stage, labels.stage_under, labels.stage_released
     # one row per region and stage from SQL: laid out wide, one column per stage
     wide = df.pivot(index="region_code", columns="stage", values="persons") \
         .reindex(columns=[*ACTIVE_STAGES, "released"]).fillna(0)
@@ -117,11 +168,12 @@ def stage_bars(df: pd.DataFrame, *, stage_labels: dict[str, str], under_label: s
     return _finish(fig, title, height or _bar_height(len(names)) + 30, dark)
 
 
-def origin_measure_sankey(df: pd.DataFrame, *, risk_labels: dict[str, str], measure_labels: dict[str, str],
-                          misclassified_label: str, rule_label: str, title: str | None = None, height: int = 400,
+def origin_measure_sankey(df: pd.DataFrame, labels: ScreeningLabels, *, title: str | None = None, height: int = 400,
                           dark: bool = False) -> go.Figure:
     """Origin risk (left) to the measure recorded (right); misclassified flows in red
-    (df: origin_risk, measure, rule_measure, misclassified, persons). rule_label takes {measure}."""
+    (df: origin_risk, measure, rule_measure, misclassified, persons)."""
+    risk_labels, measure_labels = labels.risk, labels.measure
+    misclassified_label, rule_label = labels.misclassified, labels.sankey_rule
     df = df[df["persons"] > 0]
     risks = [r for r in ORIGIN_RISKS if r in set(df["origin_risk"])] + \
         sorted(set(df["origin_risk"].dropna()) - set(ORIGIN_RISKS))
@@ -130,7 +182,7 @@ def origin_measure_sankey(df: pd.DataFrame, *, risk_labels: dict[str, str], meas
     right = {m: len(risks) + i for i, m in enumerate(measures)}
     totals_left = df.groupby("origin_risk")["persons"].sum()
     totals_right = df.groupby("measure")["persons"].sum()
-    labels = [f"{risk_labels.get(r, r)} {int(totals_left[r]):,}" for r in risks] + \
+    node_labels = [f"{risk_labels.get(r, r)} {int(totals_left[r]):,}" for r in risks] + \
         [f"{measure_labels.get(m, m)} {int(totals_right[m]):,}" for m in measures]
     colours = [RISK_COLOURS.get(r, PALETTE[7]) for r in risks] + [MEASURE_COLOURS.get(m, PALETTE[7]) for m in measures]
     link_text = [
@@ -140,7 +192,7 @@ def origin_measure_sankey(df: pd.DataFrame, *, risk_labels: dict[str, str], meas
     ]
     fig = go.Figure(go.Sankey(
         arrangement="fixed",
-        node=dict(label=labels, color=colours, pad=24, thickness=18, line=dict(color="#888", width=0.5),
+        node=dict(label=node_labels, color=colours, pad=24, thickness=18, line=dict(color="#888", width=0.5),
                   hovertemplate="%{label}<extra></extra>"),
         link=dict(source=[left[r] for r in df["origin_risk"]], target=[right[m] for m in df["measure"]],
                   value=df["persons"].tolist(),
@@ -152,9 +204,9 @@ def origin_measure_sankey(df: pd.DataFrame, *, risk_labels: dict[str, str], meas
     return _finish(fig, title, height, dark)
 
 
-def overdue_classes(none_label: str) -> dict:
+def overdue_classes(labels: ScreeningLabels) -> dict:
     """Map classes for the overdue map: villages with nothing overdue pale green; the others are highlighted."""
-    return {0: LegendItem(NO_OVERDUE_COLOUR, none_label)}
+    return {0: LegendItem(NO_OVERDUE_COLOUR, labels.overdue_none)}
 
 
 def shift_summary(df: pd.DataFrame) -> dict[str, int]:
@@ -171,12 +223,13 @@ def shift_summary(df: pd.DataFrame) -> dict[str, int]:
             "due_by_day": int(df.loc[df["direction"] == "earlier", "persons_due_by_day"].sum())}
 
 
-def release_shift_bar(df: pd.DataFrame, *, risk_labels: dict[str, str], axis_label: str, persons_label: str,
-                      no_change_label: str, title: str | None = None, height: int = 340,
+def release_shift_bar(df: pd.DataFrame, labels: ScreeningLabels, *, title: str | None = None, height: int = 340,
                       dark: bool = False) -> go.Figure:
     """People under a measure on the day whose release would move under the alternative rules, by how many days
     (negative = earlier), stacked by origin risk (df: origin_risk, release_shift_days, persons). The unchanged
     (usually most people) are left out so that the moves can be read; with no move at all the chart says so."""
+    risk_labels, axis_label, persons_label = labels.risk, labels.shift_axis, labels.persons
+    no_change_label = labels.shift_none
     moved = df[df["release_shift_days"] != 0]
     fig = go.Figure()
     for risk in [r for r in ORIGIN_RISKS if r in set(moved["origin_risk"])]:
@@ -198,10 +251,11 @@ def release_shift_bar(df: pd.DataFrame, *, risk_labels: dict[str, str], axis_lab
     return _finish(fig, title, height, dark)
 
 
-def central_daily_lines(df: pd.DataFrame, *, current_label: str, alternative_label: str, axis_label: str,
-                        title: str | None = None, height: int = 340, dark: bool = False) -> go.Figure:
+def central_daily_lines(df: pd.DataFrame, labels: ScreeningLabels, *, title: str | None = None, height: int = 340,
+                        dark: bool = False) -> go.Figure:
     """People in central quarantine on each day from D on: under the rules in force and the alternative
     (df: day, central_current, central_alternative)."""
+    current_label, alternative_label, axis_label = labels.central_current, labels.central_alternative, labels.persons
     fig = go.Figure()
     fig.add_scatter(x=df["day"], y=df["central_current"], name=current_label, mode="lines+markers",
                     line=dict(color=PALETTE[0], width=3, shape="hv"), marker=dict(size=5),
@@ -217,12 +271,13 @@ def central_daily_lines(df: pd.DataFrame, *, current_label: str, alternative_lab
     return _finish(fig, title, height, dark)
 
 
-def schedule_timeline(df: pd.DataFrame, *, as_of, measure_labels: dict[str, str], status_labels: dict[str, str],
-                      row_labels: dict[str, str], today_label: str, title: str | None = None, height: int = 260,
-                      dark: bool = False) -> go.Figure:
+def schedule_timeline(df: pd.DataFrame, labels: ScreeningLabels, *, as_of, as_of_text: str = "",
+                      title: str | None = None, height: int = 260, dark: bool = False) -> go.Figure:
     """One returnee's schedule (df: rows of returnee_schedule for one person): stages as bars, scheduled tests
-    as dots coloured by their state, the expected release day, and the as-of day as a line. row_labels: names
-    of the three rows (stage, test, release)."""
+    as dots coloured by their state, the expected release day, and the as-of day as a line (labelled with
+    as_of_text, the day in the reader's words)."""
+    measure_labels, status_labels, row_labels = labels.measure, labels.status, labels.schedule_row
+    today_label = labels.schedule_today.format(date=as_of_text)
     fig = go.Figure()
     day = pd.Timedelta(days=1)
     stages = df[df["event"] == "stage"]
@@ -268,17 +323,17 @@ def schedule_timeline(df: pd.DataFrame, *, as_of, measure_labels: dict[str, str]
     return _finish(fig, title, height, dark)
 
 
-def worklist_table(df: pd.DataFrame, *, item_labels: dict[str, str], risk_labels: dict[str, str],
-                   measure_labels: dict[str, str], stage_labels: dict[str, str]) -> pd.DataFrame:
+def worklist_table(df: pd.DataFrame, labels: ScreeningLabels) -> pd.DataFrame:
     """The worklist as the officers read it: labels for the codes, dates as YYYY-MM-DD text, the personal
     columns under their own names (name, id_number, phone, responsible_phone) so that masking finds them."""
+    item_labels, risk_labels, measure_labels, stage_labels = labels.item, labels.risk, labels.measure, labels.stage
     df = df.reset_index(drop=True)
     # blanks read as blanks (not "None") on screen and in the downloads
     def dates(col):
         return [v.strftime("%Y-%m-%d") if pd.notna(v) else "" for v in pd.to_datetime(df[col])]
 
-    def label(col, labels):
-        return [labels.get(v, v) if isinstance(v, str) else "" for v in df[col]]
+    def label(col, words):
+        return [words.get(v, v) if isinstance(v, str) else "" for v in df[col]]
 
     def text(col):
         return [v if isinstance(v, str) else "" for v in df[col]]

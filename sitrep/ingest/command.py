@@ -10,7 +10,9 @@ import json
 import sys
 import time
 
+from sitrep.db import Database
 from sitrep.errors import UsageError
+from sitrep.ingest.load import ImportUsageError, import_files
 
 
 def _progress_printer(stream):
@@ -29,9 +31,6 @@ def _progress_printer(stream):
 
 
 def cli_import(args) -> int:
-    from sitrep.db import Database
-    from sitrep.ingest.load import ImportUsageError, import_files
-
     if args.skip_invalid and not args.rejects:
         raise UsageError("--skip-invalid needs --rejects PATH (where the rejected rows go)")
     if args.rejects and not args.skip_invalid:

@@ -9,6 +9,7 @@ still load. Every file, loaded or not, gets a row in ``import_log``.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -16,13 +17,14 @@ from pathlib import Path
 from typing import Callable
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from sitrep import contract
+from sitrep import contract, i18n
 from sitrep.ingest import readers
-from sitrep.ingest.headers import ColumnMap, header_score, infer_table, map_columns
+from sitrep.ingest.headers import ColumnMap, header_score, infer_table, map_columns, norm_header
 from sitrep.ingest.readers import ReadError
-from sitrep.ingest.report import FileReport, Problem
+from sitrep.ingest.report import FileReport, Problem, both_languages
 from sitrep.ingest.validate import MAX_PROBLEMS, STAGE, Params, branch_messages, keep_sql, q, validate
 
 # DuckDB may use this much memory for one import before spilling to disk: keeps a
@@ -286,8 +288,6 @@ def _count_data_rows(raw: readers.RawTable) -> int:
 
 def _ignored(raw: readers.RawTable, cmap: ColumnMap) -> list[str]:
     """Headers of the file columns that match nothing (blank-header columns only when they hold data)."""
-    import pyarrow.compute as pc
-
     out = []
     for i in cmap.ignored:
         h = raw.headers[i].strip()
@@ -295,7 +295,7 @@ def _ignored(raw: readers.RawTable, cmap: ColumnMap) -> list[str]:
             col = raw.data.column(f"c{i}")
             if len(col) == 0 or not pc.max(pc.utf8_length(pc.utf8_trim_whitespace(col))).as_py():
                 continue
-            h = f"(第{i + 1}列/column {i + 1})"
+            h = f"({both_languages('ingest.blank_column', n=i + 1)})"
         out.append(h)
     return out
 
@@ -362,8 +362,10 @@ def _write_rejects(con, raw: readers.RawTable, branches, path: Path) -> None:
             ORDER BY r._row""").to_arrow_table()
     finally:
         con.unregister("_branches")
-    headers = [h.strip() or f"(第{i + 1}列)" for i, h in enumerate(raw.headers[:ncols])]
-    result = result.rename_columns(["行号/row", "原因", "reason", *headers])
+    headers = [h.strip() or f"({i18n.t('ingest.blank_column', 'zh', n=i + 1)})"
+               for i, h in enumerate(raw.headers[:ncols])]
+    result = result.rename_columns([both_languages("ingest.rejects.row"), i18n.t("ingest.rejects.reason", "zh"),
+                                    i18n.t("ingest.rejects.reason", "en"), *headers])
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "wb") as f:
         f.write(b"\xef\xbb\xbf")
@@ -375,9 +377,6 @@ def _write_rejects(con, raw: readers.RawTable, branches, path: Path) -> None:
 
 def _import_geojson(con, path: Path, rep: FileReport, user: str, step: Progress) -> None:
     """Boundary features: every feature names a region that exists; level comes from ``regions``."""
-    import json
-
-    from sitrep.ingest.headers import norm_header
 
     rep.table = BOUNDARIES
     feats = readers.read_geojson(path)

@@ -18,13 +18,21 @@ import csv
 import hashlib
 import io
 import json
+import re
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+import openpyxl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from openpyxl.utils import get_column_letter
+
+from sitrep.ingest.report import both_languages
 
 # How many rows from the top may hold titles before the header row.
 HEADER_SEARCH_ROWS = 20
@@ -211,15 +219,13 @@ def read_csv(path: Path, score: Callable[[list[str]], int]) -> RawTable:
 
 def check_cells(data: pa.Table, headers: list[str], first_row: int) -> None:
     """ReadError ``cell_too_large`` naming the first cell (Excel row, column) longer than MAX_CELL_CHARS."""
-    import pyarrow.compute as pc
-
     for i, name in enumerate(data.column_names):
         if name == "_row" or not len(data):
             continue
         lengths = pc.utf8_length(data.column(name))
         if (pc.max(lengths).as_py() or 0) > MAX_CELL_CHARS:
             at = pc.index(pc.greater(lengths, MAX_CELL_CHARS), True).as_py()
-            column = headers[i] if i < len(headers) and headers[i].strip() else f"(第{i + 1}列/column {i + 1})"
+            column = headers[i] if i < len(headers) and headers[i].strip() else f"({both_languages('ingest.blank_column', n=i + 1)})"
             raise ReadError("cell_too_large", row=first_row + at, column=column,
                             chars=f"{lengths[at].as_py():,}", limit=f"{MAX_CELL_CHARS:,}")
 
@@ -289,9 +295,6 @@ def decode_column(col: pa.ChunkedArray, encoding: str) -> pa.ChunkedArray:
     """A binary column in ``encoding`` as UTF-8 strings. ASCII chunks are only relabelled;
     repetitive ones (categories, place names) decode their distinct values; the rest
     (names) decode in one piece with NUL separators marking where each value ends."""
-    import numpy as np
-    import pyarrow.compute as pc
-
     out = []
     for chunk in col.chunks:
         offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
@@ -313,8 +316,6 @@ def decode_column(col: pa.ChunkedArray, encoding: str) -> pa.ChunkedArray:
 
 
 def _decode_whole(offsets, body, encoding: str) -> pa.Array:
-    import numpy as np
-
     n = len(offsets) - 1
     sep = (offsets[1:] - offsets[0]) + np.arange(n)  # where each value ends, once separators are in
     joined = np.zeros(body.size + n, dtype=np.uint8)
@@ -389,8 +390,6 @@ def check_xlsx(path: Path) -> None:
     it: more than MAX_XLSX_UNCOMPRESSED bytes unpacked, a part packed more than MAX_XLSX_RATIO
     times (a zip bomb), or a cell of its sheets or shared strings longer than MAX_CELL_CHARS
     (found in the XML as it is unpacked, a megabyte at a time)."""
-    import zipfile
-
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
@@ -414,9 +413,6 @@ def check_xlsx(path: Path) -> None:
 def _check_xml_runs(zf, info) -> None:
     """ReadError when a text run of the part (bytes between two tags) could hold more than
     MAX_CELL_CHARS characters; in a sheet the message names the cell (its row and column)."""
-    import re
-
-    import numpy as np
 
     cell_re = re.compile(rb'<c\b[^>]*?\br="([A-Z]+)(\d+)"')
 
@@ -456,8 +452,6 @@ class _Workbook:
     saved under another extension still opens). Checked as a zip first (:func:`check_xlsx`)."""
 
     def __init__(self, path: Path):
-        import openpyxl
-
         check_xlsx(path)
         self.file = open(path, "rb")
         try:
@@ -504,8 +498,6 @@ def _sheet_rows(ws, max_row: int | None = None):
 
     Every row the sheet's XML holds is read: openpyxl would otherwise stop at the size the sheet
     declares (its ``<dimension>``), and a row past it would be dropped without a word."""
-    from openpyxl.utils import get_column_letter
-
     ws.reset_dimensions()
     excel_row = 0
     for values in ws.iter_rows(values_only=True, max_row=max_row):

@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from sitrep import contract
 from sitrep.contract import Column, Table
-from sitrep.ingest.headers import ColumnMap
+from sitrep.ingest.headers import ColumnMap, norm_header
+from sitrep.ingest.report import Problem
 
 # NFKC for the characters exports actually contain: full-width ASCII and the ideographic space.
 FULL_WIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
@@ -92,8 +94,6 @@ class Validation:
 
 def _enum_keys(col: Column) -> dict[str, str]:
     """Normalised label -> code (the code itself, its Chinese label and further labels)."""
-    from sitrep.ingest.headers import norm_header
-
     out: dict[str, str] = {}
     for entry in col.enum:
         for label in entry:
@@ -442,8 +442,6 @@ class Profile:
 
 def _chunk_parts(chunk: pa.Array):
     """(offsets, data bytes) of a string chunk, as numpy views."""
-    import numpy as np
-
     bufs = chunk.buffers()
     width = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
     offsets = np.frombuffer(bufs[1], dtype=width)[chunk.offset:chunk.offset + len(chunk) + 1]
@@ -453,8 +451,6 @@ def _chunk_parts(chunk: pa.Array):
 
 def profile_column(col: pa.ChunkedArray) -> Profile:
     """Scan a column's bytes once: which cleaning steps can its values need?"""
-    import numpy as np
-
     fold = edge = odd = excel = False
     for chunk in col.chunks:
         if len(chunk) == 0:
@@ -484,8 +480,6 @@ def profile_column(col: pa.ChunkedArray) -> Profile:
 def id_check_digits(col: pa.ChunkedArray) -> pa.ChunkedArray:
     """GB 11643 check of each plain 18-character ID number (17 digits + digit/X/x):
     true/false; NULL for any other value (those are checked in SQL after cleaning)."""
-    import numpy as np
-
     weights = np.array(ID_WEIGHTS, dtype=np.int64)
     expected_digit = np.frombuffer(b"10X98765432", dtype=np.uint8)
     out = []
@@ -610,8 +604,6 @@ def keep_sql(bad: bool, dups: bool) -> str:
 
 def branch_messages(plan_branches: list[Branch]) -> pa.Table:
     """Per check: the column label and message in both languages (for the rejects file)."""
-    from sitrep.ingest.report import Problem
-
     zh, en, col = [], [], []
     for br in plan_branches:
         pr = Problem("", 1, br.column, None, br.reason, br.field, br.detail)

@@ -5,6 +5,7 @@ from `ui.query(...)` (named queries) and the builders in sitrep.figures / sitrep
 """
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from sitrep.ui.data import get_db, query, serves_lake
 from sitrep.ui.state import View
@@ -19,8 +20,6 @@ def view() -> View:
         # pages/ folder and, until some run calls st.navigation, runs the page file alone
         # (its multipage-v1 compatibility mode). Leave that mode and rerun: the rerun goes
         # through dashboard.py to the same page (page identity is its url_path).
-        from streamlit.runtime.pages_manager import PagesManager
-
         PagesManager.uses_pages_directory = False
         st.rerun()
     return st.session_state["sitrep_view"]

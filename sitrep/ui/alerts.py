@@ -25,8 +25,9 @@ from sitrep.rules import rules_version
 from sitrep.alert_responses import MAX_NOTE, MAX_WHO, AlertRef, StateError, StateStore, resolve_state_path
 from sitrep.ui import widgets as w
 from sitrep.ui.data import checked_db, get_db, query, scope_key
-from sitrep.ui.state import View
+from sitrep.ui.state import View, regions_index
 from sitrep.warning import config as warning_config
+from sitrep.warning import rt
 
 # the phone is in each alert's explanation (masked): the list keeps to what fits beside the map
 LIST_COLUMNS = ("status", "kind", "alert", "since", "condition", "responsible")
@@ -403,8 +404,6 @@ def _flash() -> None:
 
 def response_times_frame(view: View) -> pd.DataFrame:
     """Response times per township and kind in scope, labelled in the view's language."""
-    from sitrep.ui.state import regions_index
-
     regions = regions_index()
     where = scope(view)
     if where is None:
@@ -478,8 +477,6 @@ def open_alerts_summary(view: View, listed: pd.DataFrame | None = None) -> pd.Da
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def _rt(path: str, version: tuple, limit: str | None, as_of: date, scope: str | None):
-    from sitrep.warning import rt
-
     db = checked_db(path)
     return rt.rt_from_db(db, as_of=as_of, region_code=scope), rt.growth_from_db(db, as_of=as_of, region_code=scope)
 

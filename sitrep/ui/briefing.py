@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sitrep import briefing
+from sitrep import briefing, decisions
 from sitrep.auth import web as access
 from sitrep.briefing.context import Context
 from sitrep.ui.data import db_version, query
@@ -74,6 +74,4 @@ def _build(view: View, store: dict, fmt: str) -> None:
 
 
 def _regions() -> dict:
-    from sitrep import decisions
-
     return decisions.regions_index(query)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import contextlib
 import math
 import re
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
 
 from sitrep import catalogue, drill, i18n, maps, records
+from sitrep import situation_html as sh
 from sitrep.auth import web as access
 from sitrep.figures import STATUS_ICONS
 from sitrep.ui.data import query
@@ -135,8 +137,6 @@ def kpi_strip(view: View, groups: list[tuple[str, list[str]]], now: dict, before
     that wraps to more rows rather than squeeze - as compact as it can be so that the headline, the strip and
     the first rows of 需决策事项 fit the first screen. ``statuses``: {kpi: status} where the severity model says
     more than the thresholds; ``extra``: {group title: [Card]} put first in that group."""
-    from sitrep import situation_html as sh
-
     cat = catalogue.by_key()
     statuses, extra = statuses or {}, extra or {}
     out = []
@@ -162,8 +162,6 @@ def status_label(view: View, status: str, name: str) -> str:
 
 def why_none(view: View, key: str) -> str:
     """Why a KPI shows "—" (a reason of its own where the strings have one, else the general one)."""
-    from sitrep import i18n
-
     own = i18n.table(view.lang).get(f"common.why_none_{key}")
     return own or view.t("common.why_none")
 
@@ -317,8 +315,6 @@ def code_label(view: View, column: str, code: str, tables: tuple[str, ...], df: 
 
 def records_link(key: str) -> str:
     """The address of this page with the records of a KPI open (for HTML cards)."""
-    from urllib.parse import urlencode
-
     params = {k: st.query_params[k] for k in st.query_params if k not in (RECORDS_PARAM, *MARK_PARAMS)}
     return "?" + urlencode({**params, RECORDS_PARAM: key})
 

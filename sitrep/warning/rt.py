@@ -68,7 +68,7 @@ def discr_si(k: Sequence[int] | np.ndarray, mean: float, sd: float) -> np.ndarra
     continuous delay, taken from a uniform time within the day, lands on day k, so w_0 = 0
     and the discrete mean equals ``mean``.
     """
-    from scipy.special import gammainc
+    from scipy.special import gammainc  # scipy takes ~0.3-0.8 s to import: only when Rt is estimated
 
     if sd <= 0:
         raise ValueError("the serial interval's sd must be > 0")
@@ -147,7 +147,7 @@ def estimate_rt(
     the posterior's mean, std and quantiles (q025, q05, q25, median, q75, q95, q975: those
     of EpiEstim), and enough_cases (at least ``min_cases`` local cases in the window).
     """
-    from scipy.special import gammaincinv
+    from scipy.special import gammaincinv  # as above: only when Rt is estimated
 
     cfg = config or load_config().rt
     si_mean = cfg.si_mean if si_mean is None else si_mean

@@ -9,177 +9,30 @@ pause button, re-reads the data without reloading the page (st.fragment run_ever
 follows the database file), and shows a clock, the as-of time and a warning when the newest import
 is old. Status is never colour alone: every status has its icon (✓ ▲ ■).
 
-The configuration and the rules (which screen is due, is the import stale, fonts floored to 18 px)
-are plain functions; :func:`main` draws with Streamlit.
+This module draws it with Streamlit (:func:`main`); the configuration and the rules (which screen is due,
+is the import stale, what a KPI card says, fonts floored to 18 px) are plain functions in
+sitrep.projection.rules.
 """
 
 from __future__ import annotations
 
-import math
 import time
-import tomllib
-from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from html import escape
-from pathlib import Path
 
 import pandas as pd
-import plotly.graph_objects as go
+import streamlit as st
 
-from sitrep import catalogue, decisions, i18n
-
-CONFIG_FILE = Path(__file__).resolve().parent.parent / "data" / "screen.toml"
-SCREENS = ("overview", "cases", "command", "monitoring", "screening", "publicity", "preparedness")
-MIN_ROTATION_SECONDS = 3
-MIN_CHART_FONT_PX = 18
-
-
-class ScreenConfigError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class ScreenConfig:
-    screens: tuple[str, ...] = SCREENS
-    rotation_seconds: float = 30
-    refresh_minutes: float = 5
-    stale_import_hours: float = 26
-    overview_kpis: tuple[str, ...] = ()
-    decision_rows: int = 8
-
-    @property
-    def tick_seconds(self) -> float:
-        """How often the rotating part reruns while playing: each rotation, and at least every refresh."""
-        return min(self.rotation_seconds, self.refresh_minutes * 60)
-
-
-def load_config(path: Path = CONFIG_FILE) -> ScreenConfig:
-    """Read and check data/screen.toml; raise ScreenConfigError naming the key."""
-    with open(path, "rb") as f:
-        raw = tomllib.load(f)
-    known = set(ScreenConfig.__dataclass_fields__)
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ScreenConfigError(f"{path.name}: unknown keys {', '.join(unknown)}")
-    cfg = ScreenConfig(
-        screens=tuple(raw.get("screens", SCREENS)),
-        rotation_seconds=float(raw.get("rotation_seconds", 30)),
-        refresh_minutes=float(raw.get("refresh_minutes", 5)),
-        stale_import_hours=float(raw.get("stale_import_hours", 26)),
-        overview_kpis=tuple(raw.get("overview_kpis", ())),
-        decision_rows=int(raw.get("decision_rows", 8)),
-    )
-    bad = [s for s in cfg.screens if s not in SCREENS]
-    if bad or not cfg.screens:
-        raise ScreenConfigError(f"{path.name}: screens must be some of {', '.join(SCREENS)} (got {bad or 'none'})")
-    if cfg.rotation_seconds < MIN_ROTATION_SECONDS:
-        raise ScreenConfigError(f"{path.name}: rotation_seconds must be at least {MIN_ROTATION_SECONDS}")
-    if cfg.refresh_minutes <= 0 or cfg.stale_import_hours <= 0 or cfg.decision_rows < 1:
-        raise ScreenConfigError(f"{path.name}: refresh_minutes, stale_import_hours and decision_rows must be positive")
-    cat = catalogue.by_key()
-    missing = [k for k in cfg.overview_kpis if k not in cat]
-    if missing or len(cfg.overview_kpis) > 8:
-        raise ScreenConfigError(f"{path.name}: overview_kpis must be at most 8 keys of data/kpis.toml "
-                                f"(unknown: {', '.join(missing) or '-'})")
-    return cfg
-
-
-def with_url(cfg: ScreenConfig, params: dict) -> ScreenConfig:
-    """The configuration with one browser's URL overrides: rotate=SECONDS, screens=a,b,c.
-    Values that do not fit are ignored (a projector bookmark should still open)."""
-    out = cfg
-    try:
-        seconds = float(params.get("rotate", ""))
-        if math.isfinite(seconds) and seconds >= MIN_ROTATION_SECONDS:
-            out = replace(out, rotation_seconds=seconds)
-    except ValueError:
-        pass
-    wanted = [s.strip() for s in str(params.get("screens", "")).split(",") if s.strip() in SCREENS]
-    if wanted:
-        out = replace(out, screens=tuple(dict.fromkeys(wanted)))
-    return out
-
-
-def due(shown_at: float, now: float, seconds: float) -> bool:
-    """Has the current screen been up for its time? (half a second early counts: a timer's tick
-    may arrive a little before the full interval)"""
-    return now - shown_at >= seconds - 0.5
-
-
-def next_index(index: int, count: int, step: int = 1) -> int:
-    return (index + step) % count if count else 0
-
-
-def is_stale(imported_at, now: datetime, hours: float) -> bool:
-    """No import at all, or the newest older than `hours`."""
-    if imported_at is None or pd.isna(imported_at):
-        return True
-    return now - pd.Timestamp(imported_at).to_pydatetime().replace(tzinfo=None) > timedelta(hours=hours)
-
-
-def delta_text(kpi: catalogue.Kpi, value: float | None, previous: float | None, lang: str) -> str:
-    """The change on the day before as a KPI card shows it: "较前日 +7", "与前日持平"."""
-    if value is None or previous is None:
-        return i18n.t("screen.delta_none", lang)
-    diff = value - previous
-    if math.isclose(diff, 0, abs_tol=0.5 * 10 ** -kpi.decimals):
-        return i18n.t("screen.delta_same", lang)
-    arrow = "↑" if diff > 0 else "↓"
-    return i18n.t("screen.delta", lang, change=f"{arrow}{abs(diff):,.{kpi.decimals}f}")
-
-
-# ---------------------------------------------------------------- chart text for the back of the room
-
-_FONT_PATHS = ("font", "title.font", "legend.font", "legend.title.font", "hoverlabel.font")
-_AXIS_FONT_PATHS = ("tickfont", "title.font")
-_TRACE_FONT_PATHS = ("textfont", "insidetextfont", "outsidetextfont", "number.font", "title.font", "delta.font",
-                     "gauge.axis.tickfont", "marker.colorbar.tickfont", "legendgrouptitle.font")
-
-
-def _floor(obj, path: str, minimum: float) -> None:
-    *parents, last = path.split(".")
-    node = obj
-    for p in parents:
-        node = getattr(node, p, None)
-        if node is None:
-            return
-    try:
-        size = getattr(node, last).size
-    except AttributeError:
-        return
-    if size is None:
-        return
-    if isinstance(size, (list, tuple)):
-        getattr(node, last).size = [max(s, minimum) if s is not None else s for s in size]
-    elif size < minimum:
-        getattr(node, last).size = minimum
-
-
-def floor_fonts(fig: go.Figure, minimum: float = MIN_CHART_FONT_PX) -> go.Figure:
-    """Every font size set in the figure raised to at least `minimum` px, and bar labels kept at their
-    size (plotly shrinks a label that is wider than its bar; on a projector it must stay readable).
-    Sizes left unset come from the theme (sitrep_dark: 18 px and more)."""
-    layout = fig.layout
-    for path in _FONT_PATHS:
-        _floor(layout, path, minimum)
-    for name in dir(layout):
-        if name.startswith(("xaxis", "yaxis")) and getattr(layout, name, None) is not None:
-            for path in _AXIS_FONT_PATHS:
-                _floor(getattr(layout, name), path, minimum)
-    for ann in layout.annotations or ():
-        if ann.font is not None and ann.font.size is not None and ann.font.size < minimum:
-            ann.font.size = minimum
-    if layout.uniformtext is not None and layout.uniformtext.minsize is not None:
-        layout.uniformtext.minsize = max(layout.uniformtext.minsize, minimum)
-    for trace in fig.data:
-        for path in _TRACE_FONT_PATHS:
-            _floor(trace, path, minimum)
-        if trace.type in ("bar", "funnel"):
-            trace.constraintext = "none"
-    return fig
-
-
-# ---------------------------------------------------------------- the page (Streamlit)
+from sitrep import catalogue, decisions, i18n, maps, severity, situation_html
+from sitrep import regions as region_tree
+from sitrep.auth import web as access
+from sitrep.briefing.context import Context, as_date
+from sitrep.briefing.keycharts import MapSpec, key_charts
+from sitrep.maps import LegendItem
+from sitrep.projection.rules import (ScreenConfig, clock_date, decisions_html, due, floor_fonts, is_stale,
+                                     kpi_cards_html, legend_html, load_config, next_index, with_url)
+from sitrep.ui import data, state
+from sitrep.ui.state import View
 
 CSS = """
 header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSidebar"],
@@ -263,75 +116,12 @@ SCALES = (0.5, 0.5625, 0.625, 0.6667, 0.7, 0.75, 0.8, 0.8333, 0.875, 0.9, 1, 1.2
 CSS = CSS.replace("CHART_HEIGHT", str(CHART_HEIGHT)).replace("SCALES", "\n".join(
     f"@media (min-width: {1920 * s:.0f}px) and (min-height: {1080 * s:.0f}px) {{ :root {{ --screen-scale: {s}; }} }}"
     for s in SCALES))
-KPI_VALUE_PX = {4: 76, 5: 66, 6: 60, 7: 54, 8: 50}  # by cards in the row: at least 48 px
 MAP_HEIGHT = 540
 OVERVIEW_MAP_HEIGHT = 440  # the overview's headline takes the rest
 
 
-def _status_icon(status: str) -> str:
-    from sitrep.figures import STATUS_ICONS
-
-    return STATUS_ICONS[status] if status != "none" else ""
-
-
-def kpi_cards_html(keys: list[str], now: dict, before: dict, lang: str, statuses: dict[str, str] | None = None) -> str:
-    """The KPI cards of a screen as HTML: icon (and for red and amber the word), name, value as the catalogue
-    formats it, change. ``statuses``: {kpi: status} where the severity model says more than the thresholds."""
-    cat = catalogue.by_key()
-    statuses = statuses or {}
-    size = KPI_VALUE_PX.get(len(keys), 76 if len(keys) < 4 else 50)
-    cards = []
-    for key in keys:
-        kpi = cat[key]
-        value, prev = now.get(key), before.get(key)
-        status = statuses.get(key) or kpi.status(value)
-        icon = _status_icon(status)
-        word = i18n.t(f"briefing.status.{status}", lang)
-        said = f"<span class=word>{escape(i18n.t(f'severity.status.{status}', lang))}</span>" \
-            if status in ("red", "amber") else ""
-        cards.append(
-            f'<div class="screen-kpi status-{status}" data-kpi="{escape(key)}" title="{escape(word)}">'
-            f'<div class="screen-kpi-label">{f"<span class=ico>{icon}</span>" if icon else ""}{said}'
-            f"{escape(kpi.name(lang))}</div>"
-            f'<div class="screen-kpi-value" style="font-size:{size}px">{escape(kpi.format(value, lang))}</div>'
-            f'<div class="screen-kpi-delta">{escape(delta_text(kpi, value, prev, lang))}</div></div>')
-    return (f'<div class="screen-kpis" style="grid-template-columns: repeat({len(keys)}, minmax(0, 470px))">'
-            + "".join(cards) + "</div>")
-
-
-def legend_html(items, title: str = "") -> str:
-    chips = "".join(f'<span class="item"><span class="chip" style="background:rgb{tuple(i.colour)}"></span>'
-                    f"{escape(i.label)}</span>" for i in items)
-    return f'<div class="screen-legend"><b>{escape(title)}</b>{chips}</div>'
-
-
-def decisions_html(rows: list, lang: str, shown: int) -> str:
-    """The needs-a-decision list for the room (sitrep.severity.Folded rows, most severe first): icon and word,
-    the item, where and how much (one row per item however many places), who answers when it is one place (no
-    phone numbers)."""
-    def t(key, **v):
-        return i18n.t(key, lang, **v)
-
-    if not rows:
-        return f'<div class="screen-ok">✓ {escape(t("screen.nothing_red"))}</div>'
-    head = "".join(f"<th>{escape(t(f'briefing.col.{c}'))}</th>" for c in ("item", "where", "responsible"))
-    body = []
-    for f in rows[:shown]:
-        who = f.places.iloc[0]["responsible_person"] if f.count == 1 else ""
-        body.append(f"<tr class=\"sit-{f.level}\"><td><span class=red-ico>■</span> "
-                    f"<b>{escape(t(f'severity.level.{f.level}'))}</b> {escape(f.item)}</td>"
-                    f"<td>{escape(f.where_text)}</td><td>{escape('' if who == '—' else str(who))}</td></tr>")
-    more = (f'<div class="screen-more">{escape(t("screen.more_items", n=len(rows) - shown))}</div>'
-            if len(rows) > shown else "")
-    return f'<table class="screen-table"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>{more}'
-
-
 def main() -> None:
     """Projection mode: called by dashboard.py when the URL has mode=screen."""
-    import streamlit as st
-
-    from sitrep.ui import data, state
-
     st.set_page_config(page_title="疫情防控态势 · 大屏", layout="wide", initial_sidebar_state="collapsed")
     st.html(f"<style>{CSS}</style>")
     lang = state.current_lang()
@@ -347,13 +137,6 @@ def main() -> None:
 
 
 def _run(lang: str) -> None:
-    import streamlit as st
-
-    from sitrep.auth import web as access
-    from sitrep.briefing.context import Context, as_date
-    from sitrep.ui import data
-    from sitrep.ui.state import View
-
     qp = st.query_params
     cfg = with_url(load_config(), dict(qp))
     ss = st.session_state
@@ -374,7 +157,7 @@ def _run(lang: str) -> None:
             as_of = None
         as_of = as_of if as_of and min_date <= as_of <= max_date else max_date
         scope = qp.get("scope")
-        scope = scope if scope in regions and regions[scope]["level"] != "city" else None
+        scope = scope if region_tree.is_below_root(scope, regions) else None
         scope = access.clamp_scope(scope)  # a township user's screen is their township, whatever the URL says
         ctx = Context(data.query, as_of, scope, lang, min_date, regions)
         ss["sitrep_view"] = View(as_of=as_of, scope=scope, lang=lang, min_date=min_date, max_date=max_date)
@@ -385,7 +168,7 @@ def _run(lang: str) -> None:
         now = datetime.now()
         with st.container(key="screen_clock"):
             st.html(f'<div class="screen-clock">{now:%H:%M}</div>'
-                    f'<div class="screen-date">{escape(_date_text(now.date(), lang))}</div>')
+                    f'<div class="screen-date">{escape(clock_date(now.date(), lang))}</div>')
 
     run_every = cfg.refresh_minutes * 60 if ss.screen_paused else cfg.tick_seconds
 
@@ -407,14 +190,8 @@ def _run(lang: str) -> None:
     rotating()
 
 
-def _date_text(d: date, lang: str) -> str:
-    weekday = i18n.t("screen.weekdays", lang).split(",")[d.weekday()]
-    return f"{d.year}年{d.month}月{d.day}日 {weekday}" if lang == "zh" else f"{weekday} {d.day} {d:%b %Y}"
-
 
 def _header(ctx, cfg: ScreenConfig, key: str) -> None:
-    import streamlit as st
-
     ss = st.session_state
     latest = ctx.query("import_latest")
     imported = latest["imported_at"].iloc[0] if not latest.empty else None
@@ -441,16 +218,12 @@ def _header(ctx, cfg: ScreenConfig, key: str) -> None:
 
 
 def _step(step: int, count: int) -> None:
-    import streamlit as st
-
     ss = st.session_state
     ss.screen_index = next_index(ss.screen_index, count, step)
     ss.screen_shown_at = time.monotonic()
 
 
 def _toggle_pause() -> None:
-    import streamlit as st
-
     ss = st.session_state
     ss.screen_paused = not ss.screen_paused
     ss.screen_shown_at = time.monotonic()
@@ -458,14 +231,10 @@ def _toggle_pause() -> None:
 
 
 def _screen(ctx, cfg: ScreenConfig, key: str) -> None:
-    import streamlit as st
-
     now = decisions.kpi_values(ctx.query, ctx.as_of, ctx.scope)
     before = decisions.kpi_values(ctx.query, ctx.previous, ctx.scope)
     keys = list(cfg.overview_kpis) if key == "overview" else [k.key for k in catalogue.for_pillar(key)]
     if key == "overview":
-        from sitrep import severity, situation_html
-
         # the same assessment, headline and list as the Overview page and the daily briefing
         sit = severity.assess(ctx.query, as_of=ctx.as_of, scope=ctx.scope, lang=ctx.lang, scope_name=ctx.scope_name,
                               regions=ctx.regions, now=now, before=before)
@@ -476,8 +245,6 @@ def _screen(ctx, cfg: ScreenConfig, key: str) -> None:
         _overview(ctx, cfg, sit)
         return
     st.html(kpi_cards_html(keys, now, before, ctx.lang))
-    from sitrep.briefing.keycharts import key_charts
-
     charts = key_charts(key, ctx, dark=True, height=CHART_HEIGHT)
     for col, chart in zip(st.columns(len(charts), gap="large"), charts):
         with col:
@@ -485,8 +252,6 @@ def _screen(ctx, cfg: ScreenConfig, key: str) -> None:
 
 
 def _chart(ctx, chart) -> None:
-    import streamlit as st
-
     st.html(f'<div class="screen-chart-title">{escape(chart.title)}</div>')
     if chart.empty:
         st.html(f'<div class="screen-empty">{escape(chart.empty)}</div>')
@@ -503,10 +268,6 @@ def _chart(ctx, chart) -> None:
 
 
 def _map(ctx, spec, key: str, labels: list[str] | None = None, height: int = MAP_HEIGHT) -> None:
-    import streamlit as st
-
-    from sitrep import maps
-
     polys = maps.polygons(ctx.query("boundaries_by_level", level=spec.level, region_code=ctx.scope))
     if polys.empty:
         st.html(f'<div class="screen-empty">{escape(ctx.t("common.no_data"))}</div>')
@@ -532,12 +293,6 @@ def _map(ctx, spec, key: str, labels: list[str] | None = None, height: int = MAP
 
 
 def _overview(ctx, cfg: ScreenConfig, sit) -> None:
-    import streamlit as st
-
-    from sitrep import situation_html
-    from sitrep.briefing.keycharts import MapSpec
-    from sitrep.maps import LegendItem
-
     # the regions below coloured by their place in the ranking (红黑榜): worst level red, amber or none
     rank = sit.ranking
     level_value = {"ok": 0, "amber": 1, "red": 2}
