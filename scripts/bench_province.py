@@ -4,6 +4,9 @@ its time and peak memory (the resident memory of the process and its children, t
 sampled every 0.2 s) are its own.
 
     python scripts/bench_province.py --counties 10 --scale 0.02 [--from 2022-01-12 --to 2022-01-18] DIR
+
+Then the dashboard over the lake and its DuckDB cube (sitrep.lake_db): the time to build the served file, and
+each page's cold time (a fresh process) and warm time at the whole scope (sitrep.bench.bench_pages).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 
 def _tree_rss_kb(root: int) -> int:
@@ -64,6 +68,7 @@ def main() -> None:
     p.add_argument("--from", dest="date_from")
     p.add_argument("--to", dest="date_to")
     p.add_argument("--engines", default="duckdb,spark")
+    p.add_argument("--no-pages", action="store_true", help="skip the dashboard over the lake")
     args = p.parse_args()
     folder = Path(args.dir)
     lake = folder / "lake"
@@ -84,6 +89,26 @@ def main() -> None:
         job = json.loads((out / "kpi_cube" / "_job.json").read_text())
         print(f"cube on {engine}: {s:.1f} s wall ({job['seconds']:.1f} s in the job), peak {mb:.0f} MB, "
               f"{job['rows']:,} rows; steps {job['step_seconds']}", flush=True)
+    if not args.no_pages:
+        bench_pages_over_lake(folder, lake, folder / f"cube_{args.engines.split(',')[0]}")
+
+
+def bench_pages_over_lake(folder: Path, lake: Path, cube: Path) -> None:
+    """The dashboard over the lake: the served file's build, then every page cold and warm at the whole scope."""
+    import os
+
+    from sitrep import bench
+    from sitrep.lake_db import LakeDatabase
+
+    served = folder / "sitrep_lake.duckdb"
+    served.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    LakeDatabase(lake, cube, path=served).version()
+    print(f"served file from the lake and the cube: {time.perf_counter() - t0:.1f} s, "
+          f"{served.stat().st_size / 2**20:.0f} MB", flush=True)
+    os.environ.update(SITREP_LAKE=str(lake), SITREP_CUBE=str(cube))
+    for r in bench.bench_pages(served):
+        print(f"page {r['page']:<13} cold {r['cold_ms'] / 1000:5.2f} s  warm {r['warm_ms'] / 1000:5.2f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -202,6 +202,7 @@ def cli_query(args) -> int:
     # pandas and DuckDB: imported when the command runs (see main)
     from sitrep import audit, export, privacy
     from sitrep import db as dbm
+    from sitrep.lake_db import served_database
 
     params = {}
     for kv in args.param:
@@ -214,7 +215,7 @@ def cli_query(args) -> int:
         bound = q.bind(params)
     except dbm.QueryError as e:
         raise UsageError(str(e)) from None
-    database = dbm.Database(args.db)
+    database = served_database(args.db)  # over a lake when $SITREP_LAKE is set, as the dashboard
     if not database.exists():
         raise UsageError(f"no database at {database.path}")
     who = audit.os_user()

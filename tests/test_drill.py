@@ -14,11 +14,14 @@ import pytest
 
 from builders import build_db
 from sitrep import catalogue, drill
-from sitrep.drill import ORDER_STAGES
 from sitrep.figures import cases as case_figs
 from sitrep.figures import monitoring as monitoring_figs
 from sitrep.figures import screening as screening_figs
 from test_kpis import D, TABLES
+
+# the words of the charts do not matter here: the marks carry their codes (meta)
+CASES = case_figs.CasesLabels.of("en")
+MONITORING = monitoring_figs.MonitoringLabels.of("en")
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,7 +56,7 @@ def trace_of(fig, **meta) -> int:
 
 def test_the_curves_local_confirmed_bar_on_a_day_lists_exactly_that_days_local_confirmed_cases(db):
     curve = db.query("cases_daily_by_source_category", as_of=D)
-    fig = case_figs.epi_curve_by_category(curve, source_labels={}, category_labels={})
+    fig = case_figs.epi_curve_by_category(curve, CASES)
     i = trace_of(fig, source="local", category="confirmed")
     on_d = list(pd.to_datetime(fig.data[i].x)).index(pd.Timestamp(D))
     m = click("cases_curve", fig, i, on_d)
@@ -66,7 +69,7 @@ def test_the_curves_local_confirmed_bar_on_a_day_lists_exactly_that_days_local_c
 def test_a_bar_lists_its_cases_as_they_stood_that_day(db):
     """c4 (overseas, reported 01-12, discharged 01-16) is hospitalised in the records of its bar on 01-12."""
     curve = db.query("cases_daily_by_source_category", as_of="2022-01-16")
-    fig = case_figs.epi_curve_by_category(curve, source_labels={}, category_labels={})
+    fig = case_figs.epi_curve_by_category(curve, CASES)
     m = click("cases_curve", fig, trace_of(fig, source="overseas", category="confirmed"), 0)
     assert m.day == date(2022, 1, 12)
     rows = records(db, m).set_index("case_id")
@@ -83,12 +86,11 @@ def test_by_onset_a_bar_lists_the_cases_known_on_the_views_day(db):
 
 def test_the_overview_curve_and_the_found_by_bar(db):
     curve = db.query("cases_daily_by_source", as_of=D)
-    fig = case_figs.epi_curve(curve, source_labels={})
+    fig = case_figs.epi_curve(curve, CASES)
     i = trace_of(fig, source="local")
     m = click("overview_curve", fig, i, list(pd.to_datetime(fig.data[i].x)).index(pd.Timestamp(D)))
     assert sorted(records(db, m)["case_id"]) == ["c1", "c5"]  # every category, as the bar counts them
-    found = case_figs.found_by_bar(db.query("cases_by_found_by", as_of=D), found_labels={}, source_labels={},
-                                   unknown_label="?")
+    found = case_figs.found_by_bar(db.query("cases_by_found_by", as_of=D), CASES)
     i = trace_of(found, source="local")
     m = click("cases_found_by", found, i, len(found.data[i].y) - 1)  # "not recorded", the last bar
     assert m.filters["found_by"] == ("",)
@@ -98,8 +100,7 @@ def test_the_overview_curve_and_the_found_by_bar(db):
 
 def test_the_contacts_chart_in_quarantine_and_traced_on_a_day(db):
     contacts = db.query("contacts_daily_by_type_place", as_of=D)
-    fig = case_figs.contacts_over_time(contacts, type_labels={}, place_labels={}, in_quarantine_label="q",
-                                       identified_label="i")
+    fig = case_figs.contacts_over_time(contacts, CASES)
     area = trace_of(fig, contact_type="close", series="in_quarantine")
     on_d = list(pd.to_datetime(fig.data[area].x)).index(pd.Timestamp(D))
     m = click("cases_contacts", fig, area, on_d)
@@ -113,15 +114,14 @@ def test_the_contacts_chart_in_quarantine_and_traced_on_a_day(db):
 
 def test_arrivals_of_a_category_on_a_day_and_the_grid_marks(db):
     daily = db.query("returnees_daily_by_category", as_of=D)
-    fig = screening_figs.arrivals_daily(daily, category_labels={})
+    fig = screening_figs.arrivals_daily(daily, screening_figs.ScreeningLabels.of("en"))
     i = trace_of(fig, origin_category="in_province")
     m = click("screening_arrivals", fig, i, list(pd.to_datetime(fig.data[i].x)).index(pd.Timestamp(D)))
     assert list(records(db, m)["person_id"]) == ["r1"]  # r4, in-province too, arrives D+1
-    haves = monitoring_figs.haves_missing_bar(db.query("grid_haves_missing"), have_labels={})
+    haves = monitoring_figs.haves_missing_bar(db.query("grid_haves_missing"), MONITORING)
     m = click("monitoring_haves", haves, 0, list(haves.data[0].meta["have"]).index("has_materials"))
     assert list(records(db, m)["region_code"]) == ["451481001002"]  # V12 has no materials
-    levels = monitoring_figs.grid_levels_bar(db.query("grid_units_by_level"), level_labels={}, complete_label="ok",
-                                             holes_label="holes")
+    levels = monitoring_figs.grid_levels_bar(db.query("grid_units_by_level"), MONITORING)
     holes = trace_of(levels, complete=False)
     m = click("monitoring_levels", levels, holes, 0)
     assert m.filters["complete"] == ("false",)
@@ -135,9 +135,7 @@ def test_an_items_bar_lists_its_warehouses_and_a_dot_its_warehouse_as_of_the_day
         return df.assign(item_name=df["item_name"].fillna(df["item_code"]))
 
     stock = named(db.query("reserves_by_warehouse_item", as_of=D))
-    labels = dict.fromkeys(["scope_total", "warehouse", "warehouse_short", "target", "days", "on_hand", "daily_use"],
-                           "x")
-    fig = prep_figs.supply_bullets(named(db.query("reserves_by_item", as_of=D)), stock, labels=labels)
+    fig = prep_figs.supply_bullets(named(db.query("reserves_by_item", as_of=D)), stock, prep_figs.PreparednessLabels.of("en"))
     glove = list(fig.data[0].meta["item_code"]).index("glove")
     rows = records(db, click("prep_supply_bullets", fig, 0, glove))
     assert sorted(rows["warehouse_id"]) == ["W1", "W2"] and set(rows["on_hand"]) == {100, 10}
@@ -152,8 +150,7 @@ def test_a_purposes_bar_lists_its_funds_rows_as_of_the_day(db):
     from sitrep.figures import preparedness as prep_figs
 
     funds = db.query("funds_by_source_purpose", as_of=D)
-    fig = prep_figs.funds_by_purpose(funds[funds["is_purpose_total"]], purpose_labels={},
-                                     labels={k: k for k in ("allocated", "disbursed", "spent", "execution", "unit")})
+    fig = prep_figs.funds_by_purpose(funds[funds["is_purpose_total"]], prep_figs.PreparednessLabels.of("en"))
     testing = list(fig.data[0].meta["purpose"]).index("testing")
     rows = records(db, click("prep_funds_purpose", fig, 2, testing))
     assert len(rows) == 1 and rows["spent"].iloc[0] == 50  # the 01-10 row: the 01-16 one comes after D
@@ -182,7 +179,7 @@ def every_mark(chart: str, fig, state=None):
 def test_every_bar_of_the_demo_epidemic_curve_lists_as_many_cases_as_it_draws(demo, basis):
     as_of = "2022-01-16"
     curve = demo.query("cases_daily_by_source_category", as_of=as_of, date_basis=basis)
-    fig = case_figs.epi_curve_by_category(curve, source_labels={}, category_labels={})
+    fig = case_figs.epi_curve_by_category(curve, CASES)
     seen = 0
     for m, value in every_mark("cases_curve", fig, {"cases_basis": basis}):
         assert len(records(demo, m, as_of=as_of)) == value, m
@@ -194,8 +191,7 @@ def test_every_bar_of_the_demo_epidemic_curve_lists_as_many_cases_as_it_draws(de
 def test_every_mark_of_the_demo_contacts_and_arrivals_lists_as_many_records_as_it_draws(demo):
     as_of = "2022-01-16"
     contacts = demo.query("contacts_daily_by_type_place", as_of=as_of)
-    fig = case_figs.contacts_over_time(contacts, type_labels={}, place_labels={}, in_quarantine_label="q",
-                                       identified_label="i")
+    fig = case_figs.contacts_over_time(contacts, CASES)
     checked = 0
     for m, value in every_mark("cases_contacts", fig):
         if value:  # the empty days are many: the days with contacts say enough
@@ -203,7 +199,7 @@ def test_every_mark_of_the_demo_contacts_and_arrivals_lists_as_many_records_as_i
             checked += 1
     assert checked > 10
     daily = demo.query("returnees_daily_by_category", as_of=as_of)
-    fig = screening_figs.arrivals_daily(daily, category_labels={})
+    fig = screening_figs.arrivals_daily(daily, screening_figs.ScreeningLabels.of("en"))
     for m, value in every_mark("screening_arrivals", fig):
         if value:
             assert len(records(demo, m, as_of=as_of)) == value, m
@@ -306,10 +302,8 @@ def test_every_mark_of_the_demo_orders_supervision_and_publicity_charts_lists_as
     as_of = "2022-01-16"
     for days in (7, 0):
         orders = demo.query("orders_by_task_force", as_of=as_of, days=days or None)
-        figs = {"command_task_forces": command_figs.orders_by_task_force(
-                    orders, task_force_labels={}, measure_labels={m: m for m in command_figs.ORDER_MEASURES}),
-                "command_funnel": command_figs.orders_funnel(orders[orders["is_total"]].iloc[0],
-                                                             stage_labels={s: s for s in ORDER_STAGES})}
+        figs = {"command_task_forces": command_figs.orders_by_task_force(orders, command_figs.CommandLabels.of("en")),
+                "command_funnel": command_figs.orders_funnel(orders[orders["is_total"]].iloc[0], command_figs.CommandLabels.of("en"))}
         for chart, fig in figs.items():
             total = 0
             for m, value in every_mark(chart, fig, {"command_days": days}):
@@ -320,11 +314,10 @@ def test_every_mark_of_the_demo_orders_supervision_and_publicity_charts_lists_as
                 total += value
             assert total > 0
     issues = demo.query("supervision_funnel", as_of=as_of).iloc[0]
-    fig = command_figs.supervision_funnel(issues, stage_labels={s: s for s in ("found", "rectified", "verified")})
+    fig = command_figs.supervision_funnel(issues, command_figs.CommandLabels.of("en"))
     found = [(m, value) for m, value in every_mark("command_supervision", fig)]
     assert [len(records(demo, m, as_of=as_of)) for m, _ in found] == [v for _, v in found] and found[0][1] > 0
-    fig = publicity_figs.channel_mix(demo.query("publicity_by_channel", as_of=as_of, days=14), channel_labels={},
-                                     activities_label="activities", reach_label="reach", lang="en")
+    fig = publicity_figs.channel_mix(demo.query("publicity_by_channel", as_of=as_of, days=14), publicity_figs.PublicityLabels.of("en"))
     for trace, measure in enumerate(("activities", "reach")):
         for index, value in enumerate(fig.data[trace].x):
             m = click("publicity_channels", fig, trace, index, {"publicity_days": 14})
@@ -332,7 +325,7 @@ def test_every_mark_of_the_demo_orders_supervision_and_publicity_charts_lists_as
             got = drill.select(demo.query("publicity_records_in_window", as_of=as_of, **dict(m.params)), m)
             assert got[measure].sum() == value, m  # a bar sums its records (one a village, channel and day)
     weekly = demo.query("publicity_weekly_by_theme", as_of=as_of)
-    fig = publicity_figs.themes_by_week(weekly, theme_labels={}, unspecified="-", week_label="w")
+    fig = publicity_figs.themes_by_week(weekly, publicity_figs.PublicityLabels.of("en"))
     for m, value in every_mark("publicity_themes", fig):
         got = drill.select(demo.query("publicity_records_in_window", as_of=m.day, **dict(m.params)), m)
         assert got["activities"].sum() == value, m

@@ -24,7 +24,7 @@ from datetime import date
 from pathlib import Path
 
 from sitrep.audit import record_quietly
-from sitrep.db import Database
+from sitrep.lake_db import served_database
 from sitrep.errors import UsageError
 from sitrep.briefing.context import Context
 from sitrep.briefing.model import Briefing, build
@@ -77,7 +77,7 @@ def cli_briefing(args) -> int:
             as_of = date.fromisoformat(args.as_of)
         except ValueError:
             raise UsageError(f"--as-of takes YYYY-MM-DD, got {args.as_of!r}") from None
-    database = Database(args.db)
+    database = served_database(args.db)  # over a lake when $SITREP_LAKE is set, as the dashboard
     if not database.exists():
         raise UsageError(f"no database at {database.path}")
     try:

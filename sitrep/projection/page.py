@@ -268,17 +268,21 @@ def _chart(ctx, chart) -> None:
 
 
 def _map(ctx, spec, key: str, labels: list[str] | None = None, height: int = MAP_HEIGHT) -> None:
-    polys = maps.polygons(ctx.query("boundaries_by_level", level=spec.level, region_code=ctx.scope))
+    shapes = ctx.query("boundaries_by_level", level=spec.level, region_code=ctx.scope)
+    polys = maps.polygons(shapes)
     if polys.empty:
         st.html(f'<div class="screen-empty">{escape(ctx.t("common.no_data"))}</div>')
         return
-    townships = ctx.query("boundaries_by_level", level="township", region_code=ctx.scope)
+    # villages are drawn inside their townships' outlines and named by township; other levels by their own names
+    townships = ctx.query("boundaries_by_level", level="township", region_code=ctx.scope) \
+        if spec.level == "village" else shapes
     outline = maps.polygons(townships) if spec.level == "village" else None
     deck, legend = maps.choropleth(
         polys, spec.values, value_label=spec.value_label, fmt=spec.fmt, palette=spec.palette,
         highlight=spec.highlight or None, highlight_label=spec.highlight_label, outline=outline, points=spec.points,
         no_data_label=ctx.t("common.no_data"), dark=True, layer_id=f"screen-{key}", classes=spec.classes)
-    # township names, placed so that none overlaps another (城西/城东街道, 江北/江滨街道 lie close together);
+    # names (of the townships, or of the counties of a lake), placed so that none overlaps another (城西/城东街道,
+    # 江北/江滨街道 lie close together);
     # ``labels`` gives the order (the first keep their places), else the townships' order
     named = townships.set_index("region_code")
     if labels:

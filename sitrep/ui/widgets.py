@@ -11,12 +11,12 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from sitrep import catalogue, drill, i18n, maps, records
+from sitrep import catalogue, drill, figures, i18n, l10n, maps, records
 from sitrep import situation_html as sh
 from sitrep.auth import web as access
 from sitrep.figures import STATUS_ICONS
 from sitrep.ui.data import query
-from sitrep.ui.state import View, parent_scope, regions_index, scope_name, set_scope, whole_key
+from sitrep.ui.state import View, current_lang, parent_scope, regions_index, scope_name, set_scope, whole_key
 
 STATUS_MD = {"ok": "green", "amber": "orange", "red": "red", "none": "gray"}
 
@@ -437,9 +437,6 @@ def chart(fig, key: str) -> None:
     a click on a bar sets the scope to that region (the URL too), as a click on the map does. On the other
     charts a click on a mark opens the records behind it (sitrep.drill: the chart's key says which), in the
     records dialog, the URL naming the mark."""
-    from sitrep import figures, l10n
-    from sitrep.ui.state import current_lang
-
     lang = current_lang()
     view = st.session_state.get("sitrep_view")
     drill_down = figures.region_categories(fig, _child_names(view)) if view is not None else None
