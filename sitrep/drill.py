@@ -251,8 +251,8 @@ NO_RECORDS: dict[str, str] = {
     "screening_central": "what-if: people in central quarantine under another rule, a projection",
     "screening_schedule": "one person's planned stages and tests; the person is the worklist row above it",
     "screening_sankey": "a Sankey diagram: plotly selects no points on its links, so Streamlit reports no click",
-    "screening_funnel": "KPI-cube counts of the management steps; most steps (classified, tests on schedule) have "
-                        "no records query yet",
+    "screening_funnel": "KPI-cube counts of the management steps, stored per region and interval without the "
+                        "persons (queries/cube/facts_control.sql folds them for size); the worklist lists the persons",
     "explorer_chart": "the analyst's own query: its rows are the table beside the chart",
     "alerts_chart": "one alert's signal against its baseline; the alert's facts are listed beside it",
     "data_quality_heatmap": "share of units reporting on time per day; the reporting tab lists the units",
