@@ -54,6 +54,11 @@ def full_date(d, lang: str) -> str:
     return format_skeleton("yMMMd", _as_date(d), locale=_locale(lang))
 
 
+def day_with_weekday(d, lang: str) -> str:
+    """Day, month, year and weekday: '2022年1月16日周日' / 'Sun, Jan 16, 2022'."""
+    return format_skeleton("yMMMdEEEE" if lang == "zh" else "yMMMdEEE", _as_date(d), locale=_locale(lang))
+
+
 def month(d, lang: str) -> str:
     """Month and year: '2022年1月' / 'Jan 2022'."""
     return format_skeleton("yMMM", _as_date(d), locale=_locale(lang))

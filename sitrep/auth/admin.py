@@ -3,14 +3,18 @@ are managed on the server's command line). Drawn as a tab of the Data page."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pandas as pd
 import streamlit as st
 
 from sitrep import audit
 from sitrep.auth import users, web
+from sitrep.ui.state import day_range, day_select
 from sitrep.ui.widgets import downloads
 
 LIMIT = 5000
+AUDIT_DAYS = 366  # how far back the day pickers go
 
 
 def render_audit(view) -> None:
@@ -20,8 +24,11 @@ def render_audit(view) -> None:
     t = view.t
     all_label = t("auth.audit.all")
     c1, c2, c3, c4, c5 = st.columns(5)
-    since = c1.date_input(t("auth.audit.since"), value=None, key="audit_since")
-    until = c2.date_input(t("auth.audit.until"), value=None, key="audit_until")
+    # the last year's days, written in the page's language (Streamlit's calendar would be English)
+    today = date.today()
+    days = day_range(today - timedelta(days=AUDIT_DAYS), today)
+    since = day_select(c1, t("auth.audit.since"), days, key="audit_since", lang=view.lang, none_label=all_label)
+    until = day_select(c2, t("auth.audit.until"), days, key="audit_until", lang=view.lang, none_label=all_label)
     user = c3.selectbox(t("auth.audit.user"), [None, *audit.users_seen()], key="audit_user",
                         format_func=lambda u: all_label if u is None else u)
     event = c4.selectbox(t("auth.audit.event"), [None, *audit.EVENTS], key="audit_event",

@@ -114,8 +114,10 @@ def controls() -> View:
         st.radio("语言 / Language", i18n.LANGS, key="w_lang", horizontal=True,
                  format_func=lambda x: {"zh": "中文", "en": "English"}[x])
         lang = ss.w_lang
-        st.date_input(i18n.t("common.as_of_label", lang), key="w_as_of",
-                      min_value=min_date, max_value=max_date)
+        days = day_range(min_date, max_date)
+        if ss.get("w_as_of") not in days:
+            ss.w_as_of = max_date
+        day_select(st, i18n.t("common.as_of_label", lang), days, key="w_as_of", lang=lang)
         _scope_picker(regions, lang)
 
     as_of = ss.w_as_of or max_date
@@ -130,6 +132,20 @@ def controls() -> View:
     if dict(qp) != wanted:
         qp.from_dict(wanted)
     return View(as_of=as_of, scope=scope, lang=lang, min_date=min_date, max_date=max_date)
+
+
+def day_range(first: date, last: date) -> list[date]:
+    """The days last .. first, newest first (the options of a day picker)."""
+    return [last - timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def day_select(where, label: str, days: list, *, key: str, lang: str, none_label: str | None = None):
+    """A day picked from a list, each written in the reader's language (2022年1月16日周日 / Sun, Jan 16, 2022):
+    Streamlit's calendar writes its months and weekdays in English whatever the page's language, this list does
+    not; typing filters it. ``none_label``: a first option for no day."""
+    options = ([None] if none_label is not None else []) + list(days)
+    return where.selectbox(label, options, key=key,
+                           format_func=lambda d: none_label if d is None else l10n.day_with_weekday(d, lang))
 
 
 def set_scope(code: str | None) -> None:
