@@ -69,6 +69,13 @@ def test_every_kpi_at_a_county_equals_the_countys_own_database_and_counts_add_up
                 total[k] = total.get(k, 0) + own[k]
         whole = values(served.query("kpis", as_of=day))
         assert {k: whole[k] for k in total} == total, day
+        # a share per head at the prefecture is over the people of its counties in the lake
+        pops = {c.region_code: served.rows("SELECT population FROM regions WHERE region_code = $c",
+                                           {"c": c.region_code})[0][0] for c, _ in county_dbs}
+        shares = {c.region_code: values(Database(p).query("kpis", as_of=day))["vaccination_full_pct"]
+                  for c, p in county_dbs}
+        weighted = sum(shares[c] * pops[c] for c in pops) / sum(pops.values())
+        assert whole["vaccination_full_pct"] == pytest.approx(weighted, abs=0.1), day
         # the ranking's rows: one per county, each with its own numbers
         by_region = served.query("kpis_by_region", as_of=day)
         assert sorted(by_region["region_code"].unique()) == sorted(c.region_code for c, _ in county_dbs)

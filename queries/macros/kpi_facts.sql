@@ -181,10 +181,19 @@ select * from (values
 ) k(pos, kpi, kind, catalogue);
 
 -- The places of the cube: the city, every township and every village; in a lake of many counties (sitrep.lake)
--- also every county, prefecture and province.
+-- also every county, prefecture and province. The population of a prefecture or province is that of its counties
+-- in the store (the KPIs per head count the people whose data are there, not the region's whole population).
 CREATE OR REPLACE MACRO kpi_cube_places() AS TABLE
-select region_code, level, population from regions
-where level in ('province', 'prefecture', 'county', 'city', 'township', 'village');
+with above as (
+    select r.region_code, sum(c.population) as population
+    from regions r
+    join regions c on c.level in ('county', 'city') and in_scope(c.region_code, r.region_code)
+    where r.level in ('province', 'prefecture')
+    group by r.region_code
+)
+select r.region_code, r.level, coalesce(a.population, r.population) as population
+from regions r left join above a on a.region_code = r.region_code
+where r.level in ('province', 'prefecture', 'county', 'city', 'township', 'village');
 
 -- The days of the cube: those of the as-of picker (queries/data_date_range.sql) and the 31 days after its last day,
 -- so that an as-of day shortly after the last import (today, when the data are a few days old) still reads the cube.
