@@ -30,6 +30,8 @@ TABLES = [*contract.LOAD_ORDER, uploads.BOUNDARIES]
 
 lake = ui.serves_lake()  # a lake of many counties is filled by the counties' exports, not here
 may_import = access.can("imports") and not lake
+if lake:
+    st.info(t("data.lake_read_only"))
 signed_in = access.current()
 named = signed_in is not None and not signed_in.is_demo  # the import log names who signed in
 may_audit = access.can("audit")
@@ -42,10 +44,9 @@ alert_settings_tab = tabs.pop() if may_set_alerts else None
 audit_tab = tabs.pop() if may_audit else None
 log_tab, counts_tab, dictionary_tab, quality_tab = tabs
 
-if lake:
-    st.info(t("data.lake_read_only"))
-elif not may_import:  # imports are for admins (and the local demo): no form to fill in for nothing
-    st.caption(t("data.imports_for_admins"))
+if not may_import:  # imports are for admins (and the local demo): no form to fill in for nothing
+    if not lake:
+        st.caption(t("data.imports_for_admins"))
 else:
     with upload_tab:
         had_db = ui.get_db().exists()

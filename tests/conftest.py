@@ -70,17 +70,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(demo_db, tmp_path_factory):
-    """`streamlit run dashboard.py` on the demo database, on a free local port, in demo mode:
-    no users file and a state store of its own (session fixtures start before the autouse
-    isolated_access, so the server's environment is isolated here)."""
+def _serve(folder: Path, log_name: str, **env_extra):
+    """`streamlit run dashboard.py` on a free local port in demo mode (no users file, a state store of its own),
+    with env_extra set; yields its URL, then stops it."""
     port = _free_port()
-    folder = tmp_path_factory.mktemp("server_access")
-    env = dict(os.environ, SITREP_DB=str(demo_db), STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
-               SITREP_USERS=str(folder / "users.toml"), SITREP_STATE=str(folder / "state.sqlite3"))
+    env = dict(os.environ, STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+               SITREP_USERS=str(folder / "users.toml"), SITREP_STATE=str(folder / "state.sqlite3"), **env_extra)
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "streamlit.log", "w")
+    log = open(ARTIFACTS / log_name, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
@@ -97,7 +94,7 @@ def server(demo_db, tmp_path_factory):
             time.sleep(0.3)
     else:
         proc.kill()
-        raise RuntimeError("streamlit did not start; see artifacts/streamlit.log")
+        raise RuntimeError(f"streamlit did not start; see artifacts/{log_name}")
     yield url
     proc.terminate()
     try:
@@ -105,6 +102,20 @@ def server(demo_db, tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture(scope="session")
+def server(demo_db, tmp_path_factory):
+    """The dashboard on the demo database (session fixtures start before the autouse isolated_access, so the
+    server's environment is isolated here)."""
+    yield from _serve(tmp_path_factory.mktemp("server_access"), "streamlit.log", SITREP_DB=str(demo_db))
+
+
+@pytest.fixture(scope="session")
+def lake_server(county_lake, county_cube, lake_served, tmp_path_factory):
+    """The dashboard over the three demo counties' lake and its cube (sitrep.lake_db)."""
+    yield from _serve(tmp_path_factory.mktemp("lake_server_access"), "streamlit_lake.log", SITREP_DB=str(lake_served),
+                      SITREP_LAKE=str(county_lake), SITREP_CUBE=str(county_cube))
 
 
 @pytest.fixture(scope="session")

@@ -54,3 +54,23 @@ def test_a_click_on_a_bar_of_the_epidemic_curve_opens_its_records(server, watche
     p.wait_for_timeout(3000)
     assert dialog.count() == 0 and "records=" not in p.url, p.url
     watched_page.assert_clean()
+
+
+@pytest.mark.parametrize("page", ["overview", "screening", "preparedness", "data"])
+def test_pages_over_a_lake_of_three_counties_load_offline_at_the_prefecture(page, lake_server, watched_page):
+    """The dashboard over a lake (sitrep.lake_db): the whole scope is the counties' prefecture, picked by county."""
+    p = watched_page.page
+    p.goto(f"{lake_server}/{PAGES[page]}?lang=zh&as_of=2022-01-16", wait_until="domcontentloaded")
+    wait_for_app(p)
+    exceptions = p.locator('[data-testid="stException"]').count()
+    assert exceptions == 0, p.locator('[data-testid="stException"]').first.inner_text()
+    sidebar = p.locator('[data-testid="stSidebar"]')
+    assert "县(市、区)" in sidebar.inner_text()
+    if page == "overview":
+        p.wait_for_selector('[data-testid="stDeckGlJsonChart"] canvas', timeout=30_000)
+        assert "红黑榜（县(市、区)）" in p.locator("h3").all_inner_texts()
+        p.wait_for_timeout(1500)
+    if page == "data":
+        assert any("数据湖" in a for a in p.locator('[data-testid="stAlert"]').all_inner_texts())
+    screenshot(p, f"lake_{page}_zh")
+    watched_page.assert_clean()
