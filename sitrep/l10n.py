@@ -55,7 +55,13 @@ def full_date(d, lang: str) -> str:
 
 
 def day_with_weekday(d, lang: str) -> str:
-    """Day, month, year and weekday: '2022年1月16日周日' / 'Sun, Jan 16, 2022'."""
+    """Day, month, year and weekday: '2022年1月16日周日' / 'Sun, Jan 16, 2022' (a day picker writes a hundred
+    of them at every run: kept)."""
+    return _day_with_weekday(_as_date(d), lang)
+
+
+@lru_cache(maxsize=4096)
+def _day_with_weekday(d, lang: str) -> str:
     return format_skeleton("yMMMdEEEE" if lang == "zh" else "yMMMdEEE", _as_date(d), locale=_locale(lang))
 
 

@@ -56,7 +56,7 @@ def test_a_click_on_a_bar_of_the_epidemic_curve_opens_its_records(server, watche
     watched_page.assert_clean()
 
 
-@pytest.mark.parametrize("page", ["overview", "screening", "preparedness", "data"])
+@pytest.mark.parametrize("page", ["overview", "data"])
 def test_pages_over_a_lake_of_three_counties_load_offline_at_the_prefecture(page, lake_server, watched_page):
     """The dashboard over a lake (sitrep.lake_db): the whole scope is the counties' prefecture, picked by county."""
     p = watched_page.page

@@ -90,8 +90,9 @@ def downloads(monkeypatch):
 
     shown, files = [], {}
     monkeypatch.setattr(widgets.st, "dataframe", lambda df, **kw: shown.append(df))
-    monkeypatch.setattr(widgets.st, "download_button",
-                        lambda label, data, file_name=None, **kw: files.__setitem__(file_name, data))
+    monkeypatch.setattr(widgets.st, "download_button",  # a deferred file is made as a click would make it
+                        lambda label, data, file_name=None, **kw: files.__setitem__(
+                            file_name, data() if callable(data) else data))
     return widgets, shown, files
 
 

@@ -15,6 +15,8 @@ Modes, decided on every run:
 
 from __future__ import annotations
 
+import functools
+
 import html
 import ipaddress
 import sys
@@ -172,12 +174,12 @@ def mask(df: pd.DataFrame, source: str) -> pd.DataFrame:
 
 
 def export_data(frame: pd.DataFrame, fmt: str, name: str):
-    """What a download button is given: the bytes (demo mode, as before), or a function
-    Streamlit calls when the button is clicked, which logs the download first."""
+    """What a download button is given: a function Streamlit calls when the button is clicked (the file is
+    made then, not at every run of the page), which first logs the download of a signed-in user."""
     make = export.to_csv_bytes if fmt == "csv" else export.to_xlsx_bytes
     p = current()
     if p is None or p.is_demo:
-        return make(frame)
+        return functools.partial(make, frame)
     who, unmask, rows = _who(), unmasked(), len(frame)
 
     def deferred() -> bytes:  # runs on another thread, without the session: everything captured above
