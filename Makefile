@@ -43,7 +43,7 @@ test: setup-dev setup-spark browser-deps spark-deps
 
 # the tests not marked slow, browser or spark: a quick check before a commit
 test-quick: setup-dev
-	$(VPY) -m pytest -q -m "not slow and not browser and not spark"
+	$(VPY) -m pytest -q -n 2 -m "not slow and not browser and not spark"
 
 bench: setup-dev
 	$(VPY) -m sitrep bench import demo cube pages sessions briefing

@@ -236,6 +236,7 @@ def test_static_map_colours_regions_like_the_page_map():
 # ---------------------------------------------------------------- the command line, images, offline HTML
 
 
+@pytest.mark.slow
 def test_cli_writes_html_with_images_inlined_and_reports_progress(demo_db, tmp_path):
     out = tmp_path / "b.html"
     run = cli("briefing", "--db", str(demo_db), "--as-of", "2022-03-31", "--format", "html", "--out", str(out))

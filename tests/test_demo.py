@@ -106,6 +106,7 @@ def _digests(folder):
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
 
+@pytest.mark.slow
 def test_same_seed_same_bytes(tmp_path):
     from sitrep.demo import write_exports
 
@@ -352,6 +353,7 @@ def test_returnees_follow_the_rules(db):
     assert kpis["returnees_release_overdue"] > 0 and kpis["returnees_tests_overdue"] > 0
 
 
+@pytest.mark.slow
 def test_cli_rebuilds_from_scratch(tmp_path):
     from sitrep.cli import main
 

@@ -16,6 +16,8 @@ from sitrep.cli import main
 from sitrep.db import Database
 from sitrep.demo.counties import PREFECTURE_CODE, PROVINCE_CODE
 
+pytestmark = pytest.mark.slow  # three demo counties are built through the import path
+
 PROVINCE_TABLES = [t.name for t in contract.TABLES] + ["boundaries", "import_log"]
 
 

@@ -22,6 +22,8 @@ from sitrep.db import ROOT, Database, QueryError, connect_memory
 from sitrep.demo.counties import PREFECTURE_CODE
 from sitrep.lake_db import LakeDatabase, LakeReadOnly, served_database
 
+pytestmark = pytest.mark.slow  # three demo counties, their lake and its cube
+
 # days of the outbreak, of the returnees' wave, and after it (open orders with no region, reports of each county's
 # duty roster)
 DAYS = ["2022-01-10", "2022-01-16", "2022-02-20", "2022-03-01"]

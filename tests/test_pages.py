@@ -54,6 +54,7 @@ def charts(at: AppTest) -> list[dict]:
     return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES)
 def test_page_runs_for_every_date_scope_and_language(page, demo_db, demo_facts, monkeypatch):
     for lang in ("zh", "en"):

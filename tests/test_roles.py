@@ -483,6 +483,7 @@ def test_the_scanner_finds_an_unmasked_id_phone_and_name_in_every_kind_of_export
         assert personal_data_in([text], residents) == {}, fmt
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("user", ["leader1", "analyst1", "officer1", "admin1", "screen1"])
 def test_no_export_made_without_the_unmask_grant_holds_personal_data(access_env, downloads, residents, user,
                                                                      tmp_path):
