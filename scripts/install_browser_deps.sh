@@ -2,15 +2,11 @@
 # Debian's Chromium (for the browser tests and image export), CJK fonts (without them
 # every Chinese character renders as a box) and poppler-utils (pdftotext). Installs only what is missing.
 set -euo pipefail
+source "$(dirname "$0")/apt_install.sh"
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
 # pdftotext reads the daily briefing's PDF back in the tests
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
-echo "installing ${need[*]} (apt-get)"
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" fontconfig >/dev/null
+apt_install "${need[@]}" fontconfig

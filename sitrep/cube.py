@@ -139,14 +139,22 @@ def refresh(con, *, rules_rows: list[dict[str, Any]], settings_json: str, now: d
     seconds = time.perf_counter() - start
     state = {"d_first": str(d_first), "d_last": str(d_last), "kpis": all_kpis, "definition": _definition(con),
              "rules": rules_key, "tables": signatures}
+    write_meta(con, built_at=now, seconds=round(seconds, 3), d_first=d_first, d_last=d_last, rows=rows,
+               inputs=inputs_fingerprint(rules_rows, settings_json), valid_until=valid_until,
+               recomputed="all" if full else ",".join(kpis), state=json.dumps(state))
+    return Built(seconds=seconds, d_first=d_first, d_last=d_last, rows=rows, kpis=tuple(kpis), full=full)
+
+
+def write_meta(con, *, built_at: datetime, seconds: float | None, d_first: date, d_last: date, rows: int,
+               inputs: str, valid_until: datetime | None, recomputed: str, state: str) -> None:
+    """The one row of kpi_cube_meta (read by :func:`read_meta`): when and how long, the day range, the inputs'
+    fingerprint, until when it holds, what was recomputed, and the state the next refresh compares with."""
     con.execute("CREATE OR REPLACE TABLE kpi_cube_meta (built_at TIMESTAMP, seconds DOUBLE, d_first DATE, "
                 "d_last DATE, rows BIGINT, inputs VARCHAR, valid_until TIMESTAMP, recomputed VARCHAR, state VARCHAR)")
     con.execute("INSERT INTO kpi_cube_meta VALUES ($built_at, $seconds, $d_first, $d_last, $rows, $inputs, $valid, "
                 "$recomputed, $state)",
-                {"built_at": now, "seconds": round(seconds, 3), "d_first": d_first, "d_last": d_last, "rows": rows,
-                 "inputs": inputs_fingerprint(rules_rows, settings_json), "valid": valid_until,
-                 "recomputed": "all" if full else ",".join(kpis), "state": json.dumps(state)})
-    return Built(seconds=seconds, d_first=d_first, d_last=d_last, rows=rows, kpis=tuple(kpis), full=full)
+                {"built_at": built_at, "seconds": seconds, "d_first": d_first, "d_last": d_last, "rows": rows,
+                 "inputs": inputs, "valid": valid_until, "recomputed": recomputed, "state": state})
 
 
 def _definition(con) -> str:

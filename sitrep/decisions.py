@@ -13,14 +13,8 @@ from typing import Callable
 
 import pandas as pd
 
-from sitrep import regions as region_tree
 
 Query = Callable[..., pd.DataFrame]
-
-
-def regions_index(query: Query) -> dict[str, dict]:
-    """region_code -> {name, level, parent_code, root} (sitrep.regions.index)."""
-    return region_tree.index(query)
 
 
 def kpi_values(query: Query, as_of: date, scope: str | None) -> dict[str, float | None]:

@@ -174,7 +174,7 @@ def export(db_path, lake_dir, *, append: bool = False) -> ExportReport:
                 if not n:
                     continue
                 parts = "county, month" if name in MONTH_COLUMN else "county"
-                con.execute(f"COPY ({sql}) TO '{_quote(staging / name)}' "
+                con.execute(f"COPY ({sql}) TO '{quote(staging / name)}' "
                             f"(FORMAT parquet, PARTITION_BY ({parts}), FILENAME_PATTERN 'part-{{uuid}}')")
             if not append:
                 for name in table_names():
@@ -199,7 +199,8 @@ def export(db_path, lake_dir, *, append: bool = False) -> ExportReport:
         con.close()
 
 
-def _quote(path: Path) -> str:
+def quote(path: Path) -> str:
+    """A path inside a single-quoted SQL string."""
     return str(path).replace("'", "''")
 
 
@@ -210,7 +211,7 @@ def _check_overlaps(con, lake: Path, county: str) -> None:
         if not has_files(lake, name):
             continue
         key = table_key(name)
-        lake_rows = f"read_parquet('{_quote(Path(parquet_glob(lake, name)))}', hive_partitioning = true, " \
+        lake_rows = f"read_parquet('{quote(Path(parquet_glob(lake, name)))}', hive_partitioning = true, " \
                     f"hive_types = {{'county': VARCHAR}})"
         incoming = _select_sql(name, "src", county)
         if name == "regions":
@@ -248,7 +249,7 @@ def create_views(con, lake_dir, *, date_from=None, date_to=None) -> list[str]:
         cols = columns(name)
         if has_files(lake_dir, name):
             select = ", ".join(f"CAST({e} AS {t}) AS {c}" for c, e, t in view_columns(name))
-            source = (f"read_parquet('{_quote(Path(parquet_glob(lake_dir, name)))}', hive_partitioning = true, "
+            source = (f"read_parquet('{quote(Path(parquet_glob(lake_dir, name)))}', hive_partitioning = true, "
                       f"hive_types = {{'county': VARCHAR}}, union_by_name = true)")
             distinct = "DISTINCT " if name == "regions" else ""
             con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {distinct}{select} FROM {source}")

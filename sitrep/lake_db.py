@@ -79,10 +79,6 @@ def served_path() -> Path:
     return serving_path() if lake_dir() is not None else resolve_db_path()
 
 
-def _quote(p: Path) -> str:
-    return str(p.resolve()).replace("'", "''")
-
-
 class LakeDatabase(Database):
     """The database the dashboard reads over a lake and its cube (see the module's text)."""
 
@@ -98,16 +94,15 @@ class LakeDatabase(Database):
         """What the served file was built from: the lake's manifest, the cube job's output and sitrep's
         schema. Raises QueryError naming what is missing."""
         parts = [self._schema]
-        for f in [self.lake_dir / lake.MANIFEST, *(self.cube_dir / t / "_job.json" for t in ("kpi_cube",)),
-                  *(self.cube_dir / t for t in CUBE_TABLES)]:
-            try:
-                st = f.stat()
-            except FileNotFoundError:
-                what = "lake" if f.name == lake.MANIFEST else "KPI cube"
-                hint = ("python -m sitrep lake export --db DB --out DIR" if what == "lake" else
-                        f"python -m sitrep cube --lake {self.lake_dir} --out {self.cube_dir}")
-                raise QueryError(f"no {what} at {f.parent if what == 'KPI cube' else self.lake_dir} "
-                                 f"({f.name} is missing); make it with `{hint}`") from None
+        manifest, job = self.lake_dir / lake.MANIFEST, self.cube_dir / "kpi_cube" / "_job.json"
+        if not manifest.is_file():
+            raise QueryError(f"no lake at {self.lake_dir} ({lake.MANIFEST} is missing); make it with "
+                             f"`python -m sitrep lake export --db DB --out DIR`")
+        if not job.is_file() or not all((self.cube_dir / t).is_dir() for t in CUBE_TABLES):
+            raise QueryError(f"no KPI cube at {self.cube_dir} (it needs {', '.join(CUBE_TABLES)}); make it with "
+                             f"`python -m sitrep cube --lake {self.lake_dir} --out {self.cube_dir}`")
+        for f in (manifest, job, *(self.cube_dir / t for t in CUBE_TABLES)):
+            st = f.stat()
             parts.append(f"{f.name}:{st.st_mtime_ns}:{st.st_size}")
         return "|".join(parts)
 
@@ -170,18 +165,14 @@ class LakeDatabase(Database):
             for name in CUBE_TABLES:
                 order = " ORDER BY region_code, day, kpi" if name == "kpi_cube" else ""
                 con.execute(f"DROP TABLE IF EXISTS {name}")
-                con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{_quote(self.cube_dir / name)}"
-                            f"/*.parquet'){order}")
+                parts = lake.quote(self.cube_dir.resolve() / name / "*.parquet")
+                con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{parts}'){order}")
             con.execute(f"CREATE OR REPLACE TABLE quality_duplicate_pairs AS {cube.sql_text('duplicate_pairs')}")
             d_first, d_last, rows = con.execute("SELECT min(day), max(day), count(*) FROM kpi_cube").fetchall()[0]
-            con.execute("CREATE OR REPLACE TABLE kpi_cube_meta (built_at TIMESTAMP, seconds DOUBLE, d_first DATE, "
-                        "d_last DATE, rows BIGINT, inputs VARCHAR, valid_until TIMESTAMP, recomputed VARCHAR, "
-                        "state VARCHAR)")
             built_at = datetime.fromtimestamp(os.path.getmtime(self.cube_dir / "kpi_cube" / "_job.json"))
-            con.execute("INSERT INTO kpi_cube_meta VALUES ($at, $seconds, $d_first, $d_last, "
-                        "$rows, $inputs, NULL, $engine, '{}')",
-                        {"at": built_at.replace(microsecond=0), "seconds": job.get("seconds"), "d_first": d_first, "d_last": d_last,
-                         "rows": rows, "inputs": cube_inputs()[0], "engine": f"cube job ({job.get('engine')})"})
+            cube.write_meta(con, built_at=built_at.replace(microsecond=0), seconds=job.get("seconds"),
+                            d_first=d_first, d_last=d_last, rows=rows, inputs=cube_inputs()[0], valid_until=None,
+                            recomputed=f"cube job ({job.get('engine')})", state="{}")
             con.execute("CREATE OR REPLACE TABLE lake_source (stamp VARCHAR)")
             con.execute("INSERT INTO lake_source VALUES ($s)", {"s": stamp})
         self._source = stamp

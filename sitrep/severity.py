@@ -377,10 +377,10 @@ def ranking(items: pd.DataFrame, scope: str | None, regions: dict, lang: str, co
     first items, as text ("新增本土病例、检测能力使用率")."""
     config = config or load_config()
     codes = region_tree.children(scope, regions)
-    owner = region_tree.owner(items["region_code"], codes) if len(items) else items.get("region_code")
+    owner = region_tree.owner(items["region_code"], codes)
     rows = []
     for code in codes:
-        mine = items[(owner == code).to_numpy()] if len(items) else items
+        mine = items[(owner == code).to_numpy()]
         mine = mine[mine["level"].isin(("red", "amber"))]
         red, amber = int((mine["level"] == "red").sum()), int((mine["level"] == "amber").sum())
         level = "red" if red else "amber" if amber else "ok"
@@ -571,7 +571,7 @@ def assess(query: Query, *, as_of: date, scope: str | None, lang: str, scope_nam
     value} at the scope on D and D-1) and ``by_region`` (decisions.kpis_by_region) may be passed when the caller
     has them."""
     config = config or load_config()
-    regions = regions if regions is not None else decisions.regions_index(query)
+    regions = regions if regions is not None else region_tree.index(query)
     now = now if now is not None else decisions.kpi_values(query, as_of, scope)
     if before is None:  # the day before from the KPI cube's trend (queries/kpi_trend.sql)
         trend = query("kpi_trend", as_of=as_of - timedelta(days=1), date_from=as_of - timedelta(days=1),

@@ -14,6 +14,7 @@ import pytest
 
 from builders import build_db
 from sitrep import catalogue, drill
+from sitrep import regions as region_tree
 from sitrep.figures import cases as case_figs
 from sitrep.figures import monitoring as monitoring_figs
 from sitrep.figures import screening as screening_figs
@@ -343,9 +344,9 @@ def test_a_marks_query_parameters_survive_the_url_and_no_other_is_taken():
 
 def test_every_charts_records_have_chinese_headers_and_labels(db):
     """No English header or enumeration code in Chinese mode, whichever chart's mark opened the records."""
-    from sitrep import decisions, records as present
+    from sitrep import records as present
 
-    regions = decisions.regions_index(db.query)
+    regions = region_tree.index(db.query)
     for chart, entry in drill.DRILLS.items():
         df = db.query(entry.records, as_of=D, **({"days": 7} if entry.params else {}))
         shown, headers = present.present(df, tables=entry.tables, lang="zh", regions=regions)

@@ -40,22 +40,10 @@ from sitrep.db import ROOT, Database
 from sitrep.ingest import import_files, readers
 from tests.builders import headers_for, id_number, tiny_regions, write_csv, write_table_csv, write_xlsx
 from test_auth import access_env, fast_hashes, through_dashboard  # noqa: F401 (fixtures)
+from test_explorer import boxes, state  # noqa: F401 (fixtures)
 
 GB = 1024 ** 3
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def state(tmp_path, monkeypatch):
-    monkeypatch.setenv("SITREP_STATE", str(tmp_path / "state.sqlite3"))
-    return tmp_path / "state.sqlite3"
-
-
-@pytest.fixture(scope="module")
-def boxes():
-    sandboxes = explorer.Sandboxes()
-    yield sandboxes
-    sandboxes.close()
 
 
 def _children_rss() -> int:

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from builders import build_db
-from sitrep import catalogue, decisions, records
+from sitrep import catalogue, records
+from sitrep import regions as region_tree
 from test_kpis import C, D, T1, TABLES, V11, V21
 
 
@@ -41,7 +42,7 @@ def test_a_contact_released_after_d_has_no_release_date_on_d(db):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_records_in_the_readers_language(db, lang):
-    regions = decisions.regions_index(db.query)
+    regions = region_tree.index(db.query)
     df = db.query("kpi_records_cases_active", as_of=D, region_code=T1)
     shown, headers = records.present(df, tables=("cases",), lang=lang, regions=regions)
     row = shown.set_index("case_id").loc["c1"]
@@ -60,7 +61,7 @@ def test_records_in_the_readers_language(db, lang):
 
 def test_every_records_column_has_a_chinese_header(db):
     """No English header in Chinese mode: every column of every records query is labelled."""
-    regions = decisions.regions_index(db.query)
+    regions = region_tree.index(db.query)
     for kpi in catalogue.load():
         df = db.query(kpi.records, as_of=D)
         shown, headers = records.present(df, tables=kpi.tables, lang="zh", regions=regions)
@@ -73,7 +74,7 @@ def test_every_records_column_has_a_chinese_header(db):
 
 
 def test_a_township_row_names_the_township_and_no_village(db):
-    regions = decisions.regions_index(db.query)
+    regions = region_tree.index(db.query)
     df = pd.DataFrame({"region_code": [T1, V21, None, C]})
     shown, _ = records.present(df, tables=("orders",), lang="zh", regions=regions)
     assert shown["township"].tolist()[:2] == ["东镇", "西镇"]

@@ -9,7 +9,7 @@ from typing import Callable
 
 import pandas as pd
 
-from sitrep import decisions, i18n, l10n
+from sitrep import i18n, l10n
 from sitrep import regions as region_tree
 
 Query = Callable[..., pd.DataFrame]
@@ -41,7 +41,7 @@ class Context:
         if lang not in i18n.LANGS:
             raise ValueError(f"unknown language {lang!r} (one of {', '.join(i18n.LANGS)})")
         min_date, max_date = data_dates(query)
-        regions = decisions.regions_index(query)
+        regions = region_tree.index(query)
         if scope is not None and not region_tree.is_below_root(scope, regions):
             raise ValueError(f"unknown scope {scope!r}: give the code of a region below "
                              f"{regions.get(region_tree.root(regions), {}).get('name', 'the whole')} "

@@ -150,7 +150,7 @@ def _run(lang: str) -> None:
         # read each time: a new import moves the last day (unless the URL fixes the day)
         bounds = data.query("data_date_range")
         min_date, max_date = as_date(bounds["min_date"].iloc[0]), as_date(bounds["max_date"].iloc[0])
-        regions = decisions.regions_index(data.query)
+        regions = region_tree.index(data.query)
         try:
             as_of = date.fromisoformat(str(qp.get("as_of")))
         except ValueError:

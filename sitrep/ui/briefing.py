@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from sitrep import briefing, decisions
+from sitrep import briefing
+from sitrep import regions as region_tree
 from sitrep.auth import web as access
 from sitrep.briefing.context import Context
 from sitrep.ui.data import db_version, query
@@ -74,4 +75,4 @@ def _build(view: View, store: dict, fmt: str) -> None:
 
 
 def _regions() -> dict:
-    return decisions.regions_index(query)
+    return region_tree.index(query)

@@ -25,6 +25,7 @@ from sitrep.rules import rules_version
 
 @st.cache_resource
 def _database(path: str, lake: str | None) -> Database:
+    # lake: $SITREP_LAKE, in the key only: the same file path served over another lake is another database
     sweep_at_start(path)  # an import killed while nobody was importing: its copy is removed and logged
     return served_database(path)
 
